@@ -113,7 +113,8 @@ impl Growth {
     /// The length of each attempt, in order.
     pub fn lengths(self) -> impl Iterator<Item = usize> {
         let attempts = self.attempts.max(1);
-        (self.start..=self.max.max(self.start)).flat_map(move |len| std::iter::repeat_n(len, attempts))
+        (self.start..=self.max.max(self.start))
+            .flat_map(move |len| std::iter::repeat_n(len, attempts))
     }
 }
 
@@ -131,9 +132,15 @@ mod tests {
 
     #[test]
     fn alphabet_rejects_duplicates_bad_chars_and_short() {
-        assert!(Alphabet::parse("aab").unwrap_err().message.contains("twice"));
+        assert!(Alphabet::parse("aab")
+            .unwrap_err()
+            .message
+            .contains("twice"));
         assert!(Alphabet::parse("ab/").unwrap_err().message.contains("'/'"));
-        assert!(Alphabet::parse("a").unwrap_err().message.contains("at least 2"));
+        assert!(Alphabet::parse("a")
+            .unwrap_err()
+            .message
+            .contains("at least 2"));
         assert_eq!(Alphabet::parse("").unwrap_err().sqlstate(), "22023");
     }
 
@@ -169,16 +176,26 @@ mod tests {
         assert!(validate_custom("abc").is_ok());
         assert!(validate_custom(&"a".repeat(64)).is_ok());
         let e = validate_custom("ab").unwrap_err();
-        assert_eq!(e.message, "invalid option \"code\": must be 3 to 64 characters long, not 2");
+        assert_eq!(
+            e.message,
+            "invalid option \"code\": must be 3 to 64 characters long, not 2"
+        );
         assert!(validate_custom(&"a".repeat(65)).is_err());
-        assert!(validate_custom("with space").unwrap_err().message.contains("' '"));
+        assert!(validate_custom("with space")
+            .unwrap_err()
+            .message
+            .contains("' '"));
         assert!(validate_custom("é-code").is_err());
         assert!(validate_custom("a/b/c").is_err());
     }
 
     #[test]
     fn growth_tries_each_length_in_turn() {
-        let g = Growth { start: 3, max: 5, attempts: 2 };
+        let g = Growth {
+            start: 3,
+            max: 5,
+            attempts: 2,
+        };
         assert_eq!(g.lengths().collect::<Vec<_>>(), vec![3, 3, 4, 4, 5, 5]);
     }
 
@@ -187,6 +204,9 @@ mod tests {
         assert_eq!(validate_length("length", 7).unwrap(), 7);
         assert!(validate_length("length", 2).is_err());
         assert!(validate_length("length", 65).is_err());
-        assert!(validate_length("length", -1).unwrap_err().message.contains("\"length\""));
+        assert!(validate_length("length", -1)
+            .unwrap_err()
+            .message
+            .contains("\"length\""));
     }
 }

@@ -9,7 +9,10 @@ pub const MAX_URL_BYTES: usize = 8192;
 
 fn bad_url(input: &str, rule: &str) -> Error {
     let shown: String = input.chars().take(100).collect();
-    Error::new(Kind::InvalidParameter, format!("invalid url \"{shown}\": {rule}"))
+    Error::new(
+        Kind::InvalidParameter,
+        format!("invalid url \"{shown}\": {rule}"),
+    )
 }
 
 /// Parses `input` as a WHATWG URL and returns its serialization, the form stored.
@@ -18,8 +21,10 @@ pub fn normalize_url(input: Option<&str>) -> Result<String> {
     let input = match input {
         Some(s) if !s.trim().is_empty() => s,
         _ => {
-            return Err(Error::new(Kind::InvalidParameter, "invalid url: must not be empty")
-                .with_hint("Pass the destination as an absolute http or https URL."))
+            return Err(
+                Error::new(Kind::InvalidParameter, "invalid url: must not be empty")
+                    .with_hint("Pass the destination as an absolute http or https URL."),
+            )
         }
     };
     let url = Url::parse(input).map_err(|e| {
@@ -29,7 +34,10 @@ pub fn normalize_url(input: Option<&str>) -> Result<String> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(bad_url(
             input,
-            &format!("scheme \"{}\" is not allowed; only http and https are", url.scheme()),
+            &format!(
+                "scheme \"{}\" is not allowed; only http and https are",
+                url.scheme()
+            ),
         ));
     }
     if !url.username().is_empty() || url.password().is_some() {
@@ -57,7 +65,10 @@ pub fn normalize_domain(input: &str) -> Result<String> {
     let bad = |rule: &str| {
         Error::new(
             Kind::InvalidParameter,
-            format!("invalid domain \"{}\": {rule}", input.chars().take(100).collect::<String>()),
+            format!(
+                "invalid domain \"{}\": {rule}",
+                input.chars().take(100).collect::<String>()
+            ),
         )
         .with_hint("A domain is a bare host name such as go.example.com.")
     };
@@ -65,7 +76,9 @@ pub fn normalize_domain(input: &str) -> Result<String> {
         return Err(bad("must not be empty"));
     }
     if input.contains(['/', ':', '@', '?', '#']) || input.chars().any(char::is_whitespace) {
-        return Err(bad("a bare host name is needed: no scheme, port, path or spaces"));
+        return Err(bad(
+            "a bare host name is needed: no scheme, port, path or spaces",
+        ));
     }
     let host = Host::parse(input).map_err(|e| bad(&e.to_string()))?;
     let d = match host {
@@ -82,7 +95,9 @@ pub fn normalize_domain(input: &str) -> Result<String> {
         if label.len() > 63 {
             return Err(bad("has a label longer than 63 characters"));
         }
-        if !label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
             || label.starts_with('-')
             || label.ends_with('-')
         {
@@ -102,7 +117,10 @@ mod tests {
             normalize_url(Some("HTTP://Example.COM/a b")).unwrap(),
             "http://example.com/a%20b"
         );
-        assert_eq!(normalize_url(Some("https://example.com")).unwrap(), "https://example.com/");
+        assert_eq!(
+            normalize_url(Some("https://example.com")).unwrap(),
+            "https://example.com/"
+        );
         assert_eq!(
             normalize_url(Some("https://bücher.example/?q=1#x")).unwrap(),
             "https://xn--bcher-kva.example/?q=1#x"
@@ -111,30 +129,59 @@ mod tests {
 
     #[test]
     fn refuses_empty_and_null() {
-        assert_eq!(normalize_url(None).unwrap_err().message, "invalid url: must not be empty");
+        assert_eq!(
+            normalize_url(None).unwrap_err().message,
+            "invalid url: must not be empty"
+        );
         assert!(normalize_url(Some("")).is_err());
         assert!(normalize_url(Some("   ")).is_err());
     }
 
     #[test]
     fn refuses_other_schemes() {
-        for u in ["ftp://example.com/", "javascript:alert(1)", "data:text/html,x", "mailto:a@b.c", "file:///etc/passwd"] {
+        for u in [
+            "ftp://example.com/",
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "mailto:a@b.c",
+            "file:///etc/passwd",
+        ] {
             let e = normalize_url(Some(u)).unwrap_err();
             assert_eq!(e.sqlstate(), "22023");
-            assert!(e.message.contains("only http and https"), "{u}: {}", e.message);
+            assert!(
+                e.message.contains("only http and https"),
+                "{u}: {}",
+                e.message
+            );
         }
     }
 
     #[test]
     fn refuses_credentials() {
-        for u in ["https://user:pass@example.com/", "https://user@example.com/", "http://:pw@example.com/"] {
-            assert!(normalize_url(Some(u)).unwrap_err().message.contains("user name or password"), "{u}");
+        for u in [
+            "https://user:pass@example.com/",
+            "https://user@example.com/",
+            "http://:pw@example.com/",
+        ] {
+            assert!(
+                normalize_url(Some(u))
+                    .unwrap_err()
+                    .message
+                    .contains("user name or password"),
+                "{u}"
+            );
         }
     }
 
     #[test]
     fn refuses_relative_and_garbage() {
-        for u in ["example.com", "/path", "http://", "https://exa mple.com/", "http://[::1"] {
+        for u in [
+            "example.com",
+            "/path",
+            "http://",
+            "https://exa mple.com/",
+            "http://[::1",
+        ] {
             assert!(normalize_url(Some(u)).is_err(), "{u}");
         }
     }
@@ -142,15 +189,31 @@ mod tests {
     #[test]
     fn refuses_overlong() {
         let u = format!("https://example.com/{}", "a".repeat(MAX_URL_BYTES));
-        assert!(normalize_url(Some(&u)).unwrap_err().message.contains("longer than"));
+        assert!(normalize_url(Some(&u))
+            .unwrap_err()
+            .message
+            .contains("longer than"));
     }
 
     #[test]
     fn domains_are_normalized() {
-        assert_eq!(normalize_domain("Go.Example.COM").unwrap(), "go.example.com");
+        assert_eq!(
+            normalize_domain("Go.Example.COM").unwrap(),
+            "go.example.com"
+        );
         assert_eq!(normalize_domain("bücher.de").unwrap(), "xn--bcher-kva.de");
         assert_eq!(normalize_domain("localhost").unwrap(), "localhost");
-        for d in ["", "https://x.com", "x.com/a", "x.com:8080", "1.2.3.4", "a..b", "-a.com", "a b.com", "x.com."] {
+        for d in [
+            "",
+            "https://x.com",
+            "x.com/a",
+            "x.com:8080",
+            "1.2.3.4",
+            "a..b",
+            "-a.com",
+            "a b.com",
+            "x.com.",
+        ] {
             assert!(normalize_domain(d).is_err(), "{d}");
         }
     }

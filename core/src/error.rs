@@ -40,12 +40,18 @@ impl Error {
 
     /// `invalid option "key": rule` — the shape of every option error.
     pub fn option(key: &str, rule: impl fmt::Display) -> Self {
-        Error::new(Kind::InvalidParameter, format!("invalid option \"{key}\": {rule}"))
+        Error::new(
+            Kind::InvalidParameter,
+            format!("invalid option \"{key}\": {rule}"),
+        )
     }
 
     /// `invalid setting "shortlink.x": rule`.
     pub fn setting(name: &str, rule: impl fmt::Display) -> Self {
-        Error::new(Kind::InvalidSetting, format!("invalid setting \"{name}\": {rule}"))
+        Error::new(
+            Kind::InvalidSetting,
+            format!("invalid setting \"{name}\": {rule}"),
+        )
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {

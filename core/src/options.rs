@@ -45,7 +45,14 @@ impl Default for LinkOptions {
 
 /// The keys `shorten` takes, for the "unknown option" hint.
 pub const KEYS: &[&str] = &[
-    "code", "domain", "length", "expires_at", "expire_in", "max_clicks", "metadata", "tracking",
+    "code",
+    "domain",
+    "length",
+    "expires_at",
+    "expire_in",
+    "max_clicks",
+    "metadata",
+    "tracking",
 ];
 
 fn shown(v: &Value) -> String {
@@ -81,7 +88,10 @@ pub fn parse(opts: &Value, with_url: bool) -> Result<(Option<String>, LinkOption
         other => {
             return Err(Error::new(
                 Kind::InvalidParameter,
-                format!("invalid options: must be a JSON object, not {}", shown(other)),
+                format!(
+                    "invalid options: must be a JSON object, not {}",
+                    shown(other)
+                ),
             ))
         }
     };
@@ -111,7 +121,10 @@ pub fn parse(opts: &Value, with_url: bool) -> Result<(Option<String>, LinkOption
                 if !is_iso8601(s) {
                     return Err(Error::option(
                         k,
-                        format!("must be an ISO 8601 timestamp such as 2030-01-31T12:00:00Z, not {}", shown(v)),
+                        format!(
+                            "must be an ISO 8601 timestamp such as 2030-01-31T12:00:00Z, not {}",
+                            shown(v)
+                        ),
                     ));
                 }
                 if o.expiry.is_some() {
@@ -126,7 +139,10 @@ pub fn parse(opts: &Value, with_url: bool) -> Result<(Option<String>, LinkOption
                 if secs <= 0.0 || secs > MAX_EXPIRE_IN_SECONDS {
                     return Err(Error::option(
                         k,
-                        format!("must be a positive number of seconds up to 100 years, not {}", shown(v)),
+                        format!(
+                            "must be a positive number of seconds up to 100 years, not {}",
+                            shown(v)
+                        ),
                     ));
                 }
                 if o.expiry.is_some() {
@@ -137,7 +153,10 @@ pub fn parse(opts: &Value, with_url: bool) -> Result<(Option<String>, LinkOption
             "max_clicks" => {
                 let n = as_int(k, v, "must be an integer >= 1")?;
                 if n < 1 {
-                    return Err(Error::option(k, format!("must be an integer >= 1, not {n}")));
+                    return Err(Error::option(
+                        k,
+                        format!("must be an integer >= 1, not {n}"),
+                    ));
                 }
                 o.max_clicks = Some(n);
             }
@@ -158,7 +177,10 @@ pub fn parse(opts: &Value, with_url: bool) -> Result<(Option<String>, LinkOption
                 }
                 return Err(Error::new(
                     Kind::InvalidParameter,
-                    format!("unknown option \"{}\"", key.chars().take(60).collect::<String>()),
+                    format!(
+                        "unknown option \"{}\"",
+                        key.chars().take(60).collect::<String>()
+                    ),
                 )
                 .with_hint(format!("Known options: {}.", keys.join(", "))));
             }
@@ -182,7 +204,8 @@ pub fn is_iso8601(s: &str) -> bool {
     let digits = |from: usize, n: usize| -> Option<u32> {
         let part = b.get(from..from + n)?;
         part.iter().all(u8::is_ascii_digit).then(|| {
-            part.iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
+            part.iter()
+                .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
         })
     };
     let (Some(y), Some(m), Some(d)) = (digits(0, 4), digits(5, 2), digits(8, 2)) else {
@@ -192,7 +215,20 @@ pub fn is_iso8601(s: &str) -> bool {
         return false;
     }
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if d == 0 || d > days[m as usize - 1] {
         return false;
     }
@@ -229,7 +265,9 @@ pub fn is_iso8601(s: &str) -> bool {
         None => true,
         Some(b'Z' | b'z') => i + 1 == b.len(),
         Some(b'+' | b'-') => {
-            let Some(oh) = digits(i + 1, 2) else { return false };
+            let Some(oh) = digits(i + 1, 2) else {
+                return false;
+            };
             let rest = &b[i + 3..];
             let om = match rest {
                 [] => Some(0),
@@ -255,7 +293,10 @@ mod tests {
     #[test]
     fn empty_and_null_options_are_defaults() {
         assert_eq!(parse(&json!({}), false).unwrap().1, LinkOptions::default());
-        assert_eq!(parse(&Value::Null, false).unwrap().1, LinkOptions::default());
+        assert_eq!(
+            parse(&Value::Null, false).unwrap().1,
+            LinkOptions::default()
+        );
         assert!(LinkOptions::default().tracking);
     }
 
@@ -288,18 +329,32 @@ mod tests {
 
     #[test]
     fn wrong_types_name_the_key() {
-        assert_eq!(err(json!({"max_clicks": "5"})), "invalid option \"max_clicks\": must be an integer >= 1, not \"5\"");
-        assert_eq!(err(json!({"max_clicks": 0})), "invalid option \"max_clicks\": must be an integer >= 1, not 0");
+        assert_eq!(
+            err(json!({"max_clicks": "5"})),
+            "invalid option \"max_clicks\": must be an integer >= 1, not \"5\""
+        );
+        assert_eq!(
+            err(json!({"max_clicks": 0})),
+            "invalid option \"max_clicks\": must be an integer >= 1, not 0"
+        );
         assert!(err(json!({"max_clicks": 1.5})).starts_with("invalid option \"max_clicks\""));
-        assert_eq!(err(json!({"tracking": "no"})), "invalid option \"tracking\": must be true or false, not \"no\"");
-        assert!(err(json!({"metadata": [1]})).starts_with("invalid option \"metadata\": must be a JSON object"));
-        assert!(err(json!({"code": 12345})).starts_with("invalid option \"code\": must be a string"));
+        assert_eq!(
+            err(json!({"tracking": "no"})),
+            "invalid option \"tracking\": must be true or false, not \"no\""
+        );
+        assert!(err(json!({"metadata": [1]}))
+            .starts_with("invalid option \"metadata\": must be a JSON object"));
+        assert!(
+            err(json!({"code": 12345})).starts_with("invalid option \"code\": must be a string")
+        );
         assert!(err(json!({"domain": null})).starts_with("invalid option \"domain\""));
         assert!(err(json!({"length": 2})).starts_with("invalid option \"length\""));
-        assert!(err(json!({"expire_in": 0})).starts_with("invalid option \"expire_in\": must be a positive"));
+        assert!(err(json!({"expire_in": 0}))
+            .starts_with("invalid option \"expire_in\": must be a positive"));
         assert!(err(json!({"expire_in": -5})).starts_with("invalid option \"expire_in\""));
         assert!(err(json!({"expire_in": "1h"})).starts_with("invalid option \"expire_in\""));
-        assert!(err(json!({"expires_at": "tomorrow"})).starts_with("invalid option \"expires_at\": must be an ISO 8601"));
+        assert!(err(json!({"expires_at": "tomorrow"}))
+            .starts_with("invalid option \"expires_at\": must be an ISO 8601"));
         assert!(err(json!({"expires_at": "2030-01-01", "expire_in": 5})).contains("cannot both"));
         assert!(err(json!([1, 2])).starts_with("invalid options: must be a JSON object"));
     }
@@ -310,23 +365,44 @@ mod tests {
         assert_eq!(url.as_deref(), Some("https://a.example/"));
         assert_eq!(o.max_clicks, Some(2));
         assert_eq!(parse(&json!({"max_clicks": 2}), true).unwrap().0, None);
-        assert!(parse(&json!({"url": 5}), true).unwrap_err().message.contains("\"url\""));
+        assert!(parse(&json!({"url": 5}), true)
+            .unwrap_err()
+            .message
+            .contains("\"url\""));
     }
 
     #[test]
     fn iso8601_shapes() {
         for ok in [
-            "2030-01-31", "2030-01-31T12:00", "2030-01-31T12:00:00Z", "2030-01-31 12:00:00",
-            "2030-01-31T12:00:00.123456+02:00", "2030-01-31T12:00:00-0530", "2030-01-31T12:00+01",
+            "2030-01-31",
+            "2030-01-31T12:00",
+            "2030-01-31T12:00:00Z",
+            "2030-01-31 12:00:00",
+            "2030-01-31T12:00:00.123456+02:00",
+            "2030-01-31T12:00:00-0530",
+            "2030-01-31T12:00+01",
             "2028-02-29T00:00:00z",
         ] {
             assert!(is_iso8601(ok), "{ok}");
         }
         for bad in [
-            "", "tomorrow", "now", "2030-1-31", "2030-13-01", "2030-02-30", "2029-02-29",
-            "2030-01-31T24:00", "2030-01-31T12", "2030-01-31T12:00:00.", "2030-01-31T12:00Zx",
-            "2030-01-31T12:00+1", "2030-01-31X12:00", "0000-01-01", "2030-01-31T12:00:00+02:00:00",
-            "epoch", "infinity",
+            "",
+            "tomorrow",
+            "now",
+            "2030-1-31",
+            "2030-13-01",
+            "2030-02-30",
+            "2029-02-29",
+            "2030-01-31T24:00",
+            "2030-01-31T12",
+            "2030-01-31T12:00:00.",
+            "2030-01-31T12:00Zx",
+            "2030-01-31T12:00+1",
+            "2030-01-31X12:00",
+            "0000-01-01",
+            "2030-01-31T12:00:00+02:00:00",
+            "epoch",
+            "infinity",
         ] {
             assert!(!is_iso8601(bad), "{bad}");
         }

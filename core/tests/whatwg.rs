@@ -17,7 +17,10 @@ fn whatwg_corpus_absolute_urls() {
         }
         let input = case["input"].as_str().expect("input");
         let got = normalize_url(Some(input));
-        let fails = case.get("failure").and_then(Value::as_bool).unwrap_or(false);
+        let fails = case
+            .get("failure")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let acceptable = !fails
             && matches!(case["protocol"].as_str(), Some("http:" | "https:"))
             && case["username"].as_str() == Some("")
@@ -31,8 +34,16 @@ fn whatwg_corpus_absolute_urls() {
             (want, got) => mismatches.push(format!("{input:?}: want accept={want}, got {got:?}")),
         }
     }
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
     // The corpus holds a few hundred absolute cases; make sure they were all read.
-    assert!(accepted > 50 && refused > 100, "accepted {accepted}, refused {refused}");
+    assert!(
+        accepted > 50 && refused > 100,
+        "accepted {accepted}, refused {refused}"
+    );
     println!("accepted {accepted}, refused {refused}");
 }

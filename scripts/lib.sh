@@ -1,0 +1,84 @@
+# Shared by scripts/setup and scripts/test: install what is missing, build, and run
+# throwaway PostgreSQL 15 clusters inside the project folder. Sourced, not run.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_BIN=/usr/lib/postgresql/15/bin
+PG_CONFIG=$PG_BIN/pg_config
+PGRX_VERSION=0.18.1
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\n==> %s\n' "$*"; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Debian packages, cargo-pgrx at the pinned version, and pgrx's pg15 configuration.
+ensure_deps() {
+    local pkgs=() p
+    for p in postgresql-15 postgresql-server-dev-15 libclang-dev sudo; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || pkgs+=("$p")
+    done
+    if [ ${#pkgs[@]} -gt 0 ]; then
+        say "installing ${pkgs[*]}"
+        as_root apt-get update -q
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}"
+    fi
+    if ! cargo pgrx --version 2>/dev/null | grep -qF "$PGRX_VERSION"; then
+        say "installing cargo-pgrx $PGRX_VERSION (about 14 minutes, once)"
+        cargo install cargo-pgrx --version "$PGRX_VERSION" --locked
+    fi
+    if ! grep -qs "pg15 = \"$PG_CONFIG\"" "${PGRX_HOME:-$HOME/.pgrx}/config.toml"; then
+        say "cargo pgrx init --pg15 $PG_CONFIG"
+        cargo pgrx init --pg15 "$PG_CONFIG"
+    fi
+}
+
+# Builds the extension and installs it into the system PostgreSQL 15.
+install_extension() {
+    say "building and installing the extension ($*)"
+    (cd "$ROOT" && as_root env PATH="$PATH" cargo pgrx install --pg-config "$PG_CONFIG" "$@")
+}
+
+# The OS user that runs PostgreSQL: postgres when we are root (it refuses root).
+pg_user() { if [ "$(id -u)" = 0 ]; then echo postgres; else id -un; fi; }
+
+as_pg() {
+    local u; u=$(pg_user)
+    if [ "$u" = "$(id -un)" ]; then "$@"; else runuser -u "$u" -- "$@"; fi
+}
+
+# The cluster's user must be able to reach the project folder: grant traverse (o+x)
+# on any ancestor that lacks it.
+make_reachable() {
+    local dir=$1 d
+    [ "$(pg_user)" = "$(id -un)" ] && return 0
+    d=$dir
+    while [ "$d" != / ]; do
+        if ! as_pg test -x "$d"; then
+            echo "note: granting o+x on $d so that $(pg_user) can reach $dir"
+            chmod o+x "$d"
+        fi
+        d=$(dirname "$d")
+    done
+}
+
+# start_cluster DIR PORT: initdb (once) and start a cluster with its socket in DIR.
+start_cluster() {
+    local dir=$1 port=$2
+    mkdir -p "$dir"
+    make_reachable "$dir"
+    [ "$(pg_user)" = "$(id -un)" ] || chown "$(pg_user)" "$dir"
+    chmod 700 "$dir"
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+        as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
+    fi
+    if ! as_pg "$PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+        as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+            -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null
+    fi
+}
+
+stop_cluster() {
+    local dir=$1
+    as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+}

@@ -1,0 +1,41 @@
+//! shortlink: short tracking links as a PostgreSQL primitive.
+//!
+//! The database-free logic lives in `shortlink-core`; each module here adapts one concern
+//! to SQL.
+
+mod batch;
+mod clicks;
+mod domains;
+mod error;
+mod plans;
+mod resolve;
+mod settings;
+mod shorten;
+mod stats;
+
+use pgrx::prelude::*;
+
+::pgrx::pg_module_magic!(name, version);
+
+extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
+extension_sql_file!("../sql/functions.sql", name = "functions", finalize);
+
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    settings::register();
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests;
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    #[must_use]
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}

@@ -1,0 +1,77 @@
+//! Kept SPI plans for the hot paths: each statement is parsed and planned once per
+//! backend, then executed with bound parameters. PostgreSQL's plan cache revalidates a
+//! kept plan when the tables under it change.
+
+use pgrx::pg_sys::{self, PgOid};
+use pgrx::spi::{OwnedPreparedStatement, SpiClient};
+use std::cell::OnceCell;
+use std::thread::LocalKey;
+
+use crate::error::OrRaise;
+
+/// A statement text, its parameter types, and the backend-local kept plan.
+pub struct Plan {
+    pub sql: &'static str,
+    pub types: &'static [pg_sys::Oid],
+    /// A read-only statement runs read-only (it must work on a hot standby).
+    pub writes: bool,
+    pub cell: &'static LocalKey<OnceCell<OwnedPreparedStatement>>,
+}
+
+impl Plan {
+    /// Runs `f` with the kept plan, prepared on first use in this backend.
+    pub fn with<R>(
+        &self,
+        client: &SpiClient<'_>,
+        f: impl FnOnce(&OwnedPreparedStatement) -> R,
+    ) -> R {
+        self.cell.with(|cell| {
+            if cell.get().is_none() {
+                let types: Vec<PgOid> = self.types.iter().map(|&o| PgOid::from(o)).collect();
+                let stmt = if self.writes {
+                    client.prepare_mut(self.sql, &types)
+                } else {
+                    client.prepare(self.sql, &types)
+                };
+                let _ = cell.set(stmt.or_raise().keep());
+            }
+            f(cell.get().expect("plan was just set"))
+        })
+    }
+
+    /// Like [`Plan::with`], for a statement that writes: `f` gets the client mutably.
+    pub fn with_mut<'c, R>(
+        &self,
+        client: &mut SpiClient<'c>,
+        f: impl FnOnce(&mut SpiClient<'c>, &OwnedPreparedStatement) -> R,
+    ) -> R {
+        self.with(client, |_| ());
+        self.cell
+            .with(|cell| f(client, cell.get().expect("plan was prepared")))
+    }
+}
+
+/// Declares a kept plan: `plan!(NAME, read|write, "SQL", [TEXTOID, INT8OID])`.
+#[macro_export]
+macro_rules! plan {
+    ($name:ident, read, $sql:expr, [$($ty:ident),* $(,)?]) => {
+        $crate::plan!(@ $name, false, $sql, [$($ty),*]);
+    };
+    ($name:ident, write, $sql:expr, [$($ty:ident),* $(,)?]) => {
+        $crate::plan!(@ $name, true, $sql, [$($ty),*]);
+    };
+    (@ $name:ident, $writes:expr, $sql:expr, [$($ty:ident),*]) => {
+        pub static $name: $crate::plans::Plan = {
+            ::std::thread_local! {
+                static CELL: ::std::cell::OnceCell<::pgrx::spi::OwnedPreparedStatement> =
+                    const { ::std::cell::OnceCell::new() };
+            }
+            $crate::plans::Plan {
+                sql: $sql,
+                types: &[$(::pgrx::pg_sys::$ty),*],
+                writes: $writes,
+                cell: &CELL,
+            }
+        };
+    };
+}

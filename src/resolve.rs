@@ -1,0 +1,40 @@
+//! `shortlink.resolve`: code to destination, read-only, one kept plan over the
+//! (domain, code) unique index.
+
+use pgrx::prelude::*;
+
+use crate::error::OrRaise;
+use crate::{domains, plan};
+
+plan!(
+    RESOLVE,
+    read,
+    "SELECT l.url FROM shortlink.links l
+     WHERE l.domain = $1 AND l.code = $2
+       AND NOT l.disabled
+       AND (l.expires_at IS NULL OR l.expires_at > now())
+       AND (l.max_clicks IS NULL
+            OR l.limited_clicks + coalesce((SELECT sum(c.clicks) FROM shortlink.click_counts c
+                                            WHERE c.link_id = l.id), 0) < l.max_clicks)",
+    [TEXTOID, TEXTOID]
+);
+
+/// The destination of `code`, or NULL when it is unknown, expired, disabled or out of
+/// clicks. Counts nothing: a redirect proxy calls record_click.
+#[pg_extern(stable, parallel_safe)]
+fn resolve(code: Option<&str>, domain: default!(Option<&str>, "NULL")) -> Option<String> {
+    let code = code?;
+    let domain = domains::lookup_key(domain)?;
+    Spi::connect(|client| {
+        RESOLVE.with(client, |stmt| {
+            let t = client
+                .select(stmt, Some(1), &[domain.as_str().into(), code.into()])
+                .or_raise();
+            if t.is_empty() {
+                None
+            } else {
+                t.first().get::<String>(1).or_raise()
+            }
+        })
+    })
+}

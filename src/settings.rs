@@ -1,0 +1,111 @@
+//! The `shortlink.*` settings (GUCs), registered in `_PG_init`.
+
+use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
+use shortlink_core::codes::{Alphabet, MAX_CODE_LENGTH, MIN_CODE_LENGTH};
+use shortlink_core::{Error, Result};
+use std::ffi::CString;
+
+static DEFAULT_DOMAIN_GUC: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"localhost"));
+static CODE_LENGTH: GucSetting<i32> = GucSetting::<i32>::new(7);
+static MAX_LENGTH: GucSetting<i32> = GucSetting::<i32>::new(32);
+static ALPHABET: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(
+    c"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+));
+static COLLISION_RETRIES: GucSetting<i32> = GucSetting::<i32>::new(3);
+static CLICK_SHARDS: GucSetting<i32> = GucSetting::<i32>::new(32);
+
+pub fn register() {
+    GucRegistry::define_string_guc(
+        c"shortlink.default_domain",
+        c"Domain of new links when opts has no \"domain\".",
+        c"Must be registered with shortlink.add_domain(); \"localhost\" is registered at install.",
+        &DEFAULT_DOMAIN_GUC,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"shortlink.code_length",
+        c"Length of generated codes.",
+        c"A crowded code space grows codes past it, up to shortlink.max_code_length.",
+        &CODE_LENGTH,
+        MIN_CODE_LENGTH as i32,
+        MAX_CODE_LENGTH as i32,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"shortlink.max_code_length",
+        c"Longest generated code before shorten reports the code space exhausted (54000).",
+        c"",
+        &MAX_LENGTH,
+        MIN_CODE_LENGTH as i32,
+        MAX_CODE_LENGTH as i32,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"shortlink.alphabet",
+        c"Characters of generated codes: 2 to 64 distinct characters of A-Z a-z 0-9 - _.",
+        c"",
+        &ALPHABET,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"shortlink.collision_retries",
+        c"Random codes tried at one length before the length grows by one.",
+        c"",
+        &COLLISION_RETRIES,
+        1,
+        100,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"shortlink.click_shards",
+        c"Counter rows per link that concurrent clicks of a link without max_clicks spread over.",
+        c"Each backend counts into shard pid % click_shards, so clicks from many connections do not wait on one row lock.",
+        &CLICK_SHARDS,
+        1,
+        1024,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"shortlink".as_ptr()) };
+}
+
+fn string(setting: &GucSetting<Option<CString>>) -> String {
+    setting
+        .get()
+        .map(|c| c.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// `shortlink.default_domain`, as written (normalized where used).
+pub fn default_domain() -> String {
+    string(&DEFAULT_DOMAIN_GUC)
+}
+
+pub fn code_length() -> usize {
+    CODE_LENGTH.get() as usize
+}
+
+pub fn max_code_length() -> usize {
+    MAX_LENGTH.get() as usize
+}
+
+pub fn collision_retries() -> usize {
+    COLLISION_RETRIES.get() as usize
+}
+
+pub fn click_shards() -> i32 {
+    CLICK_SHARDS.get()
+}
+
+/// `shortlink.alphabet`, validated: a bad value is an error that names the setting.
+pub fn alphabet() -> Result<Alphabet> {
+    Alphabet::parse(&string(&ALPHABET)).map_err(|e: Error| {
+        e.with_hint("SET shortlink.alphabet to 2 to 64 distinct characters of A-Z a-z 0-9 - _.")
+    })
+}

@@ -1,0 +1,64 @@
+//! `shortlink.stats`: one link's counters, exact at the moment of the call.
+
+use pgrx::prelude::*;
+
+use crate::error::{required, OrRaise};
+use crate::{domains, plan};
+
+plan!(
+    STATS,
+    read,
+    "SELECT l.code, l.domain, l.url, l.created_at, l.expires_at, l.max_clicks,
+            (l.limited_clicks + coalesce(sum(c.clicks), 0))::bigint AS clicks,
+            greatest(l.limited_last_clicked_at, max(c.last_clicked_at)) AS last_clicked_at
+     FROM shortlink.links l
+     LEFT JOIN shortlink.click_counts c ON c.link_id = l.id
+     WHERE l.domain = $1 AND l.code = $2
+     GROUP BY l.id",
+    [TEXTOID, TEXTOID]
+);
+
+/// Counters of one link; no row for an unknown code.
+#[pg_extern(stable, parallel_safe)]
+fn stats(
+    code: Option<&str>,
+    domain: default!(Option<&str>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(code, String),
+        name!(domain, String),
+        name!(url, String),
+        name!(created_at, TimestampWithTimeZone),
+        name!(expires_at, Option<TimestampWithTimeZone>),
+        name!(max_clicks, Option<i64>),
+        name!(clicks, i64),
+        name!(last_clicked_at, Option<TimestampWithTimeZone>),
+    ),
+> {
+    let (Some(code), Some(domain)) = (code, domains::lookup_key(domain)) else {
+        return TableIterator::new(std::iter::empty());
+    };
+    let row = Spi::connect(|client| {
+        STATS.with(client, |stmt| {
+            let t = client
+                .select(stmt, Some(1), &[domain.as_str().into(), code.into()])
+                .or_raise();
+            if t.is_empty() {
+                return None;
+            }
+            let t = t.first();
+            Some((
+                required(t.get::<String>(1).or_raise(), "code"),
+                required(t.get::<String>(2).or_raise(), "domain"),
+                required(t.get::<String>(3).or_raise(), "url"),
+                required(t.get::<TimestampWithTimeZone>(4).or_raise(), "created_at"),
+                t.get::<TimestampWithTimeZone>(5).or_raise(),
+                t.get::<i64>(6).or_raise(),
+                required(t.get::<i64>(7).or_raise(), "clicks"),
+                t.get::<TimestampWithTimeZone>(8).or_raise(),
+            ))
+        })
+    });
+    TableIterator::new(row.into_iter())
+}
