@@ -25,9 +25,13 @@ pub extern "C-unwind" fn _PG_init() {
     settings::register();
 }
 
+// `#[pg_test]`s, each inside a transaction that is rolled back. Kept in their own file;
+// `#[pg_schema]` needs an inline module.
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]
-mod tests;
+mod tests {
+    include!("tests.rs");
+}
 
 /// Required by `cargo pgrx test`.
 #[cfg(test)]

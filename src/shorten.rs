@@ -170,10 +170,13 @@ pub fn create(url: Option<&str>, o: &LinkOptions) -> Result<Link> {
             ),
         )
         .with_detail(format!(
-            "{} random codes of {} to {} characters from a {}-character alphabet were all taken.",
+            "{} random codes of {} characters from a {}-character alphabet were all taken.",
             growth.lengths().count(),
-            growth.start,
-            growth.max,
+            if growth.start == growth.max {
+                growth.start.to_string()
+            } else {
+                format!("{} to {}", growth.start, growth.max)
+            },
             alphabet.len()
         ))
         .with_hint("Raise shortlink.max_code_length, or use a larger shortlink.alphabet."))

@@ -1,9 +1,16 @@
 //! The database-free logic of the shortlink extension: code generation, URL, domain and
 //! option validation. Plain Rust, so `cargo test -p shortlink-core` and fuzzers reach it.
 
+pub mod bots;
 pub mod codes;
 pub mod destination;
 pub mod error;
+pub mod ipanon;
 pub mod options;
+pub mod password;
+pub mod phone;
+pub mod query;
+pub mod template;
+pub mod useragent;
 
 pub use error::{Error, Kind, Result};

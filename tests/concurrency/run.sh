@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Many real connections at once (pgbench), against a running cluster:
+#   run.sh HOST PORT DBNAME
+# - a link with max_clicks N, clicked from 16 connections far more than N times, ends with
+#   exactly N clicks and N click events;
+# - a link without max_clicks, clicked K times from 32 connections, ends with exactly K.
+set -euo pipefail
+HOST=$1 PORT=$2 DB=$3
+HERE=$(cd "$(dirname "$0")" && pwd)
+PG_BIN=/usr/lib/postgresql/15/bin
+psql() { "$PG_BIN/psql" -X -q -tA -v ON_ERROR_STOP=1 -h "$HOST" -p "$PORT" -U postgres -d "$DB" "$@"; }
+pgbench() { "$PG_BIN/pgbench" -n -h "$HOST" -p "$PORT" -U postgres "$@" "$DB"; }
+
+passed=0 failed=0
+check() { # check NAME WANT GOT
+    if [ "$2" = "$3" ]; then echo "ok   $1 ($3)"; passed=$((passed + 1));
+    else echo "FAIL $1: want $2, got $3"; failed=$((failed + 1)); fi
+}
+
+N=100
+psql -c "DELETE FROM shortlink.links WHERE code IN ('conc-limited', 'conc-viral')"
+psql -c "SELECT FROM shortlink.shorten('https://example.com/limited', '{\"code\": \"conc-limited\", \"max_clicks\": $N}')"
+psql -c "SELECT FROM shortlink.shorten('https://example.com/viral', '{\"code\": \"conc-viral\"}')"
+
+# 16 connections x 25 clicks = 400 attempts on a link that allows 100.
+pgbench -c 16 -j 2 -t 25 -f "$HERE/click_limited.sql" >/tmp/shortlink-pgbench-limited.log 2>&1 \
+    || { cat /tmp/shortlink-pgbench-limited.log; exit 1; }
+check "max_clicks $N from 16 connections: clicks" "$N" "$(psql -c "SELECT clicks FROM shortlink.stats('conc-limited')")"
+check "max_clicks $N from 16 connections: click events" "$N" \
+    "$(psql -c "SELECT count(*) FROM shortlink.click_events e JOIN shortlink.links l ON l.id = e.link_id WHERE l.code = 'conc-limited'")"
+
+# 32 connections x 50 clicks = 1600 clicks on an unlimited link.
+K=$((32 * 50))
+pgbench -c 32 -j 2 -t 50 -f "$HERE/click_viral.sql" >/tmp/shortlink-pgbench-viral.log 2>&1 \
+    || { cat /tmp/shortlink-pgbench-viral.log; exit 1; }
+check "unlimited link from 32 connections: clicks" "$K" "$(psql -c "SELECT clicks FROM shortlink.stats('conc-viral')")"
+check "unlimited link from 32 connections: click events" "$K" \
+    "$(psql -c "SELECT count(*) FROM shortlink.click_events e JOIN shortlink.links l ON l.id = e.link_id WHERE l.code = 'conc-viral'")"
+grep -E '^tps' /tmp/shortlink-pgbench-viral.log | sed 's/^/     viral link, 32 connections: /' || true
+
+echo "concurrency: $passed passed, $failed failed"
+[ "$failed" = 0 ]

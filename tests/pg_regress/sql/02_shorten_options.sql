@@ -1,0 +1,60 @@
+-- Every option of shorten(url, opts), and the errors of bad input.
+\set SHOW_CONTEXT never
+
+-- expire_in: seconds from now. expires_at: an ISO 8601 timestamp in the future.
+SELECT code, expires_at BETWEEN now() + interval '3599 seconds' AND now() + interval '3601 seconds' AS in_an_hour
+FROM shortlink.shorten('https://example.com/flash', '{"code": "flash", "expire_in": 3600}');
+SELECT code, expires_at = '2100-01-01T00:00:00Z'::timestamptz AS as_given
+FROM shortlink.shorten('https://example.com/y2100', '{"code": "y2100", "expires_at": "2100-01-01T00:00:00Z"}');
+
+-- max_clicks: the link stops after that many clicks. tracking: false keeps no click events.
+SELECT code, max_clicks FROM shortlink.shorten('https://example.com/vip', '{"code": "vip", "max_clicks": 100, "tracking": false}');
+SELECT tracking FROM shortlink.links WHERE code = 'vip';
+
+-- length: a longer generated code for this link only.
+SELECT length(code) FROM shortlink.shorten('https://example.com/', '{"length": 12}');
+
+-- Settings shape generated codes: shortlink.code_length and shortlink.alphabet.
+SET shortlink.code_length = 10;
+SET shortlink.alphabet = '0123456789';
+SELECT code ~ '^[0-9]{10}$' AS ten_digits FROM shortlink.shorten('https://example.com/');
+RESET shortlink.code_length;
+RESET shortlink.alphabet;
+
+-- Each call makes a new link, even for the same URL.
+SELECT count(DISTINCT code) FROM generate_series(1, 3) g,
+       LATERAL shortlink.shorten('https://example.com/same#' || g);
+
+-- Errors: bad input is SQLSTATE 22023 with a message that names the field and the rule.
+SELECT shortlink.shorten(NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT shortlink.shorten('ftp://example.com/file');
+\echo :LAST_ERROR_SQLSTATE
+SELECT shortlink.shorten('https://user:secret@bank.example/login');
+\echo :LAST_ERROR_SQLSTATE
+SELECT shortlink.shorten('example.com/no-scheme');
+\echo :LAST_ERROR_SQLSTATE
+SELECT shortlink.shorten('https://example.com/', '{"max_click": 5}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT shortlink.shorten('https://example.com/', '{"max_clicks": 0}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT shortlink.shorten('https://example.com/', '{"expire_in": "1h"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT shortlink.shorten('https://example.com/', '{"expires_at": "2001-01-01T00:00:00Z"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT shortlink.shorten('https://example.com/', '{"code": "no spaces"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT shortlink.shorten('https://example.com/', '{"code": "ab"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT shortlink.shorten('https://example.com/', '{"domain": "unknown.example"}');
+\echo :LAST_ERROR_SQLSTATE
+
+-- A custom code that is taken: 23505.
+SELECT shortlink.shorten('https://example.com/other', '{"code": "flash"}');
+\echo :LAST_ERROR_SQLSTATE
+
+-- A bad setting is named too.
+SET shortlink.alphabet = 'aa';
+SELECT shortlink.shorten('https://example.com/');
+\echo :LAST_ERROR_SQLSTATE
+RESET shortlink.alphabet;

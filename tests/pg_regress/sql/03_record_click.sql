@@ -1,0 +1,27 @@
+-- record_click(): one call per redirect. Status, location and HTTP status for the proxy.
+SELECT code FROM shortlink.shorten('https://example.com/two', '{"code": "two", "max_clicks": 2}');
+SELECT code FROM shortlink.shorten('https://example.com/old', '{"code": "old"}');
+SELECT code FROM shortlink.shorten('https://example.com/off', '{"code": "off"}');
+UPDATE shortlink.links SET expires_at = now() - interval '1 minute' WHERE code = 'old';
+UPDATE shortlink.links SET disabled = true WHERE code = 'off';
+
+SELECT * FROM shortlink.record_click('two');
+SELECT * FROM shortlink.record_click('two');
+SELECT * FROM shortlink.record_click('two');   -- max_clicks reached
+SELECT * FROM shortlink.record_click('old');   -- expired
+SELECT * FROM shortlink.record_click('off');   -- disabled
+SELECT * FROM shortlink.record_click('none');  -- unknown
+
+-- Only ok clicks count; resolve() agrees that these links no longer redirect.
+SELECT code, clicks FROM shortlink.stats('two');
+SELECT code, shortlink.resolve(code) FROM (VALUES ('two'), ('old'), ('off'), ('spring')) v(code);
+
+-- tracking off: clicks are counted, no event row is kept.
+SELECT count(*) FROM generate_series(1, 3) g,
+       LATERAL shortlink.record_click('vip', ip => ('198.51.100.' || g)::inet);
+SELECT clicks FROM shortlink.stats('vip');
+SELECT count(*) AS events FROM shortlink.click_events e JOIN shortlink.links l ON l.id = e.link_id
+WHERE l.code = 'vip';
+
+-- stats() of an unknown code has no row.
+SELECT count(*) FROM shortlink.stats('none');

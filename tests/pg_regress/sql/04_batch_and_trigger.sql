@@ -1,0 +1,45 @@
+-- shorten_many(): many links in one call; one bad item never aborts the rest.
+SELECT idx, ok, code, short_url, error, sqlstate
+FROM shortlink.shorten_many('[
+  {"url": "https://example.com/a", "code": "batch-a"},
+  {"url": "notaurl"},
+  {"url": "https://example.com/b", "code": "batch-a"},
+  {"url": "https://example.com/c", "code": "batch-c", "max_clicks": 5, "metadata": {"row": 3}},
+  {"code": "batch-d"},
+  {"url": "https://example.com/e", "colour": "red"}
+]');
+SELECT code, url, max_clicks, metadata FROM shortlink.links WHERE code LIKE 'batch-%' ORDER BY code;
+
+-- autolink(): a trigger that gives each new campaign row a short link, in the same
+-- transaction.
+CREATE TABLE campaigns (
+    id          serial PRIMARY KEY,
+    name        text NOT NULL,
+    landing_url text,
+    short_url   text
+);
+CREATE TRIGGER campaigns_autolink
+    BEFORE INSERT ON campaigns
+    FOR EACH ROW EXECUTE FUNCTION shortlink.autolink('landing_url', 'short_url', '{"expire_in": 86400}');
+
+INSERT INTO campaigns (name, landing_url) VALUES ('spring', 'https://shop.example/spring');
+INSERT INTO campaigns (name, landing_url) VALUES ('no landing page', NULL);
+INSERT INTO campaigns (name, landing_url, short_url) VALUES ('given', 'https://shop.example/x', 'https://sho.rt/given');
+SELECT name, short_url ~ '^https://localhost/[A-Za-z0-9]{7}$' AS generated,
+       CASE WHEN short_url LIKE 'https://localhost/%' THEN '(a new link)' ELSE short_url END AS short_url
+FROM campaigns ORDER BY id;
+SELECT l.url, l.expires_at > now() AS expires
+FROM campaigns c JOIN shortlink.links l ON c.short_url = 'https://localhost/' || l.code
+WHERE c.name = 'spring';
+
+-- A rollback takes the link with it.
+SELECT count(*) AS links_before FROM shortlink.links \gset
+BEGIN;
+INSERT INTO campaigns (name, landing_url) VALUES ('rolled back', 'https://shop.example/rb');
+ROLLBACK;
+SELECT count(*) - :links_before AS links_added FROM shortlink.links;
+
+-- A bad landing URL fails the insert with the shorten error.
+\set SHOW_CONTEXT never
+INSERT INTO campaigns (name, landing_url) VALUES ('bad', 'javascript:alert(1)');
+\echo :LAST_ERROR_SQLSTATE
