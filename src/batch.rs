@@ -45,8 +45,8 @@ fn shorten_many(
         .map(|(i, item)| {
             let idx = i32::try_from(i).unwrap_or(i32::MAX);
             let created = match item {
-                Value::Object(_) => options::parse(item, true)
-                    .and_then(|(url, o)| shorten::create(url.as_deref(), &o)),
+                Value::Object(_) => options::parse(item, options::Mode::Batch)
+                    .and_then(|o| shorten::create(None, &o)),
                 _ => Err(Error::new(
                     Kind::InvalidParameter,
                     "invalid item: must be a JSON object",

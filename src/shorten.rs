@@ -6,8 +6,8 @@ use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::Value;
 use shortlink_core::codes::Growth;
-use shortlink_core::options::{self, Expiry, LinkOptions};
-use shortlink_core::{destination, Error, Kind, Result};
+use shortlink_core::options::{self, Expiry, LinkOptions, LinkType, Mode};
+use shortlink_core::{destination, password, Error, Kind, Result};
 
 use crate::error::{required, OrRaise};
 use crate::{domains, plan, settings};
@@ -15,11 +15,29 @@ use crate::{domains, plan, settings};
 plan!(
     INSERT_LINK,
     write,
-    "INSERT INTO shortlink.links (domain, code, url, expires_at, max_clicks, metadata, tracking)
-     VALUES ($1, $2, $3, coalesce($4::timestamptz, now() + make_interval(secs => $5)), $6, $7, $8)
+    "INSERT INTO shortlink.links (domain, code, url, expires_at, max_clicks, metadata, tracking,
+         link_type, redirect_type, password_hash, forward_params, block_bots, utm, title,
+         description, image, tags, cloaked, meta_pixel_id, google_tag_id, custom_field,
+         dlt_header, contact_phone, callback_url, webhook_urls, expired_url)
+     SELECT $1, $2, $3,
+            CASE WHEN $5 IS NOT NULL THEN now() + make_interval(secs => $5) ELSE $4::timestamptz END,
+            r.max_clicks, coalesce(r.metadata, '{}'), coalesce(r.tracking, true),
+            coalesce(r.link_type, 'url'), coalesce(r.redirect_type, 302), $7,
+            coalesce(r.forward_params, false), coalesce(r.block_bots, false), r.utm, r.title,
+            r.description, r.image, coalesce(r.tags, '{}'), coalesce(r.cloaked, false),
+            r.meta_pixel_id, r.google_tag_id, r.custom_field, r.dlt_header, r.contact_phone,
+            r.callback_url, r.webhook_urls, r.expired_url
+     FROM jsonb_populate_record(NULL::shortlink.links, $6) r
      ON CONFLICT (domain, code) DO NOTHING
      RETURNING id, created_at, expires_at",
-    [TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, INT8OID, JSONBOID, BOOLOID]
+    [TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, JSONBOID, TEXTOID]
+);
+plan!(
+    EXISTING_LINK,
+    read,
+    "SELECT id, created_at, expires_at, url, max_clicks, metadata
+     FROM shortlink.links WHERE domain = $1 AND code = $2",
+    [TEXTOID, TEXTOID]
 );
 
 /// A new link, as shorten returns it.
@@ -60,8 +78,8 @@ fn shorten(
     ),
 > {
     let opts = opts.map(|j| j.0).unwrap_or(Value::Null);
-    let link = options::parse(&opts, false)
-        .and_then(|(_, o)| create(url, &o))
+    let link = options::parse(&opts, Mode::Create)
+        .and_then(|o| create(url, &o))
         .or_raise();
     let short_url = link.short_url();
     TableIterator::once((
@@ -77,38 +95,55 @@ fn shorten(
     ))
 }
 
+/// Checks an `expires_at` option against the clock: it must lie in the future.
+pub fn check_future(client: &pgrx::spi::SpiClient<'_>, at: &str) -> Result<()> {
+    let future = client
+        .select("SELECT $1::timestamptz > now()", Some(1), &[at.into()])
+        .or_raise()
+        .first()
+        .get::<bool>(1)
+        .or_raise();
+    if future == Some(true) {
+        Ok(())
+    } else {
+        Err(Error::option("expires_at", format!("must be in the future, not {at}")))
+    }
+}
+
 /// Validates and inserts one link. Every input error comes back as an `Error`, never as
 /// a PostgreSQL ERROR, so a batch can report it and go on.
 pub fn create(url: Option<&str>, o: &LinkOptions) -> Result<Link> {
-    let url = destination::normalize_url(url)?;
+    let raw = url.or(o.url.as_deref());
+    let link_type = o.link_type.unwrap_or(LinkType::Url);
+    let dest_for = |domain: &str, code: &str| {
+        destination::build(
+            raw,
+            link_type,
+            o.template_vars.as_ref(),
+            &[("link.code", code), ("link.domain", domain)],
+            &o.utm,
+        )
+    };
+    // Input errors first, before any row is touched.
+    dest_for("localhost", "code")?;
+    let password_hash = match &o.password {
+        Some(Some(p)) => Some(password::hash(p)?),
+        _ => None,
+    };
     Spi::connect_mut(|client| {
         let domain = domains::for_new_link(client, o.domain.as_deref())?;
         let (expires_at, expire_in) = match &o.expiry {
-            None => (None, None),
-            Some(Expiry::In(secs)) => (None, Some(*secs)),
-            Some(Expiry::At(at)) => {
-                let future = client
-                    .select(
-                        "SELECT $1::timestamptz > now()",
-                        Some(1),
-                        &[at.as_str().into()],
-                    )
-                    .or_raise()
-                    .first()
-                    .get::<bool>(1)
-                    .or_raise();
-                if future != Some(true) {
-                    return Err(Error::option(
-                        "expires_at",
-                        format!("must be in the future, not {at}"),
-                    ));
-                }
+            Some(Some(Expiry::In(secs))) => (None, Some(*secs)),
+            Some(Some(Expiry::At(at))) => {
+                check_future(client, at)?;
                 (Some(at.clone()), None)
             }
+            _ => (None, None),
         };
-        let metadata = Value::Object(o.metadata.clone().unwrap_or_default());
-        let mut insert = |code: &str| -> Option<Link> {
-            INSERT_LINK.with_mut(client, |client, stmt| {
+        let columns = Value::Object(o.columns.clone());
+        let mut insert = |code: &str| -> Result<Option<Link>> {
+            let url = dest_for(&domain, code)?;
+            Ok(INSERT_LINK.with_mut(client, |client, stmt| {
                 let t = client
                     .update(
                         stmt,
@@ -119,9 +154,8 @@ pub fn create(url: Option<&str>, o: &LinkOptions) -> Result<Link> {
                             url.as_str().into(),
                             expires_at.as_deref().into(),
                             expire_in.into(),
-                            o.max_clicks.into(),
-                            JsonB(metadata.clone()).into(),
-                            o.tracking.into(),
+                            JsonB(columns.clone()).into(),
+                            password_hash.as_deref().into(),
                         ],
                     )
                     .or_raise();
@@ -136,19 +170,30 @@ pub fn create(url: Option<&str>, o: &LinkOptions) -> Result<Link> {
                     url: url.clone(),
                     created_at: required(t.get(2).or_raise(), "links.created_at"),
                     expires_at: t.get(3).or_raise(),
-                    max_clicks: o.max_clicks,
-                    metadata: metadata.clone(),
+                    max_clicks: o.max_clicks(),
+                    metadata: Value::Object(o.metadata()),
                 })
-            })
+            }))
         };
         if let Some(code) = &o.code {
-            return insert(code).ok_or_else(|| {
-                Error::new(
-                    Kind::AlreadyExists,
-                    format!("code \"{code}\" already exists on domain \"{domain}\""),
-                )
-                .with_hint("Choose another code, or leave \"code\" out to get a generated one.")
-            });
+            if let Some(link) = insert(code)? {
+                return Ok(link);
+            }
+            let url = dest_for(&domain, code)?;
+            if o.return_existing {
+                if let Some(link) = existing(client, &domain, code).filter(|l| l.url == url) {
+                    return Ok(link);
+                }
+            }
+            return Err(Error::new(
+                Kind::AlreadyExists,
+                format!("code \"{code}\" already exists on domain \"{domain}\""),
+            )
+            .with_hint(if o.return_existing {
+                "It points at another URL; \"if_exists\": \"return\" only returns a link to the same URL."
+            } else {
+                "Choose another code, leave \"code\" out to get a generated one, or pass \"if_exists\": \"return\"."
+            }));
         }
         let alphabet = settings::alphabet()?;
         let start = o.length.unwrap_or_else(settings::code_length);
@@ -158,7 +203,7 @@ pub fn create(url: Option<&str>, o: &LinkOptions) -> Result<Link> {
             attempts: settings::collision_retries(),
         };
         for len in growth.lengths() {
-            if let Some(link) = insert(&alphabet.generate(len)) {
+            if let Some(link) = insert(&alphabet.generate(len))? {
                 return Ok(link);
             }
         }
@@ -180,5 +225,25 @@ pub fn create(url: Option<&str>, o: &LinkOptions) -> Result<Link> {
             alphabet.len()
         ))
         .with_hint("Raise shortlink.max_code_length, or use a larger shortlink.alphabet."))
+    })
+}
+
+fn existing(client: &pgrx::spi::SpiClient<'_>, domain: &str, code: &str) -> Option<Link> {
+    EXISTING_LINK.with(client, |stmt| {
+        let t = client.select(stmt, Some(1), &[domain.into(), code.into()]).or_raise();
+        if t.is_empty() {
+            return None;
+        }
+        let t = t.first();
+        Some(Link {
+            id: required(t.get::<i64>(1).or_raise(), "links.id"),
+            domain: domain.to_owned(),
+            code: code.to_owned(),
+            created_at: required(t.get(2).or_raise(), "links.created_at"),
+            expires_at: t.get(3).or_raise(),
+            url: required(t.get(4).or_raise(), "links.url"),
+            max_clicks: t.get(5).or_raise(),
+            metadata: required(t.get::<JsonB>(6).or_raise(), "links.metadata").0,
+        })
     })
 }

@@ -1,6 +1,9 @@
 //! Destination URLs and domains: WHATWG parsing, the http/https rule, no credentials.
 
 use crate::error::{Error, Kind, Result};
+use crate::options::LinkType;
+use crate::{phone, query, template};
+use serde_json::{Map, Value};
 use url::{Host, Url};
 
 /// The longest destination accepted, in bytes of its serialization. Browsers and
@@ -107,6 +110,45 @@ pub fn normalize_domain(input: &str) -> Result<String> {
     Ok(d)
 }
 
+/// The destination a link stores: `raw` with its `{{macros}}` filled (from `vars`, then
+/// `builtins` such as `link.code`), checked for its link type, and with the `utm`
+/// parameters put in its query (replacing parameters of the same name).
+pub fn build(
+    raw: Option<&str>,
+    link_type: LinkType,
+    vars: Option<&Map<String, Value>>,
+    builtins: &[(&str, &str)],
+    utm: &[(&'static str, String)],
+) -> Result<String> {
+    let filled;
+    let mut dest = raw;
+    if let Some(r) = raw.filter(|r| template::has_macros(r)) {
+        filled = template::fill(r, vars.unwrap_or(&Map::new()), builtins)?;
+        dest = Some(filled.as_str());
+    }
+    let dest = match link_type {
+        LinkType::Url => normalize_url(dest)?,
+        other => {
+            let d = dest.filter(|d| !d.trim().is_empty()).ok_or_else(|| {
+                Error::new(Kind::InvalidParameter, "invalid url: must not be empty")
+            })?;
+            phone::check_destination(other.as_str(), d)?
+        }
+    };
+    if utm.is_empty() {
+        return Ok(dest);
+    }
+    if link_type != LinkType::Url {
+        return Err(Error::option(utm[0].0, "applies to links of link_type url only"));
+    }
+    let params: Vec<(&str, &str)> = utm.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = query::set_params(&dest, &params)?;
+    if out.len() > MAX_URL_BYTES {
+        return Err(bad_url(&out, &format!("longer than {MAX_URL_BYTES} bytes with its utm parameters")));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +235,26 @@ mod tests {
             .unwrap_err()
             .message
             .contains("longer than"));
+    }
+
+    #[test]
+    fn build_fills_macros_checks_the_type_and_adds_utm() {
+        let vars: Map<String, Value> = serde_json::from_str(r#"{"contact": {"phone": "+1 415"}}"#).unwrap();
+        let d = build(
+            Some("https://shop.example/p?ph={{contact.phone}}&c={{ link.code }}&utm_source=old"),
+            LinkType::Url,
+            Some(&vars),
+            &[("link.code", "abc")],
+            &[("utm_source", "sms".into()), ("utm_campaign", "spring".into())],
+        )
+        .unwrap();
+        assert_eq!(d, "https://shop.example/p?ph=%2B1%20415&c=abc&utm_source=sms&utm_campaign=spring");
+        let e = build(Some("https://x.example/{{nope}}"), LinkType::Url, None, &[], &[]).unwrap_err();
+        assert_eq!(e.message, "invalid option \"template_vars\": unknown macro {{nope}}");
+        assert_eq!(build(Some("tel:+14155550123"), LinkType::Tel, None, &[], &[]).unwrap(), "tel:+14155550123");
+        assert!(build(Some("https://x.example/"), LinkType::Tel, None, &[], &[]).is_err());
+        assert!(build(Some("tel:+14155550123"), LinkType::Tel, None, &[], &[("utm_source", "a".into())]).is_err());
+        assert!(build(None, LinkType::Sms, None, &[], &[]).unwrap_err().message.contains("must not be empty"));
     }
 
     #[test]

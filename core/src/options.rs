@@ -17,47 +17,111 @@ pub enum Expiry {
     In(f64),
 }
 
-/// Every option of one link.
-#[derive(Debug, Clone, PartialEq)]
+/// What the destination is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkType {
+    Url,
+    Mailto,
+    Tel,
+    Sms,
+}
+
+impl LinkType {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "url" => Some(LinkType::Url),
+            "mailto" => Some(LinkType::Mailto),
+            "tel" => Some(LinkType::Tel),
+            "sms" => Some(LinkType::Sms),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkType::Url => "url",
+            LinkType::Mailto => "mailto",
+            LinkType::Tel => "tel",
+            LinkType::Sms => "sms",
+        }
+    }
+}
+
+/// How `opts` is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `shorten(url, opts)`.
+    Create,
+    /// A `shorten_many` item: the object carries the destination under `url`.
+    Batch,
+    /// `update_link(code, opts)`: `url` may change the destination; null clears a
+    /// clearable option; `code`, `domain`, `length` and `if_exists` are not options.
+    Update,
+}
+
+/// Every option of one link, validated. `columns` holds the values stored as they are,
+/// keyed by their `shortlink.links` column; the rest needs work (destination rewriting,
+/// code generation, password hashing) before it is stored.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct LinkOptions {
+    /// The destination given in `opts` (Batch and Update modes).
+    pub url: Option<String>,
     pub code: Option<String>,
     pub domain: Option<String>,
     pub length: Option<usize>,
-    pub expiry: Option<Expiry>,
-    pub max_clicks: Option<i64>,
-    pub metadata: Option<Map<String, Value>>,
-    pub tracking: bool,
+    /// Some(None): clear the expiry (Update).
+    pub expiry: Option<Option<Expiry>>,
+    pub link_type: Option<LinkType>,
+    /// `if_exists: "return"`.
+    pub return_existing: bool,
+    /// `password`: Some(None) clears it (Update).
+    pub password: Option<Option<String>>,
+    /// `utm_*` parameters to put in the destination's query, in a fixed order.
+    pub utm: Vec<(&'static str, String)>,
+    pub template_vars: Option<Map<String, Value>>,
+    pub columns: Map<String, Value>,
 }
 
-impl Default for LinkOptions {
-    fn default() -> Self {
-        LinkOptions {
-            code: None,
-            domain: None,
-            length: None,
-            expiry: None,
-            max_clicks: None,
-            metadata: None,
-            tracking: true,
+impl LinkOptions {
+    pub fn max_clicks(&self) -> Option<i64> {
+        self.columns.get("max_clicks").and_then(Value::as_i64)
+    }
+
+    pub fn tracking(&self) -> bool {
+        self.columns.get("tracking").and_then(Value::as_bool).unwrap_or(true)
+    }
+
+    pub fn metadata(&self) -> Map<String, Value> {
+        match self.columns.get("metadata") {
+            Some(Value::Object(m)) => m.clone(),
+            _ => Map::new(),
         }
     }
 }
 
 /// The keys `shorten` takes, for the "unknown option" hint.
 pub const KEYS: &[&str] = &[
-    "code",
-    "domain",
-    "length",
-    "expires_at",
-    "expire_in",
-    "max_clicks",
-    "metadata",
-    "tracking",
+    "code", "domain", "length", "expires_at", "expire_in", "max_clicks", "metadata", "tracking",
+    "redirect_type", "link_type", "password", "utm_source", "utm_medium", "utm_campaign",
+    "utm_term", "utm_content", "forward_params", "block_bots", "title", "description", "image",
+    "tags", "cloaked", "meta_pixel_id", "google_tag_id", "custom_field", "dlt_header",
+    "contact_phone", "template_vars", "callback_url", "webhook_urls", "expired_url", "if_exists",
 ];
+
+const UTM_KEYS: &[&str] = &["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
+const CREATE_ONLY: &[&str] = &["code", "domain", "length", "if_exists"];
+
+/// The most tags a link holds, and the longest tag.
+pub const MAX_TAGS: usize = 50;
+pub const MAX_TAG_CHARS: usize = 64;
+/// The longest free-text option (title, custom_field, …) in characters; description: 4096.
+pub const MAX_TEXT_CHARS: usize = 1024;
+pub const MAX_DESCRIPTION_CHARS: usize = 4096;
+pub const MAX_WEBHOOKS: usize = 10;
 
 fn shown(v: &Value) -> String {
     let s = v.to_string();
-    if s.len() > 60 {
+    if s.chars().count() > 60 {
         format!("{}…", s.chars().take(60).collect::<String>())
     } else {
         s
@@ -79,29 +143,85 @@ fn as_int(key: &str, v: &Value, rule: &str) -> Result<i64> {
         .ok_or_else(|| Error::option(key, format!("{rule}, not {}", shown(v))))
 }
 
-/// Parses `opts`. With `with_url` (a `shorten_many` item) the object also carries the
-/// destination under `url`, returned apart; otherwise `url` is an unknown key.
-pub fn parse(opts: &Value, with_url: bool) -> Result<(Option<String>, LinkOptions)> {
+fn text(key: &str, v: &Value, max: usize) -> Result<String> {
+    let s = as_str(key, v)?;
+    let n = s.chars().count();
+    if n > max {
+        return Err(Error::option(key, format!("must be at most {max} characters, not {n}")));
+    }
+    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Error::option(key, "must not hold control characters"));
+    }
+    Ok(s.to_owned())
+}
+
+/// An http(s) URL option (image, callback_url, expired_url, webhook_urls).
+fn http_url(key: &str, v: &Value) -> Result<String> {
+    let s = as_str(key, v)?;
+    crate::destination::normalize_url(Some(s)).map_err(|e| {
+        let rule = e.message.split_once(": ").map_or(e.message.as_str(), |(_, r)| r).to_owned();
+        Error::option(key, format!("{rule} ({})", shown(v)))
+    })
+}
+
+fn pattern(key: &str, v: &Value, ok: impl Fn(&str) -> bool, rule: &str) -> Result<String> {
+    let s = as_str(key, v)?;
+    if ok(s) {
+        Ok(s.to_owned())
+    } else {
+        Err(Error::option(key, format!("{rule}, not {}", shown(v))))
+    }
+}
+
+/// Parses `opts` for `mode`.
+pub fn parse(opts: &Value, mode: Mode) -> Result<LinkOptions> {
     let obj = match opts {
         Value::Object(o) => o,
-        Value::Null => return Ok((None, LinkOptions::default())),
+        Value::Null => return Ok(LinkOptions::default()),
         other => {
             return Err(Error::new(
                 Kind::InvalidParameter,
-                format!(
-                    "invalid options: must be a JSON object, not {}",
-                    shown(other)
-                ),
+                format!("invalid options: must be a JSON object, not {}", shown(other)),
             ))
         }
     };
     let mut o = LinkOptions::default();
-    let mut url = None;
     for (key, v) in obj {
         let k = key.as_str();
+        if mode == Mode::Update && CREATE_ONLY.contains(&k) {
+            return Err(Error::option(k, "cannot be changed by update_link")
+                .with_hint("A link keeps its code and domain; create a new link instead."));
+        }
+        // In Update mode null clears an option that may be absent.
+        if v.is_null() && mode == Mode::Update {
+            match k {
+                "expires_at" | "expire_in" => {
+                    o.expiry = Some(None);
+                    continue;
+                }
+                "password" => {
+                    o.password = Some(None);
+                    continue;
+                }
+                "template_vars" => continue,
+                "max_clicks" | "title" | "description" | "image" | "tags" | "meta_pixel_id"
+                | "google_tag_id" | "custom_field" | "dlt_header" | "contact_phone"
+                | "callback_url" | "webhook_urls" | "expired_url" => {
+                    o.columns.insert(k.to_owned(), Value::Null);
+                    continue;
+                }
+                _ if UTM_KEYS.contains(&k) => {
+                    return Err(Error::option(k, "cannot be cleared; change \"url\" instead"));
+                }
+                _ if KEYS.contains(&k) || k == "url" => {
+                    return Err(Error::option(k, "cannot be null"));
+                }
+                _ => {}
+            }
+        }
         match k {
-            "url" if with_url => {
-                url = match v {
+            "url" if mode != Mode::Create => {
+                o.url = match v {
                     Value::Null => None,
                     v => Some(as_str(k, v)?.to_owned()),
                 }
@@ -121,16 +241,13 @@ pub fn parse(opts: &Value, with_url: bool) -> Result<(Option<String>, LinkOption
                 if !is_iso8601(s) {
                     return Err(Error::option(
                         k,
-                        format!(
-                            "must be an ISO 8601 timestamp such as 2030-01-31T12:00:00Z, not {}",
-                            shown(v)
-                        ),
+                        format!("must be an ISO 8601 timestamp such as 2030-01-31T12:00:00Z, not {}", shown(v)),
                     ));
                 }
                 if o.expiry.is_some() {
                     return Err(both_expiries());
                 }
-                o.expiry = Some(Expiry::At(s.to_owned()));
+                o.expiry = Some(Some(Expiry::At(s.to_owned())));
             }
             "expire_in" => {
                 let secs = v.as_f64().filter(|s| s.is_finite()).ok_or_else(|| {
@@ -139,29 +256,25 @@ pub fn parse(opts: &Value, with_url: bool) -> Result<(Option<String>, LinkOption
                 if secs <= 0.0 || secs > MAX_EXPIRE_IN_SECONDS {
                     return Err(Error::option(
                         k,
-                        format!(
-                            "must be a positive number of seconds up to 100 years, not {}",
-                            shown(v)
-                        ),
+                        format!("must be a positive number of seconds up to 100 years, not {}", shown(v)),
                     ));
                 }
                 if o.expiry.is_some() {
                     return Err(both_expiries());
                 }
-                o.expiry = Some(Expiry::In(secs));
+                o.expiry = Some(Some(Expiry::In(secs)));
             }
             "max_clicks" => {
                 let n = as_int(k, v, "must be an integer >= 1")?;
                 if n < 1 {
-                    return Err(Error::option(
-                        k,
-                        format!("must be an integer >= 1, not {n}"),
-                    ));
+                    return Err(Error::option(k, format!("must be an integer >= 1, not {n}")));
                 }
-                o.max_clicks = Some(n);
+                o.columns.insert(k.into(), Value::from(n));
             }
             "metadata" => match v {
-                Value::Object(m) => o.metadata = Some(m.clone()),
+                Value::Object(_) => {
+                    o.columns.insert(k.into(), v.clone());
+                }
                 other => {
                     return Err(Error::option(
                         k,
@@ -169,24 +282,157 @@ pub fn parse(opts: &Value, with_url: bool) -> Result<(Option<String>, LinkOption
                     ))
                 }
             },
-            "tracking" => o.tracking = as_bool(k, v)?,
+            "tracking" | "forward_params" | "block_bots" | "cloaked" => {
+                o.columns.insert(k.into(), Value::Bool(as_bool(k, v)?));
+            }
+            "redirect_type" => {
+                let n = as_int(k, v, "must be 301 or 302")?;
+                if n != 301 && n != 302 {
+                    return Err(Error::option(k, format!("must be 301 or 302, not {n}")));
+                }
+                o.columns.insert(k.into(), Value::from(n));
+            }
+            "link_type" => {
+                let t = LinkType::parse(as_str(k, v)?).ok_or_else(|| {
+                    Error::option(k, format!("must be one of url, mailto, tel, sms, not {}", shown(v)))
+                })?;
+                o.link_type = Some(t);
+                o.columns.insert(k.into(), Value::from(t.as_str()));
+            }
+            "password" => {
+                let p = as_str(k, v)?;
+                if p.is_empty() || p.len() > crate::password::MAX_LEN {
+                    return Err(Error::option(
+                        k,
+                        format!("must be 1 to {} bytes long", crate::password::MAX_LEN),
+                    ));
+                }
+                o.password = Some(Some(p.to_owned()));
+            }
+            _ if UTM_KEYS.contains(&k) => {
+                let val = text(k, v, MAX_TEXT_CHARS)?;
+                if val.is_empty() {
+                    return Err(Error::option(k, "must not be empty"));
+                }
+                let key = UTM_KEYS.iter().find(|u| **u == k).copied().unwrap_or("utm_source");
+                o.utm.push((key, val));
+            }
+            "title" => {
+                o.columns.insert(k.into(), Value::from(text(k, v, MAX_TEXT_CHARS)?));
+            }
+            "description" => {
+                o.columns.insert(k.into(), Value::from(text(k, v, MAX_DESCRIPTION_CHARS)?));
+            }
+            "custom_field" | "dlt_header" => {
+                o.columns.insert(k.into(), Value::from(text(k, v, MAX_TEXT_CHARS)?));
+            }
+            "image" | "callback_url" | "expired_url" => {
+                o.columns.insert(k.into(), Value::from(http_url(k, v)?));
+            }
+            "webhook_urls" => {
+                let arr = v.as_array().ok_or_else(|| {
+                    Error::option(k, format!("must be an array of http or https URLs, not {}", shown(v)))
+                })?;
+                if arr.len() > MAX_WEBHOOKS {
+                    return Err(Error::option(k, format!("must hold at most {MAX_WEBHOOKS} URLs")));
+                }
+                let urls = arr.iter().map(|u| http_url(k, u).map(Value::from)).collect::<Result<Vec<_>>>()?;
+                o.columns.insert(k.into(), Value::Array(urls));
+            }
+            "tags" => {
+                let arr = v.as_array().ok_or_else(|| {
+                    Error::option(k, format!("must be an array of strings, not {}", shown(v)))
+                })?;
+                if arr.len() > MAX_TAGS {
+                    return Err(Error::option(k, format!("must hold at most {MAX_TAGS} tags")));
+                }
+                let mut tags: Vec<String> = Vec::with_capacity(arr.len());
+                for t in arr {
+                    let t = text(k, t, MAX_TAG_CHARS)?;
+                    if t.trim().is_empty() {
+                        return Err(Error::option(k, "a tag must not be empty"));
+                    }
+                    if !tags.contains(&t) {
+                        tags.push(t);
+                    }
+                }
+                o.columns.insert(k.into(), Value::from(tags));
+            }
+            "meta_pixel_id" => {
+                let id = pattern(
+                    k,
+                    v,
+                    |s| (5..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()),
+                    "must be a Meta pixel id of 5 to 20 digits",
+                )?;
+                o.columns.insert(k.into(), Value::from(id));
+            }
+            "google_tag_id" => {
+                let id = pattern(
+                    k,
+                    v,
+                    |s| {
+                        s.split_once('-').is_some_and(|(p, rest)| {
+                            (1..=3).contains(&p.len())
+                                && p.bytes().all(|b| b.is_ascii_uppercase())
+                                && (2..=40).contains(&rest.len())
+                                && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                        })
+                    },
+                    "must be a Google tag id such as G-XXXXXXX, GTM-XXXXXX or AW-123456789",
+                )?;
+                o.columns.insert(k.into(), Value::from(id));
+            }
+            "contact_phone" => {
+                let p = crate::phone::check_phone_option(k, as_str(k, v)?)?;
+                o.columns.insert(k.into(), Value::from(p));
+            }
+            "template_vars" => match v {
+                Value::Object(m) => o.template_vars = Some(m.clone()),
+                other => {
+                    return Err(Error::option(
+                        k,
+                        format!("must be a JSON object, not {}", shown(other)),
+                    ))
+                }
+            },
+            "if_exists" => match as_str(k, v)? {
+                "error" => o.return_existing = false,
+                "return" => o.return_existing = true,
+                _ => {
+                    return Err(Error::option(
+                        k,
+                        format!("must be \"error\" or \"return\", not {}", shown(v)),
+                    ))
+                }
+            },
             _ => {
-                let mut keys = KEYS.to_vec();
-                if with_url {
+                let mut keys: Vec<&str> = KEYS
+                    .iter()
+                    .copied()
+                    .filter(|k| mode != Mode::Update || !CREATE_ONLY.contains(k))
+                    .collect();
+                if mode != Mode::Create {
                     keys.insert(0, "url");
                 }
                 return Err(Error::new(
                     Kind::InvalidParameter,
-                    format!(
-                        "unknown option \"{}\"",
-                        key.chars().take(60).collect::<String>()
-                    ),
+                    format!("unknown option \"{}\"", key.chars().take(60).collect::<String>()),
                 )
                 .with_hint(format!("Known options: {}.", keys.join(", "))));
             }
         }
     }
-    Ok((url, o))
+    if !o.utm.is_empty() {
+        o.utm.sort_by_key(|(k, _)| UTM_KEYS.iter().position(|u| u == k));
+        let utm: Map<String, Value> =
+            o.utm.iter().map(|(k, v)| ((*k).to_owned(), Value::from(v.as_str()))).collect();
+        o.columns.insert("utm".into(), Value::Object(utm));
+    }
+    if o.return_existing && o.code.is_none() {
+        return Err(Error::option("if_exists", "\"return\" needs a custom \"code\""));
+    }
+    Ok(o)
 }
 
 fn both_expiries() -> Error {
@@ -287,40 +533,37 @@ mod tests {
     use serde_json::json;
 
     fn err(v: Value) -> String {
-        parse(&v, false).unwrap_err().message
+        parse(&v, Mode::Create).unwrap_err().message
+    }
+
+    fn ok(v: Value) -> LinkOptions {
+        parse(&v, Mode::Create).unwrap()
     }
 
     #[test]
     fn empty_and_null_options_are_defaults() {
-        assert_eq!(parse(&json!({}), false).unwrap().1, LinkOptions::default());
-        assert_eq!(
-            parse(&Value::Null, false).unwrap().1,
-            LinkOptions::default()
-        );
-        assert!(LinkOptions::default().tracking);
+        assert_eq!(ok(json!({})), LinkOptions::default());
+        assert_eq!(parse(&Value::Null, Mode::Create).unwrap(), LinkOptions::default());
+        assert!(LinkOptions::default().tracking());
     }
 
     #[test]
     fn every_option_is_read() {
-        let (_, o) = parse(
-            &json!({"code": "spring", "domain": "go.example.com", "length": 9,
-                    "expire_in": 3600, "max_clicks": 5, "metadata": {"campaign": 7},
-                    "tracking": false}),
-            false,
-        )
-        .unwrap();
+        let o = ok(json!({"code": "spring", "domain": "go.example.com", "length": 9,
+                          "expire_in": 3600, "max_clicks": 5, "metadata": {"campaign": 7},
+                          "tracking": false}));
         assert_eq!(o.code.as_deref(), Some("spring"));
         assert_eq!(o.domain.as_deref(), Some("go.example.com"));
         assert_eq!(o.length, Some(9));
-        assert_eq!(o.expiry, Some(Expiry::In(3600.0)));
-        assert_eq!(o.max_clicks, Some(5));
-        assert_eq!(o.metadata.unwrap()["campaign"], json!(7));
-        assert!(!o.tracking);
+        assert_eq!(o.expiry, Some(Some(Expiry::In(3600.0))));
+        assert_eq!(o.max_clicks(), Some(5));
+        assert_eq!(o.metadata()["campaign"], json!(7));
+        assert!(!o.tracking());
     }
 
     #[test]
     fn unknown_key_is_named() {
-        let e = parse(&json!({"max_click": 3}), false).unwrap_err();
+        let e = parse(&json!({"max_click": 3}), Mode::Create).unwrap_err();
         assert_eq!(e.message, "unknown option \"max_click\"");
         assert_eq!(e.sqlstate(), "22023");
         assert!(e.hint.unwrap().contains("max_clicks"));
@@ -361,14 +604,72 @@ mod tests {
 
     #[test]
     fn batch_items_carry_their_url() {
-        let (url, o) = parse(&json!({"url": "https://a.example/", "max_clicks": 2}), true).unwrap();
-        assert_eq!(url.as_deref(), Some("https://a.example/"));
-        assert_eq!(o.max_clicks, Some(2));
-        assert_eq!(parse(&json!({"max_clicks": 2}), true).unwrap().0, None);
-        assert!(parse(&json!({"url": 5}), true)
+        let o = parse(&json!({"url": "https://a.example/", "max_clicks": 2}), Mode::Batch).unwrap();
+        assert_eq!(o.url.as_deref(), Some("https://a.example/"));
+        assert_eq!(o.max_clicks(), Some(2));
+        assert_eq!(parse(&json!({"max_clicks": 2}), Mode::Batch).unwrap().url, None);
+        assert!(parse(&json!({"url": 5}), Mode::Batch)
             .unwrap_err()
             .message
             .contains("\"url\""));
+    }
+
+    #[test]
+    fn link_api_options_are_validated_and_stored() {
+        let o = ok(json!({"redirect_type": 301, "link_type": "tel", "password": "s3cret",
+                          "utm_source": "sms", "utm_campaign": "spring", "forward_params": true,
+                          "block_bots": true, "title": "Spring", "description": "d",
+                          "image": "https://img.example/a.png", "tags": ["a", "b", "a"],
+                          "cloaked": true, "meta_pixel_id": "123456789012345",
+                          "google_tag_id": "G-ABC123", "custom_field": "x", "dlt_header": "ACME",
+                          "contact_phone": "+1 415-555-0123", "template_vars": {"n": 1},
+                          "callback_url": "https://hooks.example/cb",
+                          "webhook_urls": ["https://a.example/h"], "expired_url": "https://example.com/gone",
+                          "code": "abc", "if_exists": "return"}));
+        assert_eq!(o.columns["redirect_type"], json!(301));
+        assert_eq!(o.link_type, Some(LinkType::Tel));
+        assert_eq!(o.password, Some(Some("s3cret".into())));
+        assert_eq!(o.utm, vec![("utm_source", "sms".to_string()), ("utm_campaign", "spring".to_string())]);
+        assert_eq!(o.columns["utm"], json!({"utm_source": "sms", "utm_campaign": "spring"}));
+        assert_eq!(o.columns["tags"], json!(["a", "b"]));
+        assert_eq!(o.columns["contact_phone"], json!("+14155550123"));
+        assert_eq!(o.columns["webhook_urls"], json!(["https://a.example/h"]));
+        assert!(o.return_existing);
+        assert!(o.template_vars.is_some());
+    }
+
+    #[test]
+    fn link_api_option_errors_name_the_key() {
+        assert_eq!(err(json!({"redirect_type": 307})), "invalid option \"redirect_type\": must be 301 or 302, not 307");
+        assert!(err(json!({"link_type": "ftp"})).starts_with("invalid option \"link_type\": must be one of url, mailto, tel, sms"));
+        assert!(err(json!({"password": ""})).starts_with("invalid option \"password\""));
+        assert!(err(json!({"image": "ftp://x.example/a.png"})).starts_with("invalid option \"image\""));
+        assert!(err(json!({"callback_url": "https://u:p@x.example/"})).starts_with("invalid option \"callback_url\""));
+        assert!(err(json!({"webhook_urls": "https://x.example/"})).starts_with("invalid option \"webhook_urls\""));
+        assert!(err(json!({"tags": [1]})).starts_with("invalid option \"tags\""));
+        assert!(err(json!({"custom_field": "x".repeat(1025)})).starts_with("invalid option \"custom_field\": must be at most 1024"));
+        assert!(err(json!({"contact_phone": "555-0123"})).starts_with("invalid option \"contact_phone\""));
+        assert!(err(json!({"meta_pixel_id": "abc"})).starts_with("invalid option \"meta_pixel_id\""));
+        assert!(err(json!({"google_tag_id": "nope"})).starts_with("invalid option \"google_tag_id\""));
+        assert!(err(json!({"if_exists": "ignore", "code": "abc"})).starts_with("invalid option \"if_exists\""));
+        assert!(err(json!({"if_exists": "return"})).contains("needs a custom"));
+        assert!(err(json!({"template_vars": [1]})).starts_with("invalid option \"template_vars\""));
+        assert!(err(json!({"utm_source": ""})).starts_with("invalid option \"utm_source\""));
+    }
+
+    #[test]
+    fn update_mode_clears_with_null_and_refuses_create_only_keys() {
+        let o = parse(&json!({"url": "https://new.example/", "expires_at": null, "max_clicks": null,
+                              "password": null, "title": null}), Mode::Update).unwrap();
+        assert_eq!(o.url.as_deref(), Some("https://new.example/"));
+        assert_eq!(o.expiry, Some(None));
+        assert_eq!(o.password, Some(None));
+        assert_eq!(o.columns["max_clicks"], Value::Null);
+        assert_eq!(o.columns["title"], Value::Null);
+        let e = parse(&json!({"code": "x"}), Mode::Update).unwrap_err();
+        assert_eq!(e.message, "invalid option \"code\": cannot be changed by update_link");
+        assert!(parse(&json!({"tracking": null}), Mode::Update).unwrap_err().message.contains("cannot be null"));
+        assert!(parse(&json!({"title": null}), Mode::Create).unwrap_err().message.starts_with("invalid option \"title\""));
     }
 
     #[test]
