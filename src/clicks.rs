@@ -11,6 +11,7 @@ use pgrx::prelude::*;
 
 use crate::error::{required, OrRaise};
 use crate::{domains, plan, settings};
+use shortlink_core::{bots, ipanon, password, query, useragent};
 
 /// Longest user agent and referer kept, in bytes; longer ones are cut at a character
 /// boundary.
@@ -21,7 +22,11 @@ plan!(
     read,
     "SELECT id, url, tracking, disabled,
             expires_at IS NOT NULL AND expires_at <= now() AS expired,
-            max_clicks IS NOT NULL AS limited
+            max_clicks IS NOT NULL AS limited,
+            redirect_type::int4, password_hash, forward_params, block_bots, expired_url,
+            CASE WHEN callback_url IS NOT NULL OR cardinality(webhook_urls) > 0
+                 THEN array_remove(array_prepend(callback_url, coalesce(webhook_urls, '{}')), NULL)
+            END AS targets
      FROM shortlink.links WHERE domain = $1 AND code = $2",
     [TEXTOID, TEXTOID]
 );
@@ -37,19 +42,57 @@ plan!(
     [INT8OID]
 );
 plan!(
+    HAS_CLICKS_LEFT,
+    read,
+    "SELECT l.max_clicks IS NULL
+            OR l.limited_clicks + coalesce((SELECT sum(c.clicks) FROM shortlink.click_counts c
+                                            WHERE c.link_id = l.id), 0) < l.max_clicks
+     FROM shortlink.links l WHERE l.id = $1",
+    [INT8OID]
+);
+plan!(
     COUNT_SHARDED,
     write,
-    "INSERT INTO shortlink.click_counts AS c (link_id, shard, clicks, last_clicked_at)
-     VALUES ($1, $2, 1, now())
+    "INSERT INTO shortlink.click_counts AS c (link_id, shard, clicks, bot_clicks, last_clicked_at)
+     VALUES ($1, $2, $3, $4, CASE WHEN $3 > 0 THEN now() END)
      ON CONFLICT (link_id, shard) DO UPDATE
-     SET clicks = c.clicks + 1, last_clicked_at = excluded.last_clicked_at",
-    [INT8OID, INT4OID]
+     SET clicks = c.clicks + excluded.clicks,
+         bot_clicks = c.bot_clicks + excluded.bot_clicks,
+         last_clicked_at = coalesce(excluded.last_clicked_at, c.last_clicked_at)",
+    [INT8OID, INT4OID, INT8OID, INT8OID]
 );
 plan!(
     INSERT_EVENT,
     write,
-    "INSERT INTO shortlink.click_events (link_id, ip, user_agent, referer) VALUES ($1, $2, $3, $4)",
-    [INT8OID, INETOID, TEXTOID, TEXTOID]
+    "INSERT INTO shortlink.click_events (link_id, ip, user_agent, referer, referer_host, location,
+         is_bot, visitor_hash, device, os, browser, country)
+     VALUES ($1, $2, $3, $4, $5, $6, $7,
+             CASE WHEN $8::text IS NOT NULL OR $3 IS NOT NULL THEN
+                 encode(sha256(convert_to(
+                     coalesce((SELECT s.value FROM shortlink.secrets s WHERE s.name = 'visitor_salt'), '')
+                     || '|' || coalesce($8, '') || '|' || coalesce($3, ''), 'UTF8')), 'hex')
+             END,
+             $9, $10, $11, $12)",
+    [INT8OID, INETOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID]
+);
+plan!(
+    TOTAL_CLICKS,
+    read,
+    "SELECT (l.limited_clicks + coalesce((SELECT sum(c.clicks) FROM shortlink.click_counts c
+                                         WHERE c.link_id = l.id), 0))::bigint
+     FROM shortlink.links l WHERE l.id = $1",
+    [INT8OID]
+);
+plan!(
+    INSERT_OUTBOX,
+    write,
+    "WITH o AS (
+         INSERT INTO shortlink.outbox (link_id, targets, payload) VALUES ($1, $2, $3)
+         RETURNING id, payload)
+     SELECT pg_notify('shortlink_events',
+                      jsonb_build_object('id', o.id, 'event', 'click', 'code', o.payload->'code')::text)
+     FROM o",
+    [INT8OID, TEXTARRAYOID, JSONBOID]
 );
 
 /// What a redirect proxy does with a request for a short code.
@@ -60,6 +103,8 @@ pub enum Outcome {
     Expired,
     Exhausted,
     Disabled,
+    PasswordRequired,
+    Blocked,
 }
 
 impl Outcome {
@@ -70,15 +115,28 @@ impl Outcome {
             Outcome::Expired => "expired",
             Outcome::Exhausted => "exhausted",
             Outcome::Disabled => "disabled",
+            Outcome::PasswordRequired => "password_required",
+            Outcome::Blocked => "blocked",
         }
     }
 
-    pub fn http_status(self) -> i32 {
+    fn http_status(self) -> i32 {
         match self {
             Outcome::Ok => 302,
             Outcome::NotFound => 404,
             Outcome::Expired | Outcome::Exhausted | Outcome::Disabled => 410,
+            Outcome::PasswordRequired => 401,
+            Outcome::Blocked => 403,
         }
+    }
+}
+
+/// The answer to one request: status, where to send the client, and the HTTP status.
+struct Answer(Outcome, Option<String>, i32);
+
+impl From<Outcome> for Answer {
+    fn from(o: Outcome) -> Self {
+        Answer(o, None, o.http_status())
     }
 }
 
@@ -95,7 +153,39 @@ fn clip(s: Option<&str>) -> Option<&str> {
     })
 }
 
+/// A country code from a geo header: two ASCII letters, uppercased; anything else is
+/// not kept (a bad header must not fail a redirect).
+fn country_code(c: Option<&str>) -> Option<String> {
+    c.map(str::trim)
+        .filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()))
+        .map(str::to_ascii_uppercase)
+}
+
+/// The host of a referer URL, lowercased.
+fn referer_host(referer: Option<&str>) -> Option<String> {
+    url::Url::parse(referer?)
+        .ok()?
+        .host_str()
+        .map(str::to_ascii_lowercase)
+}
+
+/// The address stored for a click: anonymised unless `shortlink.anonymize_ip` is off.
+fn stored_ip(ip: &Option<pgrx::Inet>) -> (Option<pgrx::Inet>, Option<String>) {
+    let Some(ip) = ip else { return (None, None) };
+    let host = ip.0.split('/').next().unwrap_or_default();
+    let Ok(addr) = host.parse::<std::net::IpAddr>() else {
+        return (Some(ip.clone()), Some(host.to_owned()));
+    };
+    let kept = if settings::anonymize_ip() {
+        ipanon::anonymize(addr)
+    } else {
+        addr
+    };
+    (Some(pgrx::Inet(kept.to_string())), Some(addr.to_string()))
+}
+
 /// Records one click of `code` and says where to send the client.
+#[allow(clippy::too_many_arguments)]
 #[pg_extern(volatile, parallel_unsafe)]
 fn record_click(
     code: Option<&str>,
@@ -103,6 +193,9 @@ fn record_click(
     ip: default!(Option<pgrx::Inet>, "NULL"),
     user_agent: default!(Option<&str>, "NULL"),
     referer: default!(Option<&str>, "NULL"),
+    country: default!(Option<&str>, "NULL"),
+    password: default!(Option<&str>, "NULL"),
+    query: default!(Option<&str>, "NULL"),
 ) -> TableIterator<
     'static,
     (
@@ -111,78 +204,217 @@ fn record_click(
         name!(http_status, i32),
     ),
 > {
-    let (outcome, location) = click(code, domain, ip, clip(user_agent), clip(referer));
-    TableIterator::once((outcome.status().to_owned(), location, outcome.http_status()))
+    let req = Request {
+        ip,
+        user_agent: clip(user_agent),
+        referer: clip(referer),
+        country: country_code(country),
+        password,
+        query,
+    };
+    let Answer(outcome, location, http) = match (code, domains::lookup_key(domain)) {
+        (Some(code), Some(domain)) => click(code, &domain, &req),
+        _ => Outcome::NotFound.into(),
+    };
+    TableIterator::once((outcome.status().to_owned(), location, http))
 }
 
-fn click(
-    code: Option<&str>,
-    domain: Option<&str>,
+struct Request<'a> {
     ip: Option<pgrx::Inet>,
-    user_agent: Option<&str>,
-    referer: Option<&str>,
-) -> (Outcome, Option<String>) {
-    let (Some(code), Some(domain)) = (code, domains::lookup_key(domain)) else {
-        return (Outcome::NotFound, None);
-    };
+    user_agent: Option<&'a str>,
+    referer: Option<&'a str>,
+    country: Option<String>,
+    password: Option<&'a str>,
+    query: Option<&'a str>,
+}
+
+struct Found {
+    id: i64,
+    url: String,
+    tracking: bool,
+    disabled: bool,
+    expired: bool,
+    limited: bool,
+    redirect_type: i32,
+    password_hash: Option<String>,
+    forward_params: bool,
+    block_bots: bool,
+    expired_url: Option<String>,
+    targets: Option<Vec<Option<String>>>,
+}
+
+fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
     Spi::connect_mut(|client| {
         let found = FIND_LINK.with(client, |stmt| {
             let t = client
-                .select(stmt, Some(1), &[domain.as_str().into(), code.into()])
+                .select(stmt, Some(1), &[domain.into(), code.into()])
                 .or_raise();
             if t.is_empty() {
                 return None;
             }
             let t = t.first();
-            Some((
-                required(t.get::<i64>(1).or_raise(), "links.id"),
-                required(t.get::<String>(2).or_raise(), "links.url"),
-                required(t.get::<bool>(3).or_raise(), "links.tracking"),
-                required(t.get::<bool>(4).or_raise(), "links.disabled"),
-                required(t.get::<bool>(5).or_raise(), "expired"),
-                required(t.get::<bool>(6).or_raise(), "limited"),
-            ))
+            Some(Found {
+                id: required(t.get(1).or_raise(), "links.id"),
+                url: required(t.get(2).or_raise(), "links.url"),
+                tracking: required(t.get(3).or_raise(), "links.tracking"),
+                disabled: required(t.get(4).or_raise(), "links.disabled"),
+                expired: required(t.get(5).or_raise(), "expired"),
+                limited: required(t.get(6).or_raise(), "limited"),
+                redirect_type: required(t.get(7).or_raise(), "links.redirect_type"),
+                password_hash: t.get(8).or_raise(),
+                forward_params: required(t.get(9).or_raise(), "links.forward_params"),
+                block_bots: required(t.get(10).or_raise(), "links.block_bots"),
+                expired_url: t.get(11).or_raise(),
+                targets: t.get(12).or_raise(),
+            })
         });
-        let Some((id, url, tracking, disabled, expired, limited)) = found else {
-            return (Outcome::NotFound, None);
+        let Some(link) = found else {
+            return Outcome::NotFound.into();
         };
-        if disabled {
-            return (Outcome::Disabled, None);
+        let gone = |o: Outcome| match &link.expired_url {
+            Some(u) => Answer(o, Some(u.clone()), 302),
+            None => o.into(),
+        };
+        if link.disabled {
+            return Outcome::Disabled.into();
         }
-        if expired {
-            return (Outcome::Expired, None);
+        if link.expired {
+            return gone(Outcome::Expired);
         }
-        if limited {
+        if let Some(phc) = &link.password_hash {
+            if !req.password.is_some_and(|p| password::verify(p, phc)) {
+                return Outcome::PasswordRequired.into();
+            }
+        }
+        let is_bot = bots::is_bot(req.user_agent);
+        if is_bot && link.block_bots {
+            return Outcome::Blocked.into();
+        }
+        // SAFETY: MyProcPid is set once at backend start and only read here.
+        let shard = unsafe { pg_sys::MyProcPid }.rem_euclid(settings::click_shards());
+        let count_sharded = |client: &mut pgrx::spi::SpiClient<'_>, human: i64, bot: i64| {
+            COUNT_SHARDED.with_mut(client, |client, stmt| {
+                client
+                    .update(
+                        stmt,
+                        None,
+                        &[link.id.into(), shard.into(), human.into(), bot.into()],
+                    )
+                    .or_raise();
+            });
+        };
+        if is_bot {
+            // Bots never count against max_clicks, but an exhausted link is gone for them too.
+            let exhausted = link.limited
+                && HAS_CLICKS_LEFT.with(client, |stmt| {
+                    client
+                        .select(stmt, Some(1), &[link.id.into()])
+                        .or_raise()
+                        .first()
+                        .get::<bool>(1)
+                        .or_raise()
+                }) != Some(true);
+            if exhausted {
+                return gone(Outcome::Exhausted);
+            }
+            count_sharded(client, 0, 1);
+        } else if link.limited {
             let counted = COUNT_LIMITED.with_mut(client, |client, stmt| {
                 !client
-                    .update(stmt, None, &[id.into()])
+                    .update(stmt, None, &[link.id.into()])
                     .or_raise()
                     .is_empty()
             });
             if !counted {
-                return (Outcome::Exhausted, None);
+                return gone(Outcome::Exhausted);
             }
         } else {
-            // SAFETY: MyProcPid is set once at backend start and only read here.
-            let pid = unsafe { pg_sys::MyProcPid };
-            let shard = pid.rem_euclid(settings::click_shards());
-            COUNT_SHARDED.with_mut(client, |client, stmt| {
-                client
-                    .update(stmt, None, &[id.into(), shard.into()])
-                    .or_raise();
-            });
+            count_sharded(client, 1, 0);
         }
-        if tracking {
+        let location = match req
+            .query
+            .filter(|q| link.forward_params && !q.trim_start_matches('?').is_empty())
+        {
+            Some(q) => query::merge_query(&link.url, q).unwrap_or_else(|_| link.url.clone()),
+            None => link.url.clone(),
+        };
+        let client_info = useragent::parse(req.user_agent);
+        let (ip, full_ip) = if link.tracking {
+            stored_ip(&req.ip)
+        } else {
+            (None, None)
+        };
+        if link.tracking {
             INSERT_EVENT.with_mut(client, |client, stmt| {
                 client
                     .update(
                         stmt,
                         None,
-                        &[id.into(), ip.into(), user_agent.into(), referer.into()],
+                        &[
+                            link.id.into(),
+                            ip.clone().into(),
+                            req.user_agent.into(),
+                            req.referer.into(),
+                            referer_host(req.referer).into(),
+                            location.as_str().into(),
+                            is_bot.into(),
+                            full_ip.as_deref().into(),
+                            client_info.device.into(),
+                            client_info.os.into(),
+                            client_info.browser.into(),
+                            req.country.as_deref().into(),
+                        ],
                     )
                     .or_raise();
             });
         }
-        (Outcome::Ok, Some(url))
+        if let Some(targets) = &link.targets {
+            let total = TOTAL_CLICKS.with(client, |stmt| {
+                client
+                    .select(stmt, Some(1), &[link.id.into()])
+                    .or_raise()
+                    .first()
+                    .get::<i64>(1)
+                    .or_raise()
+            });
+            let payload = serde_json::json!({
+                "event": "click",
+                "code": code,
+                "domain": domain,
+                "short_url": format!("https://{domain}/{code}"),
+                "long_url": location,
+                "clicked_at": now_iso(client),
+                "total_clicks": total,
+                "bot": is_bot,
+                "ip": ip.as_ref().map(|i| i.0.clone()),
+                "user_agent": if link.tracking { req.user_agent } else { None },
+                "referer": if link.tracking { req.referer } else { None },
+                "device": client_info.device,
+                "os": client_info.os,
+                "browser": client_info.browser,
+                "country": req.country,
+            });
+            let targets: Vec<String> = targets.iter().flatten().cloned().collect();
+            INSERT_OUTBOX.with_mut(client, |client, stmt| {
+                client
+                    .update(
+                        stmt,
+                        None,
+                        &[link.id.into(), targets.into(), pgrx::JsonB(payload).into()],
+                    )
+                    .or_raise();
+            });
+        }
+        Answer(Outcome::Ok, Some(location), link.redirect_type)
     })
+}
+
+/// The transaction's `now()` in ISO 8601, as the click time of a callback.
+fn now_iso(client: &pgrx::spi::SpiClient<'_>) -> Option<String> {
+    client
+        .select("SELECT to_json(now())#>>'{}'", Some(1), &[])
+        .or_raise()
+        .first()
+        .get::<String>(1)
+        .or_raise()
 }

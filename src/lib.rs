@@ -7,6 +7,7 @@ mod batch;
 mod clicks;
 mod domains;
 mod error;
+mod manage;
 mod plans;
 mod resolve;
 mod settings;
@@ -19,6 +20,11 @@ use pgrx::prelude::*;
 
 extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
 extension_sql_file!("../sql/functions.sql", name = "functions", finalize);
+extension_sql_file!(
+    "../sql/manage.sql",
+    name = "manage",
+    requires = ["functions", link_id]
+);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {

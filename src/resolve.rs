@@ -12,6 +12,7 @@ plan!(
     "SELECT l.url FROM shortlink.links l
      WHERE l.domain = $1 AND l.code = $2
        AND NOT l.disabled
+       AND l.password_hash IS NULL
        AND (l.expires_at IS NULL OR l.expires_at > now())
        AND (l.max_clicks IS NULL
             OR l.limited_clicks + coalesce((SELECT sum(c.clicks) FROM shortlink.click_counts c
@@ -19,8 +20,8 @@ plan!(
     [TEXTOID, TEXTOID]
 );
 
-/// The destination of `code`, or NULL when it is unknown, expired, disabled or out of
-/// clicks. Counts nothing: a redirect proxy calls record_click.
+/// The destination of `code`, or NULL when it is unknown, expired, disabled, out of
+/// clicks or password-protected. Counts nothing: a redirect proxy calls record_click.
 #[pg_extern(stable, parallel_safe)]
 fn resolve(code: Option<&str>, domain: default!(Option<&str>, "NULL")) -> Option<String> {
     let code = code?;

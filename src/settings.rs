@@ -14,6 +14,7 @@ static ALPHABET: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::ne
 ));
 static COLLISION_RETRIES: GucSetting<i32> = GucSetting::<i32>::new(3);
 static CLICK_SHARDS: GucSetting<i32> = GucSetting::<i32>::new(32);
+static ANONYMIZE_IP: GucSetting<bool> = GucSetting::<bool>::new(true);
 
 pub fn register() {
     GucRegistry::define_string_guc(
@@ -72,6 +73,14 @@ pub fn register() {
         GucContext::Userset,
         GucFlags::default(),
     );
+    GucRegistry::define_bool_guc(
+        c"shortlink.anonymize_ip",
+        c"Store click IPs anonymised: IPv4 to its /24, IPv6 to its /48.",
+        c"Unique visitors are counted from a salted hash of the full address, which is never stored.",
+        &ANONYMIZE_IP,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
     unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"shortlink".as_ptr()) };
 }
 
@@ -108,4 +117,8 @@ pub fn alphabet() -> Result<Alphabet> {
     Alphabet::parse(&string(&ALPHABET)).map_err(|e: Error| {
         e.with_hint("SET shortlink.alphabet to 2 to 64 distinct characters of A-Z a-z 0-9 - _.")
     })
+}
+
+pub fn anonymize_ip() -> bool {
+    ANONYMIZE_IP.get()
 }

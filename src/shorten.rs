@@ -106,7 +106,10 @@ pub fn check_future(client: &pgrx::spi::SpiClient<'_>, at: &str) -> Result<()> {
     if future == Some(true) {
         Ok(())
     } else {
-        Err(Error::option("expires_at", format!("must be in the future, not {at}")))
+        Err(Error::option(
+            "expires_at",
+            format!("must be in the future, not {at}"),
+        ))
     }
 }
 
@@ -230,7 +233,9 @@ pub fn create(url: Option<&str>, o: &LinkOptions) -> Result<Link> {
 
 fn existing(client: &pgrx::spi::SpiClient<'_>, domain: &str, code: &str) -> Option<Link> {
     EXISTING_LINK.with(client, |stmt| {
-        let t = client.select(stmt, Some(1), &[domain.into(), code.into()]).or_raise();
+        let t = client
+            .select(stmt, Some(1), &[domain.into(), code.into()])
+            .or_raise();
         if t.is_empty() {
             return None;
         }

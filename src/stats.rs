@@ -10,6 +10,7 @@ plan!(
     read,
     "SELECT l.code, l.domain, l.url, l.created_at, l.expires_at, l.max_clicks,
             (l.limited_clicks + coalesce(sum(c.clicks), 0))::bigint AS clicks,
+            coalesce(sum(c.bot_clicks), 0)::bigint AS bot_clicks,
             greatest(l.limited_last_clicked_at, max(c.last_clicked_at)) AS last_clicked_at
      FROM shortlink.links l
      LEFT JOIN shortlink.click_counts c ON c.link_id = l.id
@@ -33,6 +34,7 @@ fn stats(
         name!(expires_at, Option<TimestampWithTimeZone>),
         name!(max_clicks, Option<i64>),
         name!(clicks, i64),
+        name!(bot_clicks, i64),
         name!(last_clicked_at, Option<TimestampWithTimeZone>),
     ),
 > {
@@ -56,7 +58,8 @@ fn stats(
                 t.get::<TimestampWithTimeZone>(5).or_raise(),
                 t.get::<i64>(6).or_raise(),
                 required(t.get::<i64>(7).or_raise(), "clicks"),
-                t.get::<TimestampWithTimeZone>(8).or_raise(),
+                required(t.get::<i64>(8).or_raise(), "bot_clicks"),
+                t.get::<TimestampWithTimeZone>(9).or_raise(),
             ))
         })
     });

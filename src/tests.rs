@@ -249,7 +249,13 @@ fn record_click_stores_an_event_when_tracking() {
     assert_eq!(
         text("SELECT format('%s|%s|%s', e.ip, e.user_agent, e.referer) FROM shortlink.click_events e
               JOIN shortlink.links l ON l.id = e.link_id WHERE l.code = 'tracked'"),
-        "203.0.113.9|Mozilla/5.0|https://ref.example/"
+        "203.0.113.0|Mozilla/5.0|https://ref.example/"
+    );
+    run("SET LOCAL shortlink.anonymize_ip = off");
+    run("SELECT shortlink.record_click('tracked', NULL, '2001:db8:abcd:12::1')");
+    assert_eq!(
+        text("SELECT string_agg(host(ip), ',' ORDER BY e.id) FROM shortlink.click_events e"),
+        "203.0.113.0,2001:db8:abcd:12::1"
     );
 }
 
@@ -383,6 +389,281 @@ fn a_bad_alphabet_setting_is_22023() {
 fn the_tables_are_dumped_with_user_data() {
     assert_eq!(
         int("SELECT count(*) FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'shortlink'"),
-        6
+        8
     );
+}
+
+// ---- Options of today's link APIs --------------------------------------------------
+
+fn shorten(url: &str, opts: &str) -> String {
+    Spi::get_one_with_args::<String>(
+        "SELECT code FROM shortlink.shorten($1, $2::jsonb)",
+        &[url.into(), opts.into()],
+    )
+    .expect("shorten runs")
+    .expect("a code")
+}
+
+fn click_with(code: &str, args: &str) -> String {
+    text(&format!(
+        "SELECT format('%s %s %s', status, http_status, coalesce(location, '-')) FROM shortlink.record_click('{code}'{args})"
+    ))
+}
+
+#[pg_test]
+fn redirect_type_301_is_returned_by_record_click() {
+    shorten("https://example.com/p", r#"{"code": "perm", "redirect_type": 301}"#);
+    assert_eq!(click("perm"), "ok 301 https://example.com/p");
+    assert_eq!(sqlstate(r#"SELECT shortlink.shorten('https://example.com/', '{"redirect_type": 307}')"#), "22023");
+}
+
+#[pg_test]
+fn link_types_validate_their_destination() {
+    shorten("tel:+1 (415) 555-0123", r#"{"code": "call", "link_type": "tel"}"#);
+    assert_eq!(text("SELECT url FROM shortlink.links WHERE code = 'call'"), "tel:+14155550123");
+    shorten("sms:+447700900123?body=hi", r#"{"code": "text", "link_type": "sms"}"#);
+    shorten("mailto:sales@example.com?subject=Hi", r#"{"code": "mail", "link_type": "mailto"}"#);
+    assert_eq!(click("mail"), "ok 302 mailto:sales@example.com?subject=Hi");
+    for (url, t) in [("tel:12345", "tel"), ("https://example.com/", "tel"), ("mailto:nobody", "mailto"), ("sms:+0123", "sms"), ("tel:+14155550123", "url")] {
+        assert_eq!(sqlstate(&format!("SELECT shortlink.shorten('{url}', '{{\"link_type\": \"{t}\"}}')")), "22023", "{url} {t}");
+    }
+}
+
+#[pg_test]
+fn password_protects_record_click_and_resolve() {
+    shorten("https://example.com/secret", r#"{"code": "locked", "password": "open sesame"}"#);
+    let hash = text("SELECT password_hash FROM shortlink.links WHERE code = 'locked'");
+    assert!(hash.starts_with("$argon2id$") && !hash.contains("open sesame"), "{hash}");
+    assert_eq!(click("locked"), "password_required 401 -");
+    assert_eq!(click_with("locked", ", password => 'wrong'"), "password_required 401 -");
+    assert_eq!(click_with("locked", ", password => 'open sesame'"), "ok 302 https://example.com/secret");
+    assert_eq!(one::<String>("SELECT shortlink.resolve('locked')"), None);
+    assert_eq!(int("SELECT clicks FROM shortlink.stats('locked')"), 1);
+}
+
+#[pg_test]
+fn utm_options_replace_parameters_of_the_same_name() {
+    shorten(
+        "https://shop.example/p?utm_source=old&x=1#top",
+        r#"{"code": "utm", "utm_source": "sms", "utm_medium": "text", "utm_campaign": "spring", "utm_term": "shoes", "utm_content": "v2"}"#,
+    );
+    assert_eq!(
+        text("SELECT url FROM shortlink.links WHERE code = 'utm'"),
+        "https://shop.example/p?x=1&utm_source=sms&utm_medium=text&utm_campaign=spring&utm_term=shoes&utm_content=v2#top"
+    );
+}
+
+#[pg_test]
+fn forward_params_merges_the_request_query() {
+    shorten("https://shop.example/p?a=1&b=2", r#"{"code": "fwd", "forward_params": true}"#);
+    shorten("https://shop.example/p?a=1", r#"{"code": "nofwd"}"#);
+    assert_eq!(click_with("fwd", ", query => 'b=3&c=4'"), "ok 302 https://shop.example/p?a=1&b=3&c=4");
+    assert_eq!(click_with("nofwd", ", query => 'b=3'"), "ok 302 https://shop.example/p?a=1");
+}
+
+const WHATSAPP: &str = "WhatsApp/2.23.20.0 A";
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+
+#[pg_test]
+fn bots_are_counted_apart_and_never_against_max_clicks() {
+    shorten("https://example.com/b", r#"{"code": "botty", "max_clicks": 1}"#);
+    for bot in [WHATSAPP, "TelegramBot (like TwitterBot)", "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", "facebookexternalhit/1.1", "Twitterbot/1.0", "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)", "LinkedInBot/1.0", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"] {
+        assert_eq!(click_with("botty", &format!(", user_agent => '{bot}'")), "ok 302 https://example.com/b", "{bot}");
+    }
+    assert_eq!(text("SELECT format('%s %s', clicks, bot_clicks) FROM shortlink.stats('botty')"), "0 9");
+    assert_eq!(click_with("botty", &format!(", user_agent => '{IPHONE}'")), "ok 302 https://example.com/b");
+    assert_eq!(click_with("botty", &format!(", user_agent => '{IPHONE}'")), "exhausted 410 -");
+    assert_eq!(text("SELECT format('%s %s', clicks, bot_clicks) FROM shortlink.stats('botty')"), "1 9");
+    assert_eq!(int("SELECT count(*) FROM shortlink.click_events WHERE is_bot"), 9);
+}
+
+#[pg_test]
+fn block_bots_answers_403() {
+    shorten("https://example.com/h", r#"{"code": "humans", "block_bots": true}"#);
+    assert_eq!(click_with("humans", &format!(", user_agent => '{WHATSAPP}'")), "blocked 403 -");
+    assert_eq!(click_with("humans", &format!(", user_agent => '{IPHONE}'")), "ok 302 https://example.com/h");
+    assert_eq!(text("SELECT format('%s %s', clicks, bot_clicks) FROM shortlink.stats('humans')"), "1 0");
+}
+
+#[pg_test]
+fn preview_and_tracking_fields_are_stored_and_returned_by_get_link() {
+    shorten(
+        "https://example.com/",
+        r#"{"code": "rich", "title": "Spring sale", "description": "All shoes", "image": "https://img.example/s.png",
+            "tags": ["sms", "spring"], "cloaked": true, "meta_pixel_id": "123456789012345", "google_tag_id": "G-ABC123",
+            "custom_field": "crm:42", "dlt_header": "ACMEIN", "contact_phone": "+91 98765 43210"}"#,
+    );
+    assert_eq!(
+        text("SELECT concat_ws('|', title, description, image, tags::text, cloaked, meta_pixel_id, google_tag_id, custom_field, dlt_header, contact_phone) FROM shortlink.get_link('rich')"),
+        "Spring sale|All shoes|https://img.example/s.png|{sms,spring}|t|123456789012345|G-ABC123|crm:42|ACMEIN|+919876543210"
+    );
+    assert_eq!(sqlstate(&format!(r#"SELECT shortlink.shorten('https://example.com/', '{{"custom_field": "{}"}}')"#, "x".repeat(1025))), "22023");
+    assert_eq!(sqlstate(r#"SELECT shortlink.shorten('https://example.com/', '{"contact_phone": "12345"}')"#), "22023");
+}
+
+#[pg_test]
+fn template_vars_fill_macros_at_creation() {
+    let code = shorten(
+        "https://shop.example/o?phone={{contact.phone}}&c={{link.code}}",
+        r#"{"template_vars": {"contact": {"phone": "+14155550123"}}}"#,
+    );
+    assert_eq!(
+        text(&format!("SELECT url FROM shortlink.links WHERE code = '{code}'")),
+        format!("https://shop.example/o?phone=%2B14155550123&c={code}")
+    );
+    assert_eq!(sqlstate("SELECT shortlink.shorten('https://shop.example/{{nope}}')"), "22023");
+}
+
+#[pg_test(error = "invalid option \"template_vars\": unknown macro {{nope}}")]
+fn an_unknown_macro_is_named() {
+    run("SELECT shortlink.shorten('https://shop.example/{{nope}}', '{\"template_vars\": {\"yes\": 1}}')");
+}
+
+#[pg_test]
+fn callbacks_write_an_outbox_event_in_the_clicking_transaction() {
+    shorten(
+        "https://example.com/cb",
+        r#"{"code": "hooked", "callback_url": "https://hooks.example/exotel", "webhook_urls": ["https://a.example/h", "https://b.example/h"]}"#,
+    );
+    shorten("https://example.com/plain", r#"{"code": "plain"}"#);
+    run(&format!("SELECT shortlink.record_click('hooked', NULL, '203.0.113.9', '{IPHONE}', 'https://t.co/x', 'de')"));
+    run("SELECT shortlink.record_click('plain')");
+    assert_eq!(int("SELECT count(*) FROM shortlink.outbox"), 1);
+    assert_eq!(
+        text("SELECT targets::text FROM shortlink.outbox"),
+        "{https://hooks.example/exotel,https://a.example/h,https://b.example/h}"
+    );
+    assert_eq!(
+        text("SELECT concat_ws('|', payload->>'code', payload->>'short_url', payload->>'long_url', payload->>'total_clicks', payload->>'ip', payload->>'referer', payload->>'device', payload->>'os', payload->>'browser', payload->>'country', (payload->>'clicked_at')::timestamptz = now()) FROM shortlink.outbox"),
+        "hooked|https://localhost/hooked|https://example.com/cb|1|203.0.113.0|https://t.co/x|mobile|iOS|Safari|DE|t"
+    );
+    assert_eq!(sqlstate(r#"SELECT shortlink.shorten('https://example.com/', '{"callback_url": "ftp://x.example/"}')"#), "22023");
+}
+
+#[pg_test]
+fn expired_url_receives_expired_and_exhausted_links() {
+    shorten("https://example.com/x", r#"{"code": "late", "expired_url": "https://example.com/over"}"#);
+    run("UPDATE shortlink.links SET expires_at = now() - interval '1 second' WHERE code = 'late'");
+    assert_eq!(click("late"), "expired 302 https://example.com/over");
+    shorten("https://example.com/x", r#"{"code": "full", "max_clicks": 1, "expired_url": "https://example.com/over"}"#);
+    assert_eq!(click("full"), "ok 302 https://example.com/x");
+    assert_eq!(click("full"), "exhausted 302 https://example.com/over");
+}
+
+#[pg_test]
+fn if_exists_return_gives_back_the_same_link() {
+    let id = int(r#"SELECT id FROM shortlink.shorten('https://example.com/a', '{"code": "again"}')"#);
+    assert_eq!(int(r#"SELECT id FROM shortlink.shorten('https://EXAMPLE.com/a', '{"code": "again", "if_exists": "return"}')"#), id);
+    assert_eq!(sqlstate(r#"SELECT shortlink.shorten('https://example.com/b', '{"code": "again", "if_exists": "return"}')"#), "23505");
+    assert_eq!(sqlstate(r#"SELECT shortlink.shorten('https://example.com/a', '{"code": "again"}')"#), "23505");
+    assert_eq!(int("SELECT count(*) FROM shortlink.links"), 1);
+}
+
+// ---- Link management ------------------------------------------------------------------
+
+#[pg_test]
+fn update_link_changes_the_destination_and_keeps_the_history_in_click_events() {
+    shorten("https://example.com/v1", r#"{"code": "moving", "title": "One"}"#);
+    assert_eq!(click("moving"), "ok 302 https://example.com/v1");
+    assert_eq!(
+        text(r#"SELECT concat_ws('|', code, url) FROM shortlink.update_link('moving', '{"url": "https://example.com/v2", "title": null, "max_clicks": 5}')"#),
+        "moving|https://example.com/v2"
+    );
+    assert_eq!(click("moving"), "ok 302 https://example.com/v2");
+    assert_eq!(
+        text("SELECT string_agg(location, ',' ORDER BY id) FROM shortlink.click_events"),
+        "https://example.com/v1,https://example.com/v2"
+    );
+    assert_eq!(text("SELECT concat_ws('|', title IS NULL, max_clicks, updated_at IS NOT NULL) FROM shortlink.get_link('moving')"), "t|5|t");
+    assert_eq!(sqlstate(r#"SELECT shortlink.update_link('moving', '{"code": "other"}')"#), "22023");
+    assert_eq!(sqlstate(r#"SELECT shortlink.update_link('missing', '{"title": "x"}')"#), "P0002");
+    assert_eq!(sqlstate(r#"SELECT shortlink.update_link('moving', '{"url": "ftp://x.example/"}')"#), "22023");
+}
+
+#[pg_test]
+fn update_link_sets_and_clears_a_password() {
+    shorten("https://example.com/", r#"{"code": "guarded"}"#);
+    run(r#"SELECT shortlink.update_link('guarded', '{"password": "pw"}')"#);
+    assert_eq!(click("guarded"), "password_required 401 -");
+    run(r#"SELECT shortlink.update_link('guarded', '{"password": null}')"#);
+    assert_eq!(click("guarded"), "ok 302 https://example.com/");
+}
+
+#[pg_test]
+fn disable_enable_and_delete_link() {
+    shorten("https://example.com/", r#"{"code": "toggle"}"#);
+    run("SELECT shortlink.disable('toggle')");
+    assert_eq!(click("toggle"), "disabled 410 -");
+    run("SELECT shortlink.enable('toggle')");
+    assert_eq!(click("toggle"), "ok 302 https://example.com/");
+    run("SELECT shortlink.delete_link('toggle')");
+    assert_eq!(click("toggle"), "not_found 404 -");
+    assert_eq!(int("SELECT count(*) FROM shortlink.click_events"), 0);
+    for f in ["disable", "enable", "delete_link", "get_link"] {
+        assert_eq!(sqlstate(&format!("SELECT shortlink.{f}('toggle')")), "P0002", "{f}");
+    }
+}
+
+#[pg_test]
+fn list_links_filters_and_pages_by_keyset() {
+    run("SELECT shortlink.add_domain('go.example.com')");
+    for i in 1..=5 {
+        shorten(&format!("https://example.com/{i}"), &format!(r#"{{"code": "list-{i}", "tags": ["{}"], "metadata": {{"n": {i}}}}}"#, if i % 2 == 0 { "even" } else { "odd" }));
+    }
+    shorten("https://example.com/go", r#"{"code": "list-go", "domain": "go.example.com"}"#);
+    let codes = |sql: &str| text(&format!("SELECT string_agg(code, ',' ORDER BY id) FROM {sql}"));
+    assert_eq!(codes("shortlink.list_links('{\"tag\": \"odd\"}')"), "list-1,list-3,list-5");
+    assert_eq!(codes("shortlink.list_links('{\"domain\": \"go.example.com\"}')"), "list-go");
+    assert_eq!(codes("shortlink.list_links('{\"metadata\": {\"n\": 2}}')"), "list-2");
+    let first_two = codes("shortlink.list_links('{}', 2)");
+    assert_eq!(first_two, "list-1,list-2");
+    let after = int("SELECT max(id) FROM shortlink.list_links('{}', 2)");
+    assert_eq!(codes(&format!("shortlink.list_links('{{}}', 2, {after})")), "list-3,list-4");
+    run("UPDATE shortlink.links SET expires_at = now() - interval '1 day' WHERE code = 'list-4'");
+    assert_eq!(codes("shortlink.list_links('{\"expired\": true}')"), "list-4");
+    assert_eq!(int("SELECT count(*) FROM shortlink.list_links('{\"created_after\": \"2000-01-01\"}')"), 6);
+    assert_eq!(sqlstate("SELECT shortlink.list_links('{\"colour\": 1}')"), "22023");
+    assert_eq!(sqlstate("SELECT shortlink.list_links('{\"tag\": 1}')"), "22023");
+    assert_eq!(sqlstate("SELECT shortlink.list_links('{}', 0)"), "22023");
+}
+
+#[pg_test]
+fn click_stats_counts_clicks_visitors_and_bots_per_bucket_and_breakdown() {
+    shorten("https://example.com/", r#"{"code": "stats"}"#);
+    let android = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36";
+    for (ip, ua, referer, country) in [
+        ("203.0.113.1", IPHONE, "https://t.co/a", "US"),
+        ("203.0.113.1", IPHONE, "https://t.co/b", "US"),
+        ("203.0.113.2", android, "https://www.facebook.com/", "DE"),
+        ("203.0.113.3", WHATSAPP, "", ""),
+    ] {
+        run(&format!("SELECT shortlink.record_click('stats', NULL, '{ip}', '{ua}', nullif('{referer}', ''), nullif('{country}', ''))"));
+    }
+    let row = |dim: &str, key: &str| {
+        text(&format!(
+            "SELECT format('%s %s %s', clicks, unique_visitors, bot_clicks) FROM shortlink.click_stats('stats')
+             WHERE dimension = '{dim}' AND key IS NOT DISTINCT FROM nullif('{key}', '')"
+        ))
+    };
+    assert_eq!(row("total", ""), "3 2 1");
+    assert_eq!(row("referer_host", "t.co"), "2 1 0");
+    assert_eq!(row("device", "mobile"), "3 2 0");
+    assert_eq!(row("os", "Android"), "1 1 0");
+    assert_eq!(row("browser", "Safari"), "2 1 0");
+    assert_eq!(row("country", "DE"), "1 1 0");
+    assert_eq!(text("SELECT format('%s %s', clicks, bucket_start = date_trunc('hour', now())) FROM shortlink.click_stats('stats', bucket => 'hour') WHERE dimension = 'time'"), "3 t");
+    assert_eq!(int("SELECT count(*) FROM shortlink.click_stats('stats', since => now() + interval '1 day') WHERE dimension = 'time'"), 0);
+    assert_eq!(sqlstate("SELECT shortlink.click_stats('stats', bucket => 'fortnight')"), "22023");
+    assert_eq!(sqlstate("SELECT shortlink.click_stats('nope')"), "P0002");
+    // Never the raw IP: visitors are a salted hash; the stored address is anonymised.
+    assert_eq!(int("SELECT count(*) FROM shortlink.click_events WHERE visitor_hash LIKE '%203.0.113%' OR host(ip) <> '203.0.113.0'"), 0);
+}
+
+#[pg_test]
+fn tracking_off_stores_no_event_and_no_ip() {
+    shorten("https://example.com/", r#"{"code": "private", "tracking": false, "callback_url": "https://hooks.example/"}"#);
+    run("SELECT shortlink.record_click('private', NULL, '203.0.113.9', 'Mozilla/5.0')");
+    assert_eq!(int("SELECT count(*) FROM shortlink.click_events"), 0);
+    assert_eq!(text("SELECT coalesce(payload->>'ip', 'none') FROM shortlink.outbox"), "none");
+    assert_eq!(int("SELECT clicks FROM shortlink.stats('private')"), 1);
 }

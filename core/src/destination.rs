@@ -139,12 +139,18 @@ pub fn build(
         return Ok(dest);
     }
     if link_type != LinkType::Url {
-        return Err(Error::option(utm[0].0, "applies to links of link_type url only"));
+        return Err(Error::option(
+            utm[0].0,
+            "applies to links of link_type url only",
+        ));
     }
     let params: Vec<(&str, &str)> = utm.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let out = query::set_params(&dest, &params)?;
     if out.len() > MAX_URL_BYTES {
-        return Err(bad_url(&out, &format!("longer than {MAX_URL_BYTES} bytes with its utm parameters")));
+        return Err(bad_url(
+            &out,
+            &format!("longer than {MAX_URL_BYTES} bytes with its utm parameters"),
+        ));
     }
     Ok(out)
 }
@@ -239,22 +245,52 @@ mod tests {
 
     #[test]
     fn build_fills_macros_checks_the_type_and_adds_utm() {
-        let vars: Map<String, Value> = serde_json::from_str(r#"{"contact": {"phone": "+1 415"}}"#).unwrap();
+        let vars: Map<String, Value> =
+            serde_json::from_str(r#"{"contact": {"phone": "+1 415"}}"#).unwrap();
         let d = build(
             Some("https://shop.example/p?ph={{contact.phone}}&c={{ link.code }}&utm_source=old"),
             LinkType::Url,
             Some(&vars),
             &[("link.code", "abc")],
-            &[("utm_source", "sms".into()), ("utm_campaign", "spring".into())],
+            &[
+                ("utm_source", "sms".into()),
+                ("utm_campaign", "spring".into()),
+            ],
         )
         .unwrap();
-        assert_eq!(d, "https://shop.example/p?ph=%2B1%20415&c=abc&utm_source=sms&utm_campaign=spring");
-        let e = build(Some("https://x.example/{{nope}}"), LinkType::Url, None, &[], &[]).unwrap_err();
-        assert_eq!(e.message, "invalid option \"template_vars\": unknown macro {{nope}}");
-        assert_eq!(build(Some("tel:+14155550123"), LinkType::Tel, None, &[], &[]).unwrap(), "tel:+14155550123");
+        assert_eq!(
+            d,
+            "https://shop.example/p?ph=%2B1%20415&c=abc&utm_source=sms&utm_campaign=spring"
+        );
+        let e = build(
+            Some("https://x.example/{{nope}}"),
+            LinkType::Url,
+            None,
+            &[],
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "invalid option \"template_vars\": unknown macro {{nope}}"
+        );
+        assert_eq!(
+            build(Some("tel:+14155550123"), LinkType::Tel, None, &[], &[]).unwrap(),
+            "tel:+14155550123"
+        );
         assert!(build(Some("https://x.example/"), LinkType::Tel, None, &[], &[]).is_err());
-        assert!(build(Some("tel:+14155550123"), LinkType::Tel, None, &[], &[("utm_source", "a".into())]).is_err());
-        assert!(build(None, LinkType::Sms, None, &[], &[]).unwrap_err().message.contains("must not be empty"));
+        assert!(build(
+            Some("tel:+14155550123"),
+            LinkType::Tel,
+            None,
+            &[],
+            &[("utm_source", "a".into())]
+        )
+        .is_err());
+        assert!(build(None, LinkType::Sms, None, &[], &[])
+            .unwrap_err()
+            .message
+            .contains("must not be empty"));
     }
 
     #[test]

@@ -88,7 +88,10 @@ impl LinkOptions {
     }
 
     pub fn tracking(&self) -> bool {
-        self.columns.get("tracking").and_then(Value::as_bool).unwrap_or(true)
+        self.columns
+            .get("tracking")
+            .and_then(Value::as_bool)
+            .unwrap_or(true)
     }
 
     pub fn metadata(&self) -> Map<String, Value> {
@@ -101,14 +104,48 @@ impl LinkOptions {
 
 /// The keys `shorten` takes, for the "unknown option" hint.
 pub const KEYS: &[&str] = &[
-    "code", "domain", "length", "expires_at", "expire_in", "max_clicks", "metadata", "tracking",
-    "redirect_type", "link_type", "password", "utm_source", "utm_medium", "utm_campaign",
-    "utm_term", "utm_content", "forward_params", "block_bots", "title", "description", "image",
-    "tags", "cloaked", "meta_pixel_id", "google_tag_id", "custom_field", "dlt_header",
-    "contact_phone", "template_vars", "callback_url", "webhook_urls", "expired_url", "if_exists",
+    "code",
+    "domain",
+    "length",
+    "expires_at",
+    "expire_in",
+    "max_clicks",
+    "metadata",
+    "tracking",
+    "redirect_type",
+    "link_type",
+    "password",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "forward_params",
+    "block_bots",
+    "title",
+    "description",
+    "image",
+    "tags",
+    "cloaked",
+    "meta_pixel_id",
+    "google_tag_id",
+    "custom_field",
+    "dlt_header",
+    "contact_phone",
+    "template_vars",
+    "callback_url",
+    "webhook_urls",
+    "expired_url",
+    "if_exists",
 ];
 
-const UTM_KEYS: &[&str] = &["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
+const UTM_KEYS: &[&str] = &[
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+];
 const CREATE_ONLY: &[&str] = &["code", "domain", "length", "if_exists"];
 
 /// The most tags a link holds, and the longest tag.
@@ -147,7 +184,10 @@ fn text(key: &str, v: &Value, max: usize) -> Result<String> {
     let s = as_str(key, v)?;
     let n = s.chars().count();
     if n > max {
-        return Err(Error::option(key, format!("must be at most {max} characters, not {n}")));
+        return Err(Error::option(
+            key,
+            format!("must be at most {max} characters, not {n}"),
+        ));
     }
     if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         return Err(Error::option(key, "must not hold control characters"));
@@ -159,7 +199,11 @@ fn text(key: &str, v: &Value, max: usize) -> Result<String> {
 fn http_url(key: &str, v: &Value) -> Result<String> {
     let s = as_str(key, v)?;
     crate::destination::normalize_url(Some(s)).map_err(|e| {
-        let rule = e.message.split_once(": ").map_or(e.message.as_str(), |(_, r)| r).to_owned();
+        let rule = e
+            .message
+            .split_once(": ")
+            .map_or(e.message.as_str(), |(_, r)| r)
+            .to_owned();
         Error::option(key, format!("{rule} ({})", shown(v)))
     })
 }
@@ -181,7 +225,10 @@ pub fn parse(opts: &Value, mode: Mode) -> Result<LinkOptions> {
         other => {
             return Err(Error::new(
                 Kind::InvalidParameter,
-                format!("invalid options: must be a JSON object, not {}", shown(other)),
+                format!(
+                    "invalid options: must be a JSON object, not {}",
+                    shown(other)
+                ),
             ))
         }
     };
@@ -211,7 +258,10 @@ pub fn parse(opts: &Value, mode: Mode) -> Result<LinkOptions> {
                     continue;
                 }
                 _ if UTM_KEYS.contains(&k) => {
-                    return Err(Error::option(k, "cannot be cleared; change \"url\" instead"));
+                    return Err(Error::option(
+                        k,
+                        "cannot be cleared; change \"url\" instead",
+                    ));
                 }
                 _ if KEYS.contains(&k) || k == "url" => {
                     return Err(Error::option(k, "cannot be null"));
@@ -241,7 +291,10 @@ pub fn parse(opts: &Value, mode: Mode) -> Result<LinkOptions> {
                 if !is_iso8601(s) {
                     return Err(Error::option(
                         k,
-                        format!("must be an ISO 8601 timestamp such as 2030-01-31T12:00:00Z, not {}", shown(v)),
+                        format!(
+                            "must be an ISO 8601 timestamp such as 2030-01-31T12:00:00Z, not {}",
+                            shown(v)
+                        ),
                     ));
                 }
                 if o.expiry.is_some() {
@@ -256,7 +309,10 @@ pub fn parse(opts: &Value, mode: Mode) -> Result<LinkOptions> {
                 if secs <= 0.0 || secs > MAX_EXPIRE_IN_SECONDS {
                     return Err(Error::option(
                         k,
-                        format!("must be a positive number of seconds up to 100 years, not {}", shown(v)),
+                        format!(
+                            "must be a positive number of seconds up to 100 years, not {}",
+                            shown(v)
+                        ),
                     ));
                 }
                 if o.expiry.is_some() {
@@ -267,7 +323,10 @@ pub fn parse(opts: &Value, mode: Mode) -> Result<LinkOptions> {
             "max_clicks" => {
                 let n = as_int(k, v, "must be an integer >= 1")?;
                 if n < 1 {
-                    return Err(Error::option(k, format!("must be an integer >= 1, not {n}")));
+                    return Err(Error::option(
+                        k,
+                        format!("must be an integer >= 1, not {n}"),
+                    ));
                 }
                 o.columns.insert(k.into(), Value::from(n));
             }
@@ -294,7 +353,10 @@ pub fn parse(opts: &Value, mode: Mode) -> Result<LinkOptions> {
             }
             "link_type" => {
                 let t = LinkType::parse(as_str(k, v)?).ok_or_else(|| {
-                    Error::option(k, format!("must be one of url, mailto, tel, sms, not {}", shown(v)))
+                    Error::option(
+                        k,
+                        format!("must be one of url, mailto, tel, sms, not {}", shown(v)),
+                    )
                 })?;
                 o.link_type = Some(t);
                 o.columns.insert(k.into(), Value::from(t.as_str()));
@@ -314,29 +376,45 @@ pub fn parse(opts: &Value, mode: Mode) -> Result<LinkOptions> {
                 if val.is_empty() {
                     return Err(Error::option(k, "must not be empty"));
                 }
-                let key = UTM_KEYS.iter().find(|u| **u == k).copied().unwrap_or("utm_source");
+                let key = UTM_KEYS
+                    .iter()
+                    .find(|u| **u == k)
+                    .copied()
+                    .unwrap_or("utm_source");
                 o.utm.push((key, val));
             }
             "title" => {
-                o.columns.insert(k.into(), Value::from(text(k, v, MAX_TEXT_CHARS)?));
+                o.columns
+                    .insert(k.into(), Value::from(text(k, v, MAX_TEXT_CHARS)?));
             }
             "description" => {
-                o.columns.insert(k.into(), Value::from(text(k, v, MAX_DESCRIPTION_CHARS)?));
+                o.columns
+                    .insert(k.into(), Value::from(text(k, v, MAX_DESCRIPTION_CHARS)?));
             }
             "custom_field" | "dlt_header" => {
-                o.columns.insert(k.into(), Value::from(text(k, v, MAX_TEXT_CHARS)?));
+                o.columns
+                    .insert(k.into(), Value::from(text(k, v, MAX_TEXT_CHARS)?));
             }
             "image" | "callback_url" | "expired_url" => {
                 o.columns.insert(k.into(), Value::from(http_url(k, v)?));
             }
             "webhook_urls" => {
                 let arr = v.as_array().ok_or_else(|| {
-                    Error::option(k, format!("must be an array of http or https URLs, not {}", shown(v)))
+                    Error::option(
+                        k,
+                        format!("must be an array of http or https URLs, not {}", shown(v)),
+                    )
                 })?;
                 if arr.len() > MAX_WEBHOOKS {
-                    return Err(Error::option(k, format!("must hold at most {MAX_WEBHOOKS} URLs")));
+                    return Err(Error::option(
+                        k,
+                        format!("must hold at most {MAX_WEBHOOKS} URLs"),
+                    ));
                 }
-                let urls = arr.iter().map(|u| http_url(k, u).map(Value::from)).collect::<Result<Vec<_>>>()?;
+                let urls = arr
+                    .iter()
+                    .map(|u| http_url(k, u).map(Value::from))
+                    .collect::<Result<Vec<_>>>()?;
                 o.columns.insert(k.into(), Value::Array(urls));
             }
             "tags" => {
@@ -344,7 +422,10 @@ pub fn parse(opts: &Value, mode: Mode) -> Result<LinkOptions> {
                     Error::option(k, format!("must be an array of strings, not {}", shown(v)))
                 })?;
                 if arr.len() > MAX_TAGS {
-                    return Err(Error::option(k, format!("must hold at most {MAX_TAGS} tags")));
+                    return Err(Error::option(
+                        k,
+                        format!("must hold at most {MAX_TAGS} tags"),
+                    ));
                 }
                 let mut tags: Vec<String> = Vec::with_capacity(arr.len());
                 for t in arr {
@@ -417,20 +498,30 @@ pub fn parse(opts: &Value, mode: Mode) -> Result<LinkOptions> {
                 }
                 return Err(Error::new(
                     Kind::InvalidParameter,
-                    format!("unknown option \"{}\"", key.chars().take(60).collect::<String>()),
+                    format!(
+                        "unknown option \"{}\"",
+                        key.chars().take(60).collect::<String>()
+                    ),
                 )
                 .with_hint(format!("Known options: {}.", keys.join(", "))));
             }
         }
     }
     if !o.utm.is_empty() {
-        o.utm.sort_by_key(|(k, _)| UTM_KEYS.iter().position(|u| u == k));
-        let utm: Map<String, Value> =
-            o.utm.iter().map(|(k, v)| ((*k).to_owned(), Value::from(v.as_str()))).collect();
+        o.utm
+            .sort_by_key(|(k, _)| UTM_KEYS.iter().position(|u| u == k));
+        let utm: Map<String, Value> = o
+            .utm
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::from(v.as_str())))
+            .collect();
         o.columns.insert("utm".into(), Value::Object(utm));
     }
     if o.return_existing && o.code.is_none() {
-        return Err(Error::option("if_exists", "\"return\" needs a custom \"code\""));
+        return Err(Error::option(
+            "if_exists",
+            "\"return\" needs a custom \"code\"",
+        ));
     }
     Ok(o)
 }
@@ -543,15 +634,20 @@ mod tests {
     #[test]
     fn empty_and_null_options_are_defaults() {
         assert_eq!(ok(json!({})), LinkOptions::default());
-        assert_eq!(parse(&Value::Null, Mode::Create).unwrap(), LinkOptions::default());
+        assert_eq!(
+            parse(&Value::Null, Mode::Create).unwrap(),
+            LinkOptions::default()
+        );
         assert!(LinkOptions::default().tracking());
     }
 
     #[test]
     fn every_option_is_read() {
-        let o = ok(json!({"code": "spring", "domain": "go.example.com", "length": 9,
+        let o = ok(
+            json!({"code": "spring", "domain": "go.example.com", "length": 9,
                           "expire_in": 3600, "max_clicks": 5, "metadata": {"campaign": 7},
-                          "tracking": false}));
+                          "tracking": false}),
+        );
         assert_eq!(o.code.as_deref(), Some("spring"));
         assert_eq!(o.domain.as_deref(), Some("go.example.com"));
         assert_eq!(o.length, Some(9));
@@ -604,10 +700,17 @@ mod tests {
 
     #[test]
     fn batch_items_carry_their_url() {
-        let o = parse(&json!({"url": "https://a.example/", "max_clicks": 2}), Mode::Batch).unwrap();
+        let o = parse(
+            &json!({"url": "https://a.example/", "max_clicks": 2}),
+            Mode::Batch,
+        )
+        .unwrap();
         assert_eq!(o.url.as_deref(), Some("https://a.example/"));
         assert_eq!(o.max_clicks(), Some(2));
-        assert_eq!(parse(&json!({"max_clicks": 2}), Mode::Batch).unwrap().url, None);
+        assert_eq!(
+            parse(&json!({"max_clicks": 2}), Mode::Batch).unwrap().url,
+            None
+        );
         assert!(parse(&json!({"url": 5}), Mode::Batch)
             .unwrap_err()
             .message
@@ -616,7 +719,8 @@ mod tests {
 
     #[test]
     fn link_api_options_are_validated_and_stored() {
-        let o = ok(json!({"redirect_type": 301, "link_type": "tel", "password": "s3cret",
+        let o = ok(
+            json!({"redirect_type": 301, "link_type": "tel", "password": "s3cret",
                           "utm_source": "sms", "utm_campaign": "spring", "forward_params": true,
                           "block_bots": true, "title": "Spring", "description": "d",
                           "image": "https://img.example/a.png", "tags": ["a", "b", "a"],
@@ -625,12 +729,22 @@ mod tests {
                           "contact_phone": "+1 415-555-0123", "template_vars": {"n": 1},
                           "callback_url": "https://hooks.example/cb",
                           "webhook_urls": ["https://a.example/h"], "expired_url": "https://example.com/gone",
-                          "code": "abc", "if_exists": "return"}));
+                          "code": "abc", "if_exists": "return"}),
+        );
         assert_eq!(o.columns["redirect_type"], json!(301));
         assert_eq!(o.link_type, Some(LinkType::Tel));
         assert_eq!(o.password, Some(Some("s3cret".into())));
-        assert_eq!(o.utm, vec![("utm_source", "sms".to_string()), ("utm_campaign", "spring".to_string())]);
-        assert_eq!(o.columns["utm"], json!({"utm_source": "sms", "utm_campaign": "spring"}));
+        assert_eq!(
+            o.utm,
+            vec![
+                ("utm_source", "sms".to_string()),
+                ("utm_campaign", "spring".to_string())
+            ]
+        );
+        assert_eq!(
+            o.columns["utm"],
+            json!({"utm_source": "sms", "utm_campaign": "spring"})
+        );
         assert_eq!(o.columns["tags"], json!(["a", "b"]));
         assert_eq!(o.columns["contact_phone"], json!("+14155550123"));
         assert_eq!(o.columns["webhook_urls"], json!(["https://a.example/h"]));
@@ -640,18 +754,33 @@ mod tests {
 
     #[test]
     fn link_api_option_errors_name_the_key() {
-        assert_eq!(err(json!({"redirect_type": 307})), "invalid option \"redirect_type\": must be 301 or 302, not 307");
-        assert!(err(json!({"link_type": "ftp"})).starts_with("invalid option \"link_type\": must be one of url, mailto, tel, sms"));
+        assert_eq!(
+            err(json!({"redirect_type": 307})),
+            "invalid option \"redirect_type\": must be 301 or 302, not 307"
+        );
+        assert!(err(json!({"link_type": "ftp"}))
+            .starts_with("invalid option \"link_type\": must be one of url, mailto, tel, sms"));
         assert!(err(json!({"password": ""})).starts_with("invalid option \"password\""));
-        assert!(err(json!({"image": "ftp://x.example/a.png"})).starts_with("invalid option \"image\""));
-        assert!(err(json!({"callback_url": "https://u:p@x.example/"})).starts_with("invalid option \"callback_url\""));
-        assert!(err(json!({"webhook_urls": "https://x.example/"})).starts_with("invalid option \"webhook_urls\""));
+        assert!(
+            err(json!({"image": "ftp://x.example/a.png"})).starts_with("invalid option \"image\"")
+        );
+        assert!(err(json!({"callback_url": "https://u:p@x.example/"}))
+            .starts_with("invalid option \"callback_url\""));
+        assert!(err(json!({"webhook_urls": "https://x.example/"}))
+            .starts_with("invalid option \"webhook_urls\""));
         assert!(err(json!({"tags": [1]})).starts_with("invalid option \"tags\""));
-        assert!(err(json!({"custom_field": "x".repeat(1025)})).starts_with("invalid option \"custom_field\": must be at most 1024"));
-        assert!(err(json!({"contact_phone": "555-0123"})).starts_with("invalid option \"contact_phone\""));
-        assert!(err(json!({"meta_pixel_id": "abc"})).starts_with("invalid option \"meta_pixel_id\""));
-        assert!(err(json!({"google_tag_id": "nope"})).starts_with("invalid option \"google_tag_id\""));
-        assert!(err(json!({"if_exists": "ignore", "code": "abc"})).starts_with("invalid option \"if_exists\""));
+        assert!(err(json!({"custom_field": "x".repeat(1025)}))
+            .starts_with("invalid option \"custom_field\": must be at most 1024"));
+        assert!(err(json!({"contact_phone": "555-0123"}))
+            .starts_with("invalid option \"contact_phone\""));
+        assert!(
+            err(json!({"meta_pixel_id": "abc"})).starts_with("invalid option \"meta_pixel_id\"")
+        );
+        assert!(
+            err(json!({"google_tag_id": "nope"})).starts_with("invalid option \"google_tag_id\"")
+        );
+        assert!(err(json!({"if_exists": "ignore", "code": "abc"}))
+            .starts_with("invalid option \"if_exists\""));
         assert!(err(json!({"if_exists": "return"})).contains("needs a custom"));
         assert!(err(json!({"template_vars": [1]})).starts_with("invalid option \"template_vars\""));
         assert!(err(json!({"utm_source": ""})).starts_with("invalid option \"utm_source\""));
@@ -659,17 +788,30 @@ mod tests {
 
     #[test]
     fn update_mode_clears_with_null_and_refuses_create_only_keys() {
-        let o = parse(&json!({"url": "https://new.example/", "expires_at": null, "max_clicks": null,
-                              "password": null, "title": null}), Mode::Update).unwrap();
+        let o = parse(
+            &json!({"url": "https://new.example/", "expires_at": null, "max_clicks": null,
+                              "password": null, "title": null}),
+            Mode::Update,
+        )
+        .unwrap();
         assert_eq!(o.url.as_deref(), Some("https://new.example/"));
         assert_eq!(o.expiry, Some(None));
         assert_eq!(o.password, Some(None));
         assert_eq!(o.columns["max_clicks"], Value::Null);
         assert_eq!(o.columns["title"], Value::Null);
         let e = parse(&json!({"code": "x"}), Mode::Update).unwrap_err();
-        assert_eq!(e.message, "invalid option \"code\": cannot be changed by update_link");
-        assert!(parse(&json!({"tracking": null}), Mode::Update).unwrap_err().message.contains("cannot be null"));
-        assert!(parse(&json!({"title": null}), Mode::Create).unwrap_err().message.starts_with("invalid option \"title\""));
+        assert_eq!(
+            e.message,
+            "invalid option \"code\": cannot be changed by update_link"
+        );
+        assert!(parse(&json!({"tracking": null}), Mode::Update)
+            .unwrap_err()
+            .message
+            .contains("cannot be null"));
+        assert!(parse(&json!({"title": null}), Mode::Create)
+            .unwrap_err()
+            .message
+            .starts_with("invalid option \"title\""));
     }
 
     #[test]

@@ -1,0 +1,208 @@
+-- Link management in SQL, on top of shortlink.link_id(code, domain), which finds a link
+-- the way resolve() does (default domain, normalized names).
+
+-- The id of a link, or P0002 no_data_found.
+CREATE FUNCTION shortlink.require_link(code text, domain text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    link bigint := shortlink.link_id(code, domain);
+BEGIN
+    IF link IS NULL THEN
+        RAISE EXCEPTION 'link "%" not found on domain "%"', code,
+            coalesce(lower(domain), current_setting('shortlink.default_domain'))
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    RETURN link;
+END
+$$;
+
+-- Every stored field and counter of one link. An unknown code is P0002.
+CREATE FUNCTION shortlink.get_link(code text, domain text DEFAULT NULL)
+RETURNS TABLE (
+    id bigint, domain text, code text, short_url text, url text, link_type text,
+    redirect_type integer, created_at timestamptz, updated_at timestamptz,
+    expires_at timestamptz, expired boolean, max_clicks bigint, disabled boolean,
+    tracking boolean, password_protected boolean, forward_params boolean, block_bots boolean,
+    utm jsonb, title text, description text, image text, tags text[], cloaked boolean,
+    meta_pixel_id text, google_tag_id text, custom_field text, dlt_header text,
+    contact_phone text, callback_url text, webhook_urls text[], expired_url text,
+    metadata jsonb, clicks bigint, bot_clicks bigint, unique_visitors bigint,
+    last_clicked_at timestamptz
+)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT l.id, l.domain, l.code, 'https://' || l.domain || '/' || l.code, l.url, l.link_type,
+           l.redirect_type::integer, l.created_at, l.updated_at, l.expires_at,
+           coalesce(l.expires_at <= now(), false), l.max_clicks, l.disabled, l.tracking,
+           l.password_hash IS NOT NULL, l.forward_params, l.block_bots, l.utm, l.title,
+           l.description, l.image, l.tags, l.cloaked, l.meta_pixel_id, l.google_tag_id,
+           l.custom_field, l.dlt_header, l.contact_phone, l.callback_url, l.webhook_urls,
+           l.expired_url, l.metadata,
+           (l.limited_clicks + coalesce(c.clicks, 0))::bigint,
+           coalesce(c.bot_clicks, 0)::bigint,
+           (SELECT count(DISTINCT e.visitor_hash) FROM shortlink.click_events e
+            WHERE e.link_id = l.id AND NOT e.is_bot),
+           greatest(l.limited_last_clicked_at, c.last_clicked_at)
+    FROM shortlink.links l
+    LEFT JOIN LATERAL (
+        SELECT sum(s.clicks) AS clicks, sum(s.bot_clicks) AS bot_clicks,
+               max(s.last_clicked_at) AS last_clicked_at
+        FROM shortlink.click_counts s WHERE s.link_id = l.id
+    ) c ON true
+    WHERE l.id = shortlink.require_link($1, $2)
+$$;
+
+CREATE FUNCTION shortlink.set_disabled(code text, domain text, disabled boolean)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE shortlink.links l SET disabled = $3, updated_at = now()
+    WHERE l.id = shortlink.require_link($1, $2);
+END
+$$;
+
+-- A disabled link answers 410 "disabled" and resolves to NULL; enable() undoes it.
+CREATE FUNCTION shortlink.disable(code text, domain text DEFAULT NULL)
+RETURNS void LANGUAGE sql VOLATILE PARALLEL UNSAFE
+AS $$ SELECT shortlink.set_disabled($1, $2, true) $$;
+
+CREATE FUNCTION shortlink.enable(code text, domain text DEFAULT NULL)
+RETURNS void LANGUAGE sql VOLATILE PARALLEL UNSAFE
+AS $$ SELECT shortlink.set_disabled($1, $2, false) $$;
+
+-- Deletes a link with its counters, click events and pending outbox events.
+CREATE FUNCTION shortlink.delete_link(code text, domain text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM shortlink.links l WHERE l.id = shortlink.require_link($1, $2);
+END
+$$;
+
+-- Keyset-paged listing: rows with id > after, in id order, at most lim (1-1000).
+-- filter keys: domain, tag, created_after, created_before, expired, disabled, metadata.
+CREATE FUNCTION shortlink.list_links(filter jsonb DEFAULT '{}', lim integer DEFAULT 100, after bigint DEFAULT NULL)
+RETURNS TABLE (
+    id bigint, domain text, code text, short_url text, url text, title text, tags text[],
+    created_at timestamptz, expires_at timestamptz, max_clicks bigint, disabled boolean,
+    metadata jsonb
+)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    f jsonb := coalesce(filter, '{}');
+    k text;
+    want text;
+    f_domain text;
+    f_tag text;
+    f_after timestamptz;
+    f_before timestamptz;
+    f_expired boolean;
+    f_disabled boolean;
+    f_meta jsonb;
+BEGIN
+    IF jsonb_typeof(f) <> 'object' THEN
+        RAISE EXCEPTION 'invalid filter: must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF lim IS NULL OR lim < 1 OR lim > 1000 THEN
+        RAISE EXCEPTION 'invalid lim: must be 1 to 1000, not %', coalesce(lim::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR k IN SELECT jsonb_object_keys(f) LOOP
+        want := CASE k
+            WHEN 'domain' THEN 'string' WHEN 'tag' THEN 'string'
+            WHEN 'created_after' THEN 'string' WHEN 'created_before' THEN 'string'
+            WHEN 'expired' THEN 'boolean' WHEN 'disabled' THEN 'boolean'
+            WHEN 'metadata' THEN 'object' END;
+        IF want IS NULL THEN
+            RAISE EXCEPTION 'unknown filter "%"', k USING ERRCODE = 'invalid_parameter_value',
+                HINT = 'Known filters: domain, tag, created_after, created_before, expired, disabled, metadata.';
+        END IF;
+        IF jsonb_typeof(f -> k) <> want THEN
+            RAISE EXCEPTION 'invalid filter "%": must be a JSON %, not %', k, want, f -> k
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END LOOP;
+    f_domain := lower(f ->> 'domain');
+    f_tag := f ->> 'tag';
+    f_expired := (f ->> 'expired')::boolean;
+    f_disabled := (f ->> 'disabled')::boolean;
+    f_meta := f -> 'metadata';
+    BEGIN
+        f_after := (f ->> 'created_after')::timestamptz;
+        f_before := (f ->> 'created_before')::timestamptz;
+    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
+        RAISE EXCEPTION 'invalid filter "created_after"/"created_before": must be an ISO 8601 timestamp'
+            USING ERRCODE = 'invalid_parameter_value';
+    END;
+    RETURN QUERY
+    SELECT l.id, l.domain, l.code, 'https://' || l.domain || '/' || l.code, l.url, l.title, l.tags,
+           l.created_at, l.expires_at, l.max_clicks, l.disabled, l.metadata
+    FROM shortlink.links l
+    WHERE (after IS NULL OR l.id > after)
+      AND (f_domain IS NULL OR l.domain = f_domain)
+      AND (f_tag IS NULL OR l.tags @> ARRAY[f_tag])
+      AND (f_after IS NULL OR l.created_at >= f_after)
+      AND (f_before IS NULL OR l.created_at < f_before)
+      AND (f_expired IS NULL OR coalesce(l.expires_at <= now(), false) = f_expired)
+      AND (f_disabled IS NULL OR l.disabled = f_disabled)
+      AND (f_meta IS NULL OR l.metadata @> f_meta)
+    ORDER BY l.id
+    LIMIT lim;
+END
+$$;
+
+-- Click analytics of one link from its click events (links with tracking on):
+-- dimension 'total' (one row), 'time' (one row per bucket: bucket set, key NULL), and
+-- breakdowns 'referer_host', 'device', 'os', 'browser', 'country' (key set, NULL = unknown).
+-- clicks and unique_visitors leave bots out; bot_clicks counts them.
+CREATE FUNCTION shortlink.click_stats(
+    code text, domain text DEFAULT NULL, since timestamptz DEFAULT NULL,
+    until timestamptz DEFAULT NULL, bucket text DEFAULT 'day')
+RETURNS TABLE (dimension text, bucket_start timestamptz, key text, clicks bigint,
+               unique_visitors bigint, bot_clicks bigint)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    link bigint := shortlink.require_link($1, $2);
+BEGIN
+    IF bucket IS NULL OR bucket NOT IN ('minute', 'hour', 'day', 'week', 'month', 'year') THEN
+        RAISE EXCEPTION 'invalid bucket: must be minute, hour, day, week, month or year, not %', coalesce(bucket, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN QUERY
+    SELECT CASE WHEN grouping(e.b) = 0 THEN 'time'
+                WHEN grouping(e.referer_host) = 0 THEN 'referer_host'
+                WHEN grouping(e.device) = 0 THEN 'device'
+                WHEN grouping(e.os) = 0 THEN 'os'
+                WHEN grouping(e.browser) = 0 THEN 'browser'
+                WHEN grouping(e.country) = 0 THEN 'country'
+                ELSE 'total' END,
+           e.b,
+           CASE WHEN grouping(e.referer_host) = 0 THEN e.referer_host
+                WHEN grouping(e.device) = 0 THEN e.device
+                WHEN grouping(e.os) = 0 THEN e.os
+                WHEN grouping(e.browser) = 0 THEN e.browser
+                WHEN grouping(e.country) = 0 THEN e.country END,
+           count(*) FILTER (WHERE NOT e.is_bot),
+           count(DISTINCT e.visitor_hash) FILTER (WHERE NOT e.is_bot),
+           count(*) FILTER (WHERE e.is_bot)
+    FROM (SELECT date_trunc(bucket, ce.clicked_at) AS b, ce.referer_host, ce.device, ce.os,
+                 ce.browser, ce.country, ce.is_bot, ce.visitor_hash
+          FROM shortlink.click_events ce
+          WHERE ce.link_id = link
+            AND (since IS NULL OR ce.clicked_at >= since)
+            AND (until IS NULL OR ce.clicked_at < until)) e
+    GROUP BY GROUPING SETS ((), (e.b), (e.referer_host), (e.device), (e.os), (e.browser), (e.country))
+    ORDER BY 1, 2, 3;
+END
+$$;

@@ -1,0 +1,214 @@
+//! Link management: finding a link by code, and `update_link`. The read-mostly management
+//! functions (get_link, list_links, click_stats, disable, enable, delete_link) are SQL in
+//! `sql/manage.sql`, on top of `link_id`.
+
+use pgrx::prelude::*;
+use pgrx::JsonB;
+use serde_json::Value;
+use shortlink_core::options::{self, Expiry, LinkType, Mode};
+use shortlink_core::{destination, password, Error, Kind, Result};
+
+use crate::error::{required, OrRaise};
+use crate::{domains, plan, shorten};
+
+plan!(
+    LINK_ID,
+    read,
+    "SELECT id FROM shortlink.links WHERE domain = $1 AND code = $2",
+    [TEXTOID, TEXTOID]
+);
+plan!(
+    LOCK_LINK,
+    write,
+    "SELECT id, url, link_type FROM shortlink.links WHERE domain = $1 AND code = $2 FOR UPDATE",
+    [TEXTOID, TEXTOID]
+);
+plan!(
+    UPDATE_LINK,
+    write,
+    "UPDATE shortlink.links l SET
+         url = coalesce($2, l.url),
+         expires_at = CASE WHEN NOT $5 THEN l.expires_at
+                           WHEN $4 IS NOT NULL THEN now() + make_interval(secs => $4)
+                           ELSE $3::timestamptz END,
+         password_hash = CASE WHEN $7 THEN $8 ELSE l.password_hash END,
+         max_clicks = CASE WHEN $6 ? 'max_clicks' THEN r.max_clicks ELSE l.max_clicks END,
+         metadata = CASE WHEN $6 ? 'metadata' THEN r.metadata ELSE l.metadata END,
+         tracking = CASE WHEN $6 ? 'tracking' THEN r.tracking ELSE l.tracking END,
+         link_type = CASE WHEN $6 ? 'link_type' THEN r.link_type ELSE l.link_type END,
+         redirect_type = CASE WHEN $6 ? 'redirect_type' THEN r.redirect_type ELSE l.redirect_type END,
+         forward_params = CASE WHEN $6 ? 'forward_params' THEN r.forward_params ELSE l.forward_params END,
+         block_bots = CASE WHEN $6 ? 'block_bots' THEN r.block_bots ELSE l.block_bots END,
+         utm = CASE WHEN $6 ? 'utm' THEN r.utm ELSE l.utm END,
+         title = CASE WHEN $6 ? 'title' THEN r.title ELSE l.title END,
+         description = CASE WHEN $6 ? 'description' THEN r.description ELSE l.description END,
+         image = CASE WHEN $6 ? 'image' THEN r.image ELSE l.image END,
+         tags = CASE WHEN $6 ? 'tags' THEN coalesce(r.tags, '{}') ELSE l.tags END,
+         cloaked = CASE WHEN $6 ? 'cloaked' THEN r.cloaked ELSE l.cloaked END,
+         meta_pixel_id = CASE WHEN $6 ? 'meta_pixel_id' THEN r.meta_pixel_id ELSE l.meta_pixel_id END,
+         google_tag_id = CASE WHEN $6 ? 'google_tag_id' THEN r.google_tag_id ELSE l.google_tag_id END,
+         custom_field = CASE WHEN $6 ? 'custom_field' THEN r.custom_field ELSE l.custom_field END,
+         dlt_header = CASE WHEN $6 ? 'dlt_header' THEN r.dlt_header ELSE l.dlt_header END,
+         contact_phone = CASE WHEN $6 ? 'contact_phone' THEN r.contact_phone ELSE l.contact_phone END,
+         callback_url = CASE WHEN $6 ? 'callback_url' THEN r.callback_url ELSE l.callback_url END,
+         webhook_urls = CASE WHEN $6 ? 'webhook_urls' THEN r.webhook_urls ELSE l.webhook_urls END,
+         expired_url = CASE WHEN $6 ? 'expired_url' THEN r.expired_url ELSE l.expired_url END,
+         updated_at = now()
+     FROM jsonb_populate_record(NULL::shortlink.links, $6) r
+     WHERE l.id = $1
+     RETURNING l.id, l.domain, l.code, l.url, l.created_at, l.expires_at, l.max_clicks, l.metadata",
+    [INT8OID, TEXTOID, TEXTOID, FLOAT8OID, BOOLOID, JSONBOID, BOOLOID, TEXTOID]
+);
+
+/// The id of the link `code` on `domain` (default `shortlink.default_domain`), or NULL.
+#[pg_extern(stable, parallel_safe)]
+fn link_id(code: Option<&str>, domain: default!(Option<&str>, "NULL")) -> Option<i64> {
+    let code = code?;
+    let domain = domains::lookup_key(domain)?;
+    Spi::connect(|client| {
+        LINK_ID.with(client, |stmt| {
+            let t = client
+                .select(stmt, Some(1), &[domain.as_str().into(), code.into()])
+                .or_raise();
+            if t.is_empty() {
+                None
+            } else {
+                t.first().get::<i64>(1).or_raise()
+            }
+        })
+    })
+}
+
+pub fn not_found(code: &str, domain: Option<&str>) -> Error {
+    let domain =
+        domains::lookup_key(domain).unwrap_or_else(|| domain.unwrap_or_default().to_owned());
+    Error::new(
+        Kind::NotFound,
+        format!("link \"{code}\" not found on domain \"{domain}\""),
+    )
+}
+
+/// Changes a link's destination or options; its code stays. `opts` takes shorten's
+/// options and `url`; null clears an option that may be absent.
+#[pg_extern(volatile, parallel_unsafe)]
+fn update_link(
+    code: &str,
+    opts: JsonB,
+    domain: default!(Option<&str>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(id, i64),
+        name!(domain, String),
+        name!(code, String),
+        name!(short_url, String),
+        name!(url, String),
+        name!(created_at, TimestampWithTimeZone),
+        name!(expires_at, Option<TimestampWithTimeZone>),
+        name!(max_clicks, Option<i64>),
+        name!(metadata, JsonB),
+    ),
+> {
+    let row = update(code, &opts.0, domain).or_raise();
+    TableIterator::once(row)
+}
+
+type Row = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    TimestampWithTimeZone,
+    Option<TimestampWithTimeZone>,
+    Option<i64>,
+    JsonB,
+);
+
+fn update(code: &str, opts: &Value, domain_arg: Option<&str>) -> Result<Row> {
+    let o = options::parse(opts, Mode::Update)?;
+    let domain = domains::lookup_key(domain_arg).ok_or_else(|| not_found(code, domain_arg))?;
+    let password_hash = match &o.password {
+        Some(Some(p)) => Some(password::hash(p)?),
+        _ => None,
+    };
+    Spi::connect_mut(|client| {
+        let current = LOCK_LINK.with_mut(client, |client, stmt| {
+            let t = client
+                .update(stmt, Some(1), &[domain.as_str().into(), code.into()])
+                .or_raise();
+            if t.is_empty() {
+                return None;
+            }
+            let t = t.first();
+            Some((
+                required(t.get::<i64>(1).or_raise(), "links.id"),
+                required(t.get::<String>(2).or_raise(), "links.url"),
+                required(t.get::<String>(3).or_raise(), "links.link_type"),
+            ))
+        });
+        let (id, url, link_type) = current.ok_or_else(|| not_found(code, domain_arg))?;
+        let current_type = LinkType::parse(&link_type).unwrap_or(LinkType::Url);
+        let new_url = if o.url.is_some()
+            || !o.utm.is_empty()
+            || o.link_type.is_some_and(|t| t != current_type)
+        {
+            let raw = o.url.as_deref().unwrap_or(&url);
+            Some(destination::build(
+                Some(raw),
+                o.link_type.unwrap_or(current_type),
+                o.template_vars.as_ref(),
+                &[("link.code", code), ("link.domain", &domain)],
+                &o.utm,
+            )?)
+        } else {
+            None
+        };
+        let (expiry_set, expires_at, expire_in) = match &o.expiry {
+            None => (false, None, None),
+            Some(None) => (true, None, None),
+            Some(Some(Expiry::In(s))) => (true, None, Some(*s)),
+            Some(Some(Expiry::At(at))) => {
+                shorten::check_future(client, at)?;
+                (true, Some(at.clone()), None)
+            }
+        };
+        let row = UPDATE_LINK.with_mut(client, |client, stmt| {
+            let t = client
+                .update(
+                    stmt,
+                    None,
+                    &[
+                        id.into(),
+                        new_url.as_deref().into(),
+                        expires_at.as_deref().into(),
+                        expire_in.into(),
+                        expiry_set.into(),
+                        JsonB(Value::Object(o.columns.clone())).into(),
+                        o.password.is_some().into(),
+                        password_hash.as_deref().into(),
+                    ],
+                )
+                .or_raise();
+            let t = t.first();
+            let domain: String = required(t.get(2).or_raise(), "links.domain");
+            let code: String = required(t.get(3).or_raise(), "links.code");
+            let short_url = format!("https://{domain}/{code}");
+            (
+                required(t.get::<i64>(1).or_raise(), "links.id"),
+                domain,
+                code,
+                short_url,
+                required(t.get::<String>(4).or_raise(), "links.url"),
+                required(
+                    t.get::<TimestampWithTimeZone>(5).or_raise(),
+                    "links.created_at",
+                ),
+                t.get::<TimestampWithTimeZone>(6).or_raise(),
+                t.get::<i64>(7).or_raise(),
+                required(t.get::<JsonB>(8).or_raise(), "links.metadata"),
+            )
+        });
+        Ok(row)
+    })
+}
