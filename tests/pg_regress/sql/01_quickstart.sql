@@ -23,7 +23,7 @@ SELECT * FROM shortlink.record_click('no-such-code');
 SELECT code, domain, url, max_clicks, clicks, last_clicked_at IS NOT NULL AS clicked
 FROM shortlink.stats('spring');
 
--- The click event keeps time, IP, user agent and referer.
+-- The click event keeps time, IP (anonymised to its /24 by default), user agent and referer.
 SELECT e.ip, e.user_agent, e.referer
 FROM shortlink.click_events e JOIN shortlink.links l ON l.id = e.link_id
 WHERE l.code = 'spring';
