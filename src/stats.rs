@@ -63,5 +63,5 @@ fn stats(
             ))
         })
     });
-    TableIterator::new(row.into_iter())
+    TableIterator::new(row)
 }
