@@ -141,16 +141,7 @@ impl From<Outcome> for Answer {
 }
 
 fn clip(s: Option<&str>) -> Option<&str> {
-    s.map(|s| {
-        if s.len() <= MAX_HEADER_BYTES {
-            return s;
-        }
-        let mut end = MAX_HEADER_BYTES;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        &s[..end]
-    })
+    s.map(|s| bots::truncate_at_char_boundary(s, MAX_HEADER_BYTES))
 }
 
 /// A country code from a geo header: two ASCII letters, uppercased; anything else is

@@ -9,7 +9,8 @@ use shortlink_core::options::{self, Expiry, LinkType, Mode};
 use shortlink_core::{destination, password, Error, Kind, Result};
 
 use crate::error::{required, OrRaise};
-use crate::{domains, plan, shorten};
+use crate::shorten::{self, Link};
+use crate::{domains, plan};
 
 plan!(
     LINK_ID,
@@ -65,18 +66,7 @@ plan!(
 fn link_id(code: Option<&str>, domain: default!(Option<&str>, "NULL")) -> Option<i64> {
     let code = code?;
     let domain = domains::lookup_key(domain)?;
-    Spi::connect(|client| {
-        LINK_ID.with(client, |stmt| {
-            let t = client
-                .select(stmt, Some(1), &[domain.as_str().into(), code.into()])
-                .or_raise();
-            if t.is_empty() {
-                None
-            } else {
-                t.first().get::<i64>(1).or_raise()
-            }
-        })
-    })
+    Spi::connect(|client| LINK_ID.select_one(client, &[domain.as_str().into(), code.into()]))
 }
 
 pub fn not_found(code: &str, domain: Option<&str>) -> Error {
@@ -109,23 +99,10 @@ fn update_link(
         name!(metadata, JsonB),
     ),
 > {
-    let row = update(code, &opts.0, domain).or_raise();
-    TableIterator::once(row)
+    TableIterator::once(update(code, &opts.0, domain).or_raise().into_row())
 }
 
-type Row = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    TimestampWithTimeZone,
-    Option<TimestampWithTimeZone>,
-    Option<i64>,
-    JsonB,
-);
-
-fn update(code: &str, opts: &Value, domain_arg: Option<&str>) -> Result<Row> {
+fn update(code: &str, opts: &Value, domain_arg: Option<&str>) -> Result<Link> {
     let o = options::parse(opts, Mode::Update)?;
     let domain = domains::lookup_key(domain_arg).ok_or_else(|| not_found(code, domain_arg))?;
     let password_hash = match &o.password {
@@ -191,23 +168,16 @@ fn update(code: &str, opts: &Value, domain_arg: Option<&str>) -> Result<Row> {
                 )
                 .or_raise();
             let t = t.first();
-            let domain: String = required(t.get(2).or_raise(), "links.domain");
-            let code: String = required(t.get(3).or_raise(), "links.code");
-            let short_url = format!("https://{domain}/{code}");
-            (
-                required(t.get::<i64>(1).or_raise(), "links.id"),
-                domain,
-                code,
-                short_url,
-                required(t.get::<String>(4).or_raise(), "links.url"),
-                required(
-                    t.get::<TimestampWithTimeZone>(5).or_raise(),
-                    "links.created_at",
-                ),
-                t.get::<TimestampWithTimeZone>(6).or_raise(),
-                t.get::<i64>(7).or_raise(),
-                required(t.get::<JsonB>(8).or_raise(), "links.metadata"),
-            )
+            Link {
+                id: required(t.get(1).or_raise(), "links.id"),
+                domain: required(t.get(2).or_raise(), "links.domain"),
+                code: required(t.get(3).or_raise(), "links.code"),
+                url: required(t.get(4).or_raise(), "links.url"),
+                created_at: required(t.get(5).or_raise(), "links.created_at"),
+                expires_at: t.get(6).or_raise(),
+                max_clicks: t.get(7).or_raise(),
+                metadata: required(t.get::<JsonB>(8).or_raise(), "links.metadata").0,
+            }
         });
         Ok(row)
     })

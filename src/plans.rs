@@ -51,6 +51,24 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// The first column of the first row of a read-only plan, or None.
+    pub fn select_one<T: pgrx::IntoDatum + pgrx::FromDatum>(
+        &self,
+        client: &SpiClient<'_>,
+        args: &[pgrx::datum::DatumWithOid<'_>],
+    ) -> Option<T> {
+        self.with(client, |stmt| {
+            let t = client.select(stmt, Some(1), args).or_raise();
+            if t.is_empty() {
+                None
+            } else {
+                t.first().get::<T>(1).or_raise()
+            }
+        })
+    }
+}
+
 /// Declares a kept plan: `plan!(NAME, read|write, "SQL", [TEXTOID, INT8OID])`.
 #[macro_export]
 macro_rules! plan {

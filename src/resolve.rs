@@ -3,7 +3,6 @@
 
 use pgrx::prelude::*;
 
-use crate::error::OrRaise;
 use crate::{domains, plan};
 
 plan!(
@@ -26,16 +25,5 @@ plan!(
 fn resolve(code: Option<&str>, domain: default!(Option<&str>, "NULL")) -> Option<String> {
     let code = code?;
     let domain = domains::lookup_key(domain)?;
-    Spi::connect(|client| {
-        RESOLVE.with(client, |stmt| {
-            let t = client
-                .select(stmt, Some(1), &[domain.as_str().into(), code.into()])
-                .or_raise();
-            if t.is_empty() {
-                None
-            } else {
-                t.first().get::<String>(1).or_raise()
-            }
-        })
-    })
+    Spi::connect(|client| RESOLVE.select_one(client, &[domain.as_str().into(), code.into()]))
 }

@@ -56,6 +56,34 @@ impl Link {
     pub fn short_url(&self) -> String {
         format!("https://{}/{}", self.domain, self.code)
     }
+
+    /// The row shorten and update_link return.
+    pub fn into_row(
+        self,
+    ) -> (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        TimestampWithTimeZone,
+        Option<TimestampWithTimeZone>,
+        Option<i64>,
+        JsonB,
+    ) {
+        let short_url = self.short_url();
+        (
+            self.id,
+            self.domain,
+            self.code,
+            short_url,
+            self.url,
+            self.created_at,
+            self.expires_at,
+            self.max_clicks,
+            JsonB(self.metadata),
+        )
+    }
 }
 
 /// Creates a short link to `url`. See the README for every option of `opts`.
@@ -81,18 +109,7 @@ fn shorten(
     let link = options::parse(&opts, Mode::Create)
         .and_then(|o| create(url, &o))
         .or_raise();
-    let short_url = link.short_url();
-    TableIterator::once((
-        link.id,
-        link.domain,
-        link.code,
-        short_url,
-        link.url,
-        link.created_at,
-        link.expires_at,
-        link.max_clicks,
-        JsonB(link.metadata),
-    ))
+    TableIterator::once(link.into_row())
 }
 
 /// Checks an `expires_at` option against the clock: it must lie in the future.
