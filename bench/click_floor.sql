@@ -1,0 +1,1 @@
+UPDATE bench_counter SET clicks = clicks + 1 WHERE id = 1;

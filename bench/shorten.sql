@@ -1,0 +1,1 @@
+SELECT code FROM shortlink.shorten('https://example.com/landing?campaign=bench');
