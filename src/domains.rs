@@ -95,7 +95,7 @@ pub fn for_new_link(client: &pgrx::spi::SpiClient<'_>, domain: Option<&str>) -> 
 /// Registers a domain for short links. `opts`: `metadata` (object), `if_not_exists` (bool).
 #[pg_extern(volatile, parallel_unsafe)]
 fn add_domain(
-    domain: &str,
+    domain: Option<&str>,
     opts: default!(Option<JsonB>, "'{}'"),
 ) -> TableIterator<
     'static,
@@ -106,7 +106,7 @@ fn add_domain(
     ),
 > {
     let (metadata, if_not_exists) = parse_opts(opts.map(|j| j.0)).or_raise();
-    let name = normalize_domain(domain).or_raise();
+    let name = normalize_domain(domain.unwrap_or_default()).or_raise();
     let row = Spi::connect_mut(|client| {
         let inserted = INSERT_DOMAIN.with_mut(client, |client, stmt| {
             let t = client

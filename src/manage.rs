@@ -82,8 +82,8 @@ pub fn not_found(code: &str, domain: Option<&str>) -> Error {
 /// options and `url`; null clears an option that may be absent.
 #[pg_extern(volatile, parallel_unsafe)]
 fn update_link(
-    code: &str,
-    opts: JsonB,
+    code: Option<&str>,
+    opts: Option<JsonB>,
     domain: default!(Option<&str>, "NULL"),
 ) -> TableIterator<
     'static,
@@ -99,7 +99,11 @@ fn update_link(
         name!(metadata, JsonB),
     ),
 > {
-    TableIterator::once(update(code, &opts.0, domain).or_raise().into_row())
+    let code = code
+        .ok_or_else(|| Error::new(Kind::InvalidParameter, "invalid code: must not be NULL"))
+        .or_raise();
+    let opts = opts.map(|j| j.0).unwrap_or(Value::Null);
+    TableIterator::once(update(code, &opts, domain).or_raise().into_row())
 }
 
 fn update(code: &str, opts: &Value, domain_arg: Option<&str>) -> Result<Link> {

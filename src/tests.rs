@@ -577,6 +577,8 @@ fn update_link_changes_the_destination_and_keeps_the_history_in_click_events() {
     assert_eq!(text("SELECT concat_ws('|', title IS NULL, max_clicks, updated_at IS NOT NULL) FROM shortlink.get_link('moving')"), "t|5|t");
     assert_eq!(sqlstate(r#"SELECT shortlink.update_link('moving', '{"code": "other"}')"#), "22023");
     assert_eq!(sqlstate(r#"SELECT shortlink.update_link('missing', '{"title": "x"}')"#), "P0002");
+    assert_eq!(sqlstate("SELECT shortlink.update_link(NULL, '{}')"), "22023");
+    assert_eq!(sqlstate("SELECT shortlink.add_domain(NULL)"), "22023");
     assert_eq!(sqlstate(r#"SELECT shortlink.update_link('moving', '{"url": "ftp://x.example/"}')"#), "22023");
 }
 

@@ -18,7 +18,7 @@ check() { # check NAME WANT GOT
 }
 
 N=100
-psql -c "DELETE FROM shortlink.links WHERE code IN ('conc-limited', 'conc-viral')"
+psql -c "DELETE FROM shortlink.links WHERE code IN ('conc-limited', 'conc-viral', 'conc-hook')"
 psql -c "SELECT FROM shortlink.shorten('https://example.com/limited', '{\"code\": \"conc-limited\", \"max_clicks\": $N}')"
 psql -c "SELECT FROM shortlink.shorten('https://example.com/viral', '{\"code\": \"conc-viral\"}')"
 
@@ -37,6 +37,22 @@ check "unlimited link from 32 connections: clicks" "$K" "$(psql -c "SELECT click
 check "unlimited link from 32 connections: click events" "$K" \
     "$(psql -c "SELECT count(*) FROM shortlink.click_events e JOIN shortlink.links l ON l.id = e.link_id WHERE l.code = 'conc-viral'")"
 grep -E '^tps' /tmp/shortlink-pgbench-viral.log | sed 's/^/     viral link, 32 connections: /' || true
+
+# A click of a link with a callback NOTIFYs shortlink_events, delivered to a listener on
+# another connection once the clicking transaction commits.
+psql -c "SELECT FROM shortlink.shorten('https://example.com/hook', '{\"code\": \"conc-hook\", \"callback_url\": \"https://hooks.example/cb\"}')" >/dev/null
+listen_out=$(mktemp)
+"$PG_BIN/psql" -X -h "$HOST" -p "$PORT" -U postgres -d "$DB" \
+    -c "LISTEN shortlink_events" -c "SELECT pg_sleep(3)" -c "SELECT 1" >"$listen_out" 2>&1 &
+listener=$!
+sleep 1
+psql -c "SELECT status FROM shortlink.record_click('conc-hook')" >/dev/null
+wait "$listener"
+got=$(grep -c 'notification "shortlink_events" with payload .*"code": "conc-hook"' "$listen_out" || true)
+rm -f "$listen_out"
+check "callback click notifies a listener on another connection" 1 "$got"
+check "callback click leaves one outbox row" 1 \
+    "$(psql -c "SELECT count(*) FROM shortlink.outbox o JOIN shortlink.links l ON l.id = o.link_id WHERE l.code = 'conc-hook'")"
 
 echo "concurrency: $passed passed, $failed failed"
 [ "$failed" = 0 ]
