@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# pg_dump keeps users' data: dump a database that uses shortlink, restore it into a new
+# one, and compare every table; then create a link in the copy (its sequences went along).
+#   dump_restore.sh HOST PORT DBNAME
+set -euo pipefail
+HOST=$1 PORT=$2 DB=$3 COPY=${3}_restored
+PG_BIN=/usr/lib/postgresql/15/bin
+psql() { "$PG_BIN/psql" -X -q -tA -v ON_ERROR_STOP=1 -h "$HOST" -p "$PORT" -U postgres "$@"; }
+passed=0 failed=0
+check() {
+    if [ "$2" = "$3" ]; then echo "ok   $1"; passed=$((passed + 1));
+    else echo "FAIL $1: want $2, got $3"; failed=$((failed + 1)); fi
+}
+dump=$(mktemp)
+trap 'rm -f "$dump"' EXIT
+"$PG_BIN/pg_dump" -h "$HOST" -p "$PORT" -U postgres -Fc -f "$dump" "$DB"
+psql -d postgres -c "DROP DATABASE IF EXISTS $COPY" -c "CREATE DATABASE $COPY"
+"$PG_BIN/pg_restore" -h "$HOST" -p "$PORT" -U postgres --exit-on-error -d "$COPY" "$dump"
+# The install-time domain "localhost" is made anew by CREATE EXTENSION, not restored.
+for t in domains links click_counts click_events outbox; do
+    q="SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM shortlink.$t t"
+    [ "$t" = domains ] && q="$q WHERE t.domain <> 'localhost'"
+    check "pg_dump keeps shortlink.$t" "$(psql -d "$DB" -c "$q")" "$(psql -d "$COPY" -c "$q")"
+done
+before=$(psql -d "$COPY" -c "SELECT max(id) FROM shortlink.links")
+after=$(psql -d "$COPY" -c "SELECT id FROM shortlink.shorten('https://example.com/after-restore')")
+check "a link made after the restore gets a new id" true "$([ "$after" -gt "$before" ] && echo true || echo false)"
+psql -d postgres -c "DROP DATABASE $COPY"
+echo "dump and restore: $passed passed, $failed failed"
+[ "$failed" = 0 ]
