@@ -51,6 +51,12 @@ SELECT shortlink.click_stats('stats-demo', bucket => 'fortnight');
 
 -- IPs are stored anonymised (/24, /48) unless shortlink.anonymize_ip = off.
 SELECT DISTINCT host(ip) FROM shortlink.click_events WHERE link_id = shortlink.link_id('stats-demo');
+SET shortlink.anonymize_ip = off;
+SELECT status FROM shortlink.record_click('stats-demo', ip => '2001:db8:abcd:12::1');
+RESET shortlink.anonymize_ip;
+SELECT status FROM shortlink.record_click('stats-demo', ip => '2001:db8:abcd:12::1');
+SELECT host(ip) FROM shortlink.click_events
+WHERE link_id = shortlink.link_id('stats-demo') AND family(ip) = 6 ORDER BY id;
 
 SELECT shortlink.delete_link('stats-demo');
 SELECT shortlink.get_link('stats-demo');
