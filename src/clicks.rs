@@ -236,28 +236,19 @@ struct Found {
 
 fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
     Spi::connect_mut(|client| {
-        let found = FIND_LINK.with(client, |stmt| {
-            let t = client
-                .select(stmt, Some(1), &[domain.into(), code.into()])
-                .or_raise();
-            if t.is_empty() {
-                return None;
-            }
-            let t = t.first();
-            Some(Found {
-                id: required(t.get(1).or_raise(), "links.id"),
-                url: required(t.get(2).or_raise(), "links.url"),
-                tracking: required(t.get(3).or_raise(), "links.tracking"),
-                disabled: required(t.get(4).or_raise(), "links.disabled"),
-                expired: required(t.get(5).or_raise(), "expired"),
-                limited: required(t.get(6).or_raise(), "limited"),
-                redirect_type: required(t.get(7).or_raise(), "links.redirect_type"),
-                password_hash: t.get(8).or_raise(),
-                forward_params: required(t.get(9).or_raise(), "links.forward_params"),
-                block_bots: required(t.get(10).or_raise(), "links.block_bots"),
-                expired_url: t.get(11).or_raise(),
-                targets: t.get(12).or_raise(),
-            })
+        let found = FIND_LINK.select_row(client, &[domain.into(), code.into()], |t| Found {
+            id: required(t.get(1).or_raise(), "links.id"),
+            url: required(t.get(2).or_raise(), "links.url"),
+            tracking: required(t.get(3).or_raise(), "links.tracking"),
+            disabled: required(t.get(4).or_raise(), "links.disabled"),
+            expired: required(t.get(5).or_raise(), "expired"),
+            limited: required(t.get(6).or_raise(), "limited"),
+            redirect_type: required(t.get(7).or_raise(), "links.redirect_type"),
+            password_hash: t.get(8).or_raise(),
+            forward_params: required(t.get(9).or_raise(), "links.forward_params"),
+            block_bots: required(t.get(10).or_raise(), "links.block_bots"),
+            expired_url: t.get(11).or_raise(),
+            targets: t.get(12).or_raise(),
         });
         let Some(link) = found else {
             return Outcome::NotFound.into();

@@ -3,7 +3,7 @@
 //! kept plan when the tables under it change.
 
 use pgrx::pg_sys::{self, PgOid};
-use pgrx::spi::{OwnedPreparedStatement, SpiClient};
+use pgrx::spi::{OwnedPreparedStatement, SpiClient, SpiTupleTable};
 use std::cell::OnceCell;
 use std::thread::LocalKey;
 
@@ -52,20 +52,27 @@ impl Plan {
 }
 
 impl Plan {
+    /// `f` of the first row of a read-only plan, or None when there is no row.
+    pub fn select_row<R>(
+        &self,
+        client: &SpiClient<'_>,
+        args: &[pgrx::datum::DatumWithOid<'_>],
+        f: impl FnOnce(&SpiTupleTable<'_>) -> R,
+    ) -> Option<R> {
+        self.with(client, |stmt| {
+            let t = client.select(stmt, Some(1), args).or_raise();
+            (!t.is_empty()).then(|| f(&t.first()))
+        })
+    }
+
     /// The first column of the first row of a read-only plan, or None.
     pub fn select_one<T: pgrx::IntoDatum + pgrx::FromDatum>(
         &self,
         client: &SpiClient<'_>,
         args: &[pgrx::datum::DatumWithOid<'_>],
     ) -> Option<T> {
-        self.with(client, |stmt| {
-            let t = client.select(stmt, Some(1), args).or_raise();
-            if t.is_empty() {
-                None
-            } else {
-                t.first().get::<T>(1).or_raise()
-            }
-        })
+        self.select_row(client, args, |t| t.get::<T>(1).or_raise())
+            .flatten()
     }
 }
 

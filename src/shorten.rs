@@ -249,23 +249,14 @@ pub fn create(url: Option<&str>, o: &LinkOptions) -> Result<Link> {
 }
 
 fn existing(client: &pgrx::spi::SpiClient<'_>, domain: &str, code: &str) -> Option<Link> {
-    EXISTING_LINK.with(client, |stmt| {
-        let t = client
-            .select(stmt, Some(1), &[domain.into(), code.into()])
-            .or_raise();
-        if t.is_empty() {
-            return None;
-        }
-        let t = t.first();
-        Some(Link {
-            id: required(t.get::<i64>(1).or_raise(), "links.id"),
-            domain: domain.to_owned(),
-            code: code.to_owned(),
-            created_at: required(t.get(2).or_raise(), "links.created_at"),
-            expires_at: t.get(3).or_raise(),
-            url: required(t.get(4).or_raise(), "links.url"),
-            max_clicks: t.get(5).or_raise(),
-            metadata: required(t.get::<JsonB>(6).or_raise(), "links.metadata").0,
-        })
+    EXISTING_LINK.select_row(client, &[domain.into(), code.into()], |t| Link {
+        id: required(t.get::<i64>(1).or_raise(), "links.id"),
+        domain: domain.to_owned(),
+        code: code.to_owned(),
+        created_at: required(t.get(2).or_raise(), "links.created_at"),
+        expires_at: t.get(3).or_raise(),
+        url: required(t.get(4).or_raise(), "links.url"),
+        max_clicks: t.get(5).or_raise(),
+        metadata: required(t.get::<JsonB>(6).or_raise(), "links.metadata").0,
     })
 }

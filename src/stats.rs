@@ -42,15 +42,8 @@ fn stats(
         return TableIterator::new(std::iter::empty());
     };
     let row = Spi::connect(|client| {
-        STATS.with(client, |stmt| {
-            let t = client
-                .select(stmt, Some(1), &[domain.as_str().into(), code.into()])
-                .or_raise();
-            if t.is_empty() {
-                return None;
-            }
-            let t = t.first();
-            Some((
+        STATS.select_row(client, &[domain.as_str().into(), code.into()], |t| {
+            (
                 required(t.get::<String>(1).or_raise(), "code"),
                 required(t.get::<String>(2).or_raise(), "domain"),
                 required(t.get::<String>(3).or_raise(), "url"),
@@ -60,7 +53,7 @@ fn stats(
                 required(t.get::<i64>(7).or_raise(), "clicks"),
                 required(t.get::<i64>(8).or_raise(), "bot_clicks"),
                 t.get::<TimestampWithTimeZone>(9).or_raise(),
-            ))
+            )
         })
     });
     TableIterator::new(row)

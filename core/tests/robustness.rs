@@ -7,15 +7,65 @@ use shortlink_core::options::{self, LinkType, Mode};
 use shortlink_core::{bots, destination, phone, query, template, useragent};
 
 const PIECES: &[&str] = &[
-    "http://", "https://", "HTTP://", "ftp://", "mailto:", "tel:", "sms:", "javascript:", "user:pw@",
-    "@", ":", "/", "//", "?", "#", "&", "=", "%", "%zz", "%41", "{{", "}}", "{{link.code}}", "[::1]",
-    "[", "]", "xn--", "ü", "🦀", "\u{0}", "\t", "\n", " ", ".", "..", "-", "+", "+1415", "555",
-    "example.com", "a", "Z", "0", "9", "\\", "<", ">", "\"", "'", "body=", "utm_source", ";ext=",
+    "http://",
+    "https://",
+    "HTTP://",
+    "ftp://",
+    "mailto:",
+    "tel:",
+    "sms:",
+    "javascript:",
+    "user:pw@",
+    "@",
+    ":",
+    "/",
+    "//",
+    "?",
+    "#",
+    "&",
+    "=",
+    "%",
+    "%zz",
+    "%41",
+    "{{",
+    "}}",
+    "{{link.code}}",
+    "[::1]",
+    "[",
+    "]",
+    "xn--",
+    "ü",
+    "🦀",
+    "\u{0}",
+    "\t",
+    "\n",
+    " ",
+    ".",
+    "..",
+    "-",
+    "+",
+    "+1415",
+    "555",
+    "example.com",
+    "a",
+    "Z",
+    "0",
+    "9",
+    "\\",
+    "<",
+    ">",
+    "\"",
+    "'",
+    "body=",
+    "utm_source",
+    ";ext=",
 ];
 
 fn random_text(rng: &mut rand::rngs::StdRng) -> String {
     let n = rng.random_range(0..12);
-    (0..n).map(|_| PIECES[rng.random_range(0..PIECES.len())]).collect()
+    (0..n)
+        .map(|_| PIECES[rng.random_range(0..PIECES.len())])
+        .collect()
 }
 
 #[test]
@@ -34,7 +84,14 @@ fn parsers_never_panic_on_random_input() {
             template::fill(&s, &empty, &[("link.code", "abc")]).err(),
             query::merge_query("https://example.com/?a=1", &s).err(),
             query::set_params(&s, &[("utm_source", "x")]).err(),
-            destination::build(Some(&s), LinkType::Url, None, &[], &[("utm_source", "sms".into())]).err(),
+            destination::build(
+                Some(&s),
+                LinkType::Url,
+                None,
+                &[],
+                &[("utm_source", "sms".into())],
+            )
+            .err(),
         ]
         .into_iter()
         .flatten()
