@@ -76,18 +76,16 @@ plan!(
     [INT8OID, INETOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID]
 );
 plan!(
-    TOTAL_CLICKS,
-    read,
-    "SELECT (l.limited_clicks + coalesce((SELECT sum(c.clicks) FROM shortlink.click_counts c
-                                         WHERE c.link_id = l.id), 0))::bigint
-     FROM shortlink.links l WHERE l.id = $1",
-    [INT8OID]
-);
-plan!(
     INSERT_OUTBOX,
     write,
     "WITH o AS (
-         INSERT INTO shortlink.outbox (link_id, targets, payload) VALUES ($1, $2, $3)
+         INSERT INTO shortlink.outbox (link_id, targets, payload)
+         SELECT l.id, $2, $3 || jsonb_build_object(
+                    'clicked_at', now(),
+                    'total_clicks', l.limited_clicks + coalesce((SELECT sum(c.clicks)
+                                                                 FROM shortlink.click_counts c
+                                                                 WHERE c.link_id = l.id), 0))
+         FROM shortlink.links l WHERE l.id = $1
          RETURNING id, payload)
      SELECT pg_notify('shortlink_events',
                       jsonb_build_object('id', o.id, 'event', 'click', 'code', o.payload->'code')::text)
@@ -351,22 +349,12 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
             });
         }
         if let Some(targets) = &link.targets {
-            let total = TOTAL_CLICKS.with(client, |stmt| {
-                client
-                    .select(stmt, Some(1), &[link.id.into()])
-                    .or_raise()
-                    .first()
-                    .get::<i64>(1)
-                    .or_raise()
-            });
             let payload = serde_json::json!({
                 "event": "click",
                 "code": code,
                 "domain": domain,
                 "short_url": format!("https://{domain}/{code}"),
                 "long_url": location,
-                "clicked_at": now_iso(client),
-                "total_clicks": total,
                 "bot": is_bot,
                 "ip": ip.as_ref().map(|i| i.0.clone()),
                 "user_agent": if link.tracking { req.user_agent } else { None },
@@ -389,14 +377,4 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
         }
         Answer(Outcome::Ok, Some(location), link.redirect_type)
     })
-}
-
-/// The transaction's `now()` in ISO 8601, as the click time of a callback.
-fn now_iso(client: &pgrx::spi::SpiClient<'_>) -> Option<String> {
-    client
-        .select("SELECT to_json(now())#>>'{}'", Some(1), &[])
-        .or_raise()
-        .first()
-        .get::<String>(1)
-        .or_raise()
 }
