@@ -162,8 +162,10 @@ fn referer_host(referer: Option<&str>) -> Option<String> {
 fn stored_ip(ip: &Option<pgrx::Inet>) -> (Option<pgrx::Inet>, Option<String>) {
     let Some(ip) = ip else { return (None, None) };
     let host = ip.0.split('/').next().unwrap_or_default();
+    // PostgreSQL's inet output always parses; should it not, keep no address rather than
+    // one that was not anonymised.
     let Ok(addr) = host.parse::<std::net::IpAddr>() else {
-        return (Some(ip.clone()), Some(host.to_owned()));
+        return (None, None);
     };
     let kept = if settings::anonymize_ip() {
         ipanon::anonymize(addr)
@@ -266,7 +268,13 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
                 return Outcome::PasswordRequired.into();
             }
         }
-        let is_bot = bots::is_bot(req.user_agent);
+        // The user agent is parsed once, and fully only when an event or callback needs it.
+        let client_info =
+            (link.tracking || link.targets.is_some()).then(|| useragent::parse(req.user_agent));
+        let is_bot = match &client_info {
+            Some(info) => info.device == useragent::BOT,
+            None => bots::is_bot(req.user_agent),
+        };
         if is_bot && link.block_bots {
             return Outcome::Blocked.into();
         }
@@ -286,14 +294,7 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
         if is_bot {
             // Bots never count against max_clicks, but an exhausted link is gone for them too.
             let exhausted = link.limited
-                && HAS_CLICKS_LEFT.with(client, |stmt| {
-                    client
-                        .select(stmt, Some(1), &[link.id.into()])
-                        .or_raise()
-                        .first()
-                        .get::<bool>(1)
-                        .or_raise()
-                }) != Some(true);
+                && HAS_CLICKS_LEFT.select_one::<bool>(client, &[link.id.into()]) != Some(true);
             if exhausted {
                 return gone(Outcome::Exhausted);
             }
@@ -318,7 +319,7 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
             Some(q) => query::merge_query(&link.url, q).unwrap_or_else(|_| link.url.clone()),
             None => link.url.clone(),
         };
-        let client_info = useragent::parse(req.user_agent);
+        let client_info = client_info.unwrap_or(useragent::ClientInfo::UNKNOWN);
         let (ip, full_ip) = if link.tracking {
             stored_ip(&req.ip)
         } else {

@@ -34,18 +34,18 @@ plan!(
 /// otherwise the name normalized. A name that cannot be a domain yields None: such a
 /// code cannot exist, so the caller answers "not found".
 pub fn lookup_key(domain: Option<&str>) -> Option<String> {
-    match domain {
-        None => Some(settings::default_domain()),
-        // The common case, a lowercase ASCII host, needs no IDNA pass.
+    let d = match domain {
+        Some(d) => d.to_owned(),
+        None => settings::default_domain(),
+    };
+    // The common case, a lowercase ASCII host, needs no IDNA pass.
+    let plain = !d.is_empty()
+        && d.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    if plain {
         Some(d)
-            if !d.is_empty()
-                && d.bytes().all(|b| {
-                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-'
-                }) =>
-        {
-            Some(d.to_owned())
-        }
-        Some(d) => normalize_domain(d).ok(),
+    } else {
+        normalize_domain(&d).ok()
     }
 }
 
@@ -68,13 +68,10 @@ pub fn for_new_link(client: &pgrx::spi::SpiClient<'_>, domain: Option<&str>) -> 
             (n, true)
         }
     };
-    let found = DOMAIN_EXISTS.with(client, |stmt| {
-        client
-            .select(stmt, Some(1), &[name.clone().into()])
-            .or_raise()
-            .len()
-    });
-    if found == 0 {
+    if DOMAIN_EXISTS
+        .select_one::<i32>(client, &[name.as_str().into()])
+        .is_none()
+    {
         let source = if from_setting {
             "shortlink.default_domain names"
         } else {
@@ -116,14 +113,12 @@ fn add_domain(
                     &[name.clone().into(), JsonB(metadata.clone()).into()],
                 )
                 .or_raise();
-            row_of(t)
+            (!t.is_empty()).then(|| row_of(&t.first()))
         });
         match inserted {
             Some(r) => Ok(r),
             None if if_not_exists => Ok(required(
-                SELECT_DOMAIN.with(client, |stmt| {
-                    row_of(client.select(stmt, None, &[name.clone().into()]).or_raise())
-                }),
+                SELECT_DOMAIN.select_row(client, &[name.as_str().into()], row_of),
                 "the conflicting domain",
             )),
             None => Err(Error::new(
@@ -137,16 +132,13 @@ fn add_domain(
     TableIterator::once(row)
 }
 
-fn row_of(t: pgrx::spi::SpiTupleTable<'_>) -> Option<(String, TimestampWithTimeZone, JsonB)> {
-    if t.is_empty() {
-        return None;
-    }
-    let t = t.first();
-    Some((
-        t.get::<String>(1).or_raise()?,
-        t.get::<TimestampWithTimeZone>(2).or_raise()?,
-        t.get::<JsonB>(3).or_raise()?,
-    ))
+/// A `shortlink.domains` row `(domain, created_at, metadata)` from a positioned table.
+fn row_of(t: &pgrx::spi::SpiTupleTable<'_>) -> (String, TimestampWithTimeZone, JsonB) {
+    (
+        required(t.get(1).or_raise(), "domains.domain"),
+        required(t.get(2).or_raise(), "domains.created_at"),
+        required(t.get(3).or_raise(), "domains.metadata"),
+    )
 }
 
 fn parse_opts(opts: Option<Value>) -> Result<(Value, bool)> {

@@ -7,7 +7,7 @@ use pgrx::JsonB;
 use serde_json::Value;
 use shortlink_core::codes::Growth;
 use shortlink_core::options::{self, Expiry, LinkOptions, LinkType, Mode};
-use shortlink_core::{destination, password, Error, Kind, Result};
+use shortlink_core::{destination, password, template, Error, Kind, Result};
 
 use crate::error::{required, OrRaise};
 use crate::{domains, plan, settings};
@@ -135,7 +135,7 @@ pub fn check_future(client: &pgrx::spi::SpiClient<'_>, at: &str) -> Result<()> {
 pub fn create(url: Option<&str>, o: &LinkOptions) -> Result<Link> {
     let raw = url.or(o.url.as_deref());
     let link_type = o.link_type.unwrap_or(LinkType::Url);
-    let dest_for = |domain: &str, code: &str| {
+    let build = |domain: &str, code: &str| {
         destination::build(
             raw,
             link_type,
@@ -144,8 +144,14 @@ pub fn create(url: Option<&str>, o: &LinkOptions) -> Result<Link> {
             &o.utm,
         )
     };
-    // Input errors first, before any row is touched.
-    dest_for("localhost", "code")?;
+    // Input errors first, before any row is touched. Without macros the destination does
+    // not depend on the code, so it is built once, not once per collision retry.
+    let fixed = build("localhost", "code")?;
+    let fixed = (!raw.is_some_and(template::has_macros)).then_some(fixed);
+    let dest_for = |domain: &str, code: &str| match &fixed {
+        Some(url) => Ok(url.clone()),
+        None => build(domain, code),
+    };
     let password_hash = match &o.password {
         Some(Some(p)) => Some(password::hash(p)?),
         _ => None,

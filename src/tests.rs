@@ -668,4 +668,19 @@ fn tracking_off_stores_no_event_and_no_ip() {
     assert_eq!(int("SELECT count(*) FROM shortlink.click_events"), 0);
     assert_eq!(text("SELECT coalesce(payload->>'ip', 'none') FROM shortlink.outbox"), "none");
     assert_eq!(int("SELECT clicks FROM shortlink.stats('private')"), 1);
+    // Without tracking or callbacks the user agent is still classified.
+    shorten("https://example.com/", r#"{"code": "bare", "tracking": false}"#);
+    run(&format!("SELECT shortlink.record_click('bare', user_agent => '{WHATSAPP}')"));
+    run(&format!("SELECT shortlink.record_click('bare', user_agent => '{IPHONE}')"));
+    assert_eq!(text("SELECT format('%s %s', clicks, bot_clicks) FROM shortlink.stats('bare')"), "1 1");
+}
+
+#[pg_test]
+fn a_default_domain_setting_in_capitals_still_finds_its_links() {
+    run("SELECT shortlink.add_domain('go.example.com')");
+    run("SET LOCAL shortlink.default_domain = 'Go.Example.COM'");
+    let code = shorten("https://example.com/caps", "{}");
+    assert_eq!(text(&format!("SELECT domain FROM shortlink.links WHERE code = '{code}'")), "go.example.com");
+    assert_eq!(text(&format!("SELECT shortlink.resolve('{code}')")), "https://example.com/caps");
+    assert_eq!(click(&code), "ok 302 https://example.com/caps");
 }

@@ -23,7 +23,8 @@ pub const BOT: &str = "bot";
 pub const UNKNOWN: &str = "unknown";
 
 impl ClientInfo {
-    const UNKNOWN: ClientInfo = ClientInfo {
+    /// Nothing known about the client.
+    pub const UNKNOWN: ClientInfo = ClientInfo {
         device: UNKNOWN,
         os: None,
         browser: None,
