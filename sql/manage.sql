@@ -33,11 +33,12 @@ RETURNS TABLE (
     last_clicked_at timestamptz
 )
 LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT l.id, l.domain, l.code, 'https://' || l.domain || '/' || l.code, l.url, l.link_type,
            l.redirect_type::integer, l.created_at, l.updated_at, l.expires_at,
            coalesce(l.expires_at <= now(), false), l.max_clicks, l.disabled, l.tracking,
-           l.password_hash IS NOT NULL, l.forward_params, l.block_bots, l.utm, l.title,
+           l.password_protected, l.forward_params, l.block_bots, l.utm, l.title,
            l.description, l.image, l.tags, l.cloaked, l.meta_pixel_id, l.google_tag_id,
            l.custom_field, l.dlt_header, l.contact_phone, l.callback_url, l.webhook_urls,
            l.expired_url, l.metadata,
@@ -69,10 +70,12 @@ $$;
 -- A disabled link answers 410 "disabled" and resolves to NULL; enable() undoes it.
 CREATE FUNCTION shortlink.disable(code text, domain text DEFAULT NULL)
 RETURNS void LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
 AS $$ SELECT shortlink.set_disabled($1, $2, true) $$;
 
 CREATE FUNCTION shortlink.enable(code text, domain text DEFAULT NULL)
 RETURNS void LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
 AS $$ SELECT shortlink.set_disabled($1, $2, false) $$;
 
 -- Deletes a link with its counters, click events and pending outbox events.

@@ -2,18 +2,19 @@
 //! its own (partial success, like a batch API's HTTP 207).
 
 use pgrx::prelude::*;
-use pgrx::JsonB;
 use serde_json::Value;
 use shortlink_core::{options, Error, Kind};
 
 use crate::error::raise;
+use crate::json_arg::{self, JsonbText};
 use crate::shorten;
 
 /// Creates a link for each object of the `items` array: `{"url": …, <shorten options>}`.
 /// `idx` is the item's 0-based position in the array.
 #[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, pg_temp)]
 fn shorten_many(
-    items: Option<JsonB>,
+    items: Option<JsonbText>,
 ) -> TableIterator<
     'static,
     (
@@ -25,33 +26,34 @@ fn shorten_many(
         name!(sqlstate, Option<String>),
     ),
 > {
-    let items = match items.map(|j| j.0) {
-        Some(Value::Array(a)) => a,
-        other => raise(Error::new(
+    // Each item is parsed on its own, so that one too deep or too large fails alone.
+    let texts = items.as_ref().and_then(|j| json_arg::split_array(&j.0));
+    let Some(items) = texts else {
+        raise(Error::new(
             Kind::InvalidParameter,
             format!(
                 "invalid items: must be a JSON array of objects, not {}",
-                other.map_or("NULL".into(), |v| v
-                    .to_string()
-                    .chars()
-                    .take(60)
-                    .collect::<String>())
+                items
+                    .as_ref()
+                    .map_or("NULL".into(), |v| v.0.chars().take(60).collect::<String>())
             ),
-        )),
+        ))
     };
     let rows: Vec<_> = items
         .iter()
         .enumerate()
         .map(|(i, item)| {
             let idx = i32::try_from(i).unwrap_or(i32::MAX);
-            let created = match item {
-                Value::Object(_) => options::parse(item, options::Mode::Batch)
-                    .and_then(|o| shorten::create(None, &o)),
-                _ => Err(Error::new(
-                    Kind::InvalidParameter,
-                    "invalid item: must be a JSON object",
-                )),
-            };
+            let created = JsonbText((*item).to_owned())
+                .parse("item")
+                .and_then(|item| match item {
+                    Value::Object(_) => options::parse(&item, options::Mode::Batch),
+                    _ => Err(Error::new(
+                        Kind::InvalidParameter,
+                        "invalid item: must be a JSON object",
+                    )),
+                })
+                .and_then(|o| shorten::create(None, &o));
             match created {
                 Ok(link) => {
                     let short_url = link.short_url();

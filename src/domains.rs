@@ -3,30 +3,61 @@
 use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::Value;
-use shortlink_core::destination::normalize_domain;
+use shortlink_core::destination::{self, normalize_domain};
+use shortlink_core::options::MAX_JSON_BYTES;
 use shortlink_core::{Error, Kind, Result};
 
 use crate::error::{required, OrRaise};
+use crate::json_arg::{self, JsonbText};
+use crate::privilege::Caller;
 use crate::{plan, settings};
 
+// The domain row of a new link, held FOR KEY SHARE until the link commits (so that
+// domains_guard's DELETE waits for it), with the host checks of its destinations in the
+// same statement: the first blocked host among $2 (destination hosts and their parent
+// domains) and the first of $3 (destination hosts) that is a short domain (a loop).
 plan!(
-    DOMAIN_EXISTS,
+    DOMAIN_FOR_LINK,
+    write,
+    "SELECT d.workspace_id,
+            (SELECT b.host FROM shortlink.blocked_hosts b WHERE b.host = ANY ($2) LIMIT 1),
+            (SELECT s.domain FROM shortlink.domains s WHERE s.domain = ANY ($3) LIMIT 1)
+     FROM shortlink.domains d WHERE d.domain = $1
+     FOR KEY SHARE OF d",
+    [TEXTOID, TEXTARRAYOID, TEXTARRAYOID]
+);
+// The same host checks without a domain (update_link).
+plan!(
+    VET_HOSTS,
     read,
-    "SELECT 1 FROM shortlink.domains WHERE domain = $1",
-    [TEXTOID]
+    "SELECT (SELECT b.host FROM shortlink.blocked_hosts b WHERE b.host = ANY ($1) LIMIT 1),
+            (SELECT s.domain FROM shortlink.domains s WHERE s.domain = ANY ($2) LIMIT 1)",
+    [TEXTARRAYOID, TEXTARRAYOID]
 );
 plan!(
     INSERT_DOMAIN,
     write,
-    "INSERT INTO shortlink.domains (domain, metadata) VALUES ($1, $2)
+    "INSERT INTO shortlink.domains (domain, workspace_id, metadata) VALUES ($1, $2, $3)
      ON CONFLICT (domain) DO NOTHING
      RETURNING domain, created_at, metadata",
-    [TEXTOID, JSONBOID]
+    [TEXTOID, INT4OID, JSONBOID]
+);
+plan!(
+    WORKSPACE_BY_NAME,
+    read,
+    "SELECT shortlink.workspace_id($1)",
+    [TEXTOID]
+);
+plan!(
+    CURRENT_WORKSPACE,
+    read,
+    "SELECT shortlink.current_workspace()",
+    []
 );
 plan!(
     SELECT_DOMAIN,
     read,
-    "SELECT domain, created_at, metadata FROM shortlink.domains WHERE domain = $1",
+    "SELECT domain, created_at, metadata, workspace_id FROM shortlink.domains WHERE domain = $1",
     [TEXTOID]
 );
 
@@ -49,8 +80,78 @@ pub fn lookup_key(domain: Option<&str>) -> Option<String> {
     }
 }
 
-/// The registered domain a new link goes on: opts' `domain` or the default.
-pub fn for_new_link(client: &pgrx::spi::SpiClient<'_>, domain: Option<&str>) -> Result<String> {
+/// The destinations of one link that the database vets: (field, URL) pairs.
+pub struct Destinations(pub Vec<(&'static str, String)>);
+
+impl Destinations {
+    /// Every host and each of its parent domains (for the blocklist), and the hosts.
+    fn hosts(&self) -> (Vec<String>, Vec<String>) {
+        let hosts: Vec<String> = self
+            .0
+            .iter()
+            .filter_map(|(_, url)| destination::host_of(url))
+            .collect();
+        let suffixes = hosts
+            .iter()
+            .flat_map(|h| destination::host_suffixes(h))
+            .collect();
+        (suffixes, hosts)
+    }
+
+    /// The error for a blocked host or a short domain found among the destinations.
+    fn refuse(&self, blocked: Option<String>, short: Option<String>) -> Result<()> {
+        let field_of = |pred: &dyn Fn(&str) -> bool| {
+            self.0
+                .iter()
+                .find(|(_, url)| destination::host_of(url).is_some_and(|h| pred(&h)))
+                .map(|(f, url)| (*f, url.as_str()))
+                .unwrap_or(("url", ""))
+        };
+        if let Some(b) = blocked {
+            let (field, url) = field_of(&|h: &str| h == b || h.ends_with(&format!(".{b}")));
+            return Err(destination::refused(
+                field,
+                url,
+                &format!("host \"{b}\" is blocked (shortlink.block_host)"),
+            ));
+        }
+        if let Some(d) = short {
+            let (field, url) = field_of(&|h: &str| h == d);
+            return Err(destination::refused(
+                field,
+                url,
+                &format!("host \"{d}\" is a short-link domain of this installation (a redirect loop or chain)"),
+            )
+            .with_hint("Point the link at the final destination."));
+        }
+        Ok(())
+    }
+}
+
+/// Refuses destinations on a blocked host or a short domain (update_link).
+pub fn vet_hosts(client: &pgrx::spi::SpiClient<'_>, dest: &Destinations) -> Result<()> {
+    if dest.0.is_empty() {
+        return Ok(());
+    }
+    let (suffixes, hosts) = dest.hosts();
+    let (blocked, short) = required(
+        VET_HOSTS.select_row(client, &[suffixes.into(), hosts.into()], |t| {
+            (t.get::<String>(1).or_raise(), t.get::<String>(2).or_raise())
+        }),
+        "the host check",
+    );
+    dest.refuse(blocked, short)
+}
+
+/// The registered domain a new link goes on (opts' `domain` or the default), which must
+/// be in one of the caller's workspaces, with its destinations vetted. The domain row
+/// stays locked FOR KEY SHARE until the transaction ends.
+pub fn for_new_link(
+    client: &mut pgrx::spi::SpiClient<'_>,
+    domain: Option<&str>,
+    caller: &Caller,
+    dest: &Destinations,
+) -> Result<String> {
     let (name, from_setting) = match domain {
         Some(d) => (
             normalize_domain(d)
@@ -68,10 +169,27 @@ pub fn for_new_link(client: &pgrx::spi::SpiClient<'_>, domain: Option<&str>) -> 
             (n, true)
         }
     };
-    if DOMAIN_EXISTS
-        .select_one::<i32>(client, &[name.as_str().into()])
-        .is_none()
-    {
+    let (suffixes, hosts) = dest.hosts();
+    let found = DOMAIN_FOR_LINK.with_mut(client, |client, stmt| {
+        let t = client
+            .update(
+                stmt,
+                Some(1),
+                &[name.as_str().into(), suffixes.into(), hosts.into()],
+            )
+            .or_raise();
+        if t.is_empty() {
+            return None;
+        }
+        let t = t.first();
+        Some((
+            required(t.get::<i32>(1).or_raise(), "domains.workspace_id"),
+            t.get::<String>(2).or_raise(),
+            t.get::<String>(3).or_raise(),
+        ))
+    });
+    // A domain of another workspace reads as unregistered: its existence is not revealed.
+    let Some((_, blocked, short)) = found.filter(|(ws, _, _)| caller.sees(*ws)) else {
         let source = if from_setting {
             "shortlink.default_domain names"
         } else {
@@ -82,18 +200,21 @@ pub fn for_new_link(client: &pgrx::spi::SpiClient<'_>, domain: Option<&str>) -> 
             format!("domain \"{name}\" is not registered"),
         )
         .with_detail(format!(
-            "{source} a domain that shortlink.add_domain() has not registered."
+            "{source} a domain that shortlink.add_domain() has not registered in the caller's workspaces."
         ))
         .with_hint(format!("SELECT shortlink.add_domain('{name}');")));
-    }
+    };
+    dest.refuse(blocked, short)?;
     Ok(name)
 }
 
-/// Registers a domain for short links. `opts`: `metadata` (object), `if_not_exists` (bool).
+/// Registers a domain for short links. `opts`: `metadata` (object), `if_not_exists` (bool),
+/// `workspace` (name; default: the caller's workspace).
 #[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, pg_temp)]
 fn add_domain(
     domain: Option<&str>,
-    opts: default!(Option<JsonB>, "'{}'"),
+    opts: default!(Option<JsonbText>, "'{}'"),
 ) -> TableIterator<
     'static,
     (
@@ -102,34 +223,62 @@ fn add_domain(
         name!(metadata, JsonB),
     ),
 > {
-    let (metadata, if_not_exists) = parse_opts(opts.map(|j| j.0)).or_raise();
+    let (metadata, if_not_exists, workspace) =
+        parse_json_opts(opts).and_then(parse_opts).or_raise();
     let name = normalize_domain(domain.unwrap_or_default()).or_raise();
     let row = Spi::connect_mut(|client| {
-        let inserted = INSERT_DOMAIN.with_mut(client, |client, stmt| {
-            let t = client
-                .update(
-                    stmt,
-                    None,
-                    &[name.clone().into(), JsonB(metadata.clone()).into()],
-                )
-                .or_raise();
-            (!t.is_empty()).then(|| row_of(&t.first()))
-        });
-        match inserted {
-            Some(r) => Ok(r),
-            None if if_not_exists => Ok(required(
-                SELECT_DOMAIN.select_row(client, &[name.as_str().into()], row_of),
-                "the conflicting domain",
-            )),
-            None => Err(Error::new(
-                Kind::AlreadyExists,
-                format!("domain \"{name}\" already exists"),
-            )
-            .with_hint("Pass {\"if_not_exists\": true} to make registration idempotent.")),
-        }
+        // As the caller: the workspace must be one of its own.
+        let workspace_id = match &workspace {
+            Some(w) => WORKSPACE_BY_NAME.select_one::<i32>(client, &[w.as_str().into()]),
+            None => CURRENT_WORKSPACE.select_one::<i32>(client, &[]),
+        };
+        let workspace_id = required(workspace_id, "the workspace id");
+        let caller = Caller::current(client);
+        caller.as_owner(|| {
+            let inserted = INSERT_DOMAIN.with_mut(client, |client, stmt| {
+                let t = client
+                    .update(
+                        stmt,
+                        None,
+                        &[
+                            name.clone().into(),
+                            workspace_id.into(),
+                            JsonB(metadata.clone()).into(),
+                        ],
+                    )
+                    .or_raise();
+                (!t.is_empty()).then(|| row_of(&t.first()))
+            });
+            let existing = || {
+                SELECT_DOMAIN.select_row(client, &[name.as_str().into()], |t| {
+                    (
+                        row_of(t),
+                        required(t.get::<i32>(4).or_raise(), "domains.workspace_id"),
+                    )
+                })
+            };
+            match inserted {
+                Some(r) => Ok(r),
+                // Idempotent only within the caller's workspaces; a domain of another
+                // workspace is taken all the same, and says no more than that.
+                None if if_not_exists => match existing() {
+                    Some((r, ws)) if caller.sees(ws) && ws == workspace_id => Ok(r),
+                    _ => Err(taken(&name)),
+                },
+                None => Err(taken(&name)),
+            }
+        })
     })
     .or_raise();
     TableIterator::once(row)
+}
+
+fn taken(name: &str) -> Error {
+    Error::new(
+        Kind::AlreadyExists,
+        format!("domain \"{name}\" already exists"),
+    )
+    .with_hint("Pass {\"if_not_exists\": true} to make registration idempotent.")
 }
 
 /// A `shortlink.domains` row `(domain, created_at, metadata)` from a positioned table.
@@ -141,12 +290,17 @@ fn row_of(t: &pgrx::spi::SpiTupleTable<'_>) -> (String, TimestampWithTimeZone, J
     )
 }
 
-fn parse_opts(opts: Option<Value>) -> Result<(Value, bool)> {
+fn parse_json_opts(opts: Option<JsonbText>) -> Result<Value> {
+    json_arg::parse_opts(opts)
+}
+
+fn parse_opts(opts: Value) -> Result<(Value, bool, Option<String>)> {
     let mut metadata = Value::Object(Default::default());
     let mut if_not_exists = false;
+    let mut workspace = None;
     match opts {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(o)) => {
+        Value::Null => {}
+        Value::Object(o) => {
             for (k, v) in o {
                 match (k.as_str(), v) {
                     ("metadata", v @ Value::Object(_)) => metadata = v,
@@ -157,22 +311,32 @@ fn parse_opts(opts: Option<Value>) -> Result<(Value, bool)> {
                     ("if_not_exists", _) => {
                         return Err(Error::option("if_not_exists", "must be true or false"))
                     }
+                    ("workspace", Value::String(w)) => workspace = Some(w),
+                    ("workspace", _) => {
+                        return Err(Error::option("workspace", "must be a workspace name"))
+                    }
                     (other, _) => {
                         return Err(Error::new(
                             Kind::InvalidParameter,
                             format!("unknown option \"{other}\""),
                         )
-                        .with_hint("Known options: metadata, if_not_exists."))
+                        .with_hint("Known options: metadata, if_not_exists, workspace."))
                     }
                 }
             }
         }
-        Some(_) => {
+        _ => {
             return Err(Error::new(
                 Kind::InvalidParameter,
                 "invalid options: must be a JSON object",
             ))
         }
     }
-    Ok((metadata, if_not_exists))
+    if metadata.to_string().len() > MAX_JSON_BYTES {
+        return Err(Error::option(
+            "metadata",
+            format!("must be at most {MAX_JSON_BYTES} bytes serialized"),
+        ));
+    }
+    Ok((metadata, if_not_exists, workspace))
 }

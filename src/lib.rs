@@ -11,8 +11,10 @@ mod batch;
 mod clicks;
 mod domains;
 mod error;
+mod json_arg;
 mod manage;
 mod plans;
+mod privilege;
 mod resolve;
 mod settings;
 mod shorten;
@@ -23,12 +25,18 @@ use pgrx::prelude::*;
 ::pgrx::pg_module_magic!(name, version);
 
 extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
-extension_sql_file!("../sql/functions.sql", name = "functions", finalize);
+extension_sql_file!(
+    "../sql/functions.sql",
+    name = "functions",
+    requires = [shorten]
+);
 extension_sql_file!(
     "../sql/manage.sql",
     name = "manage",
     requires = ["functions", link_id]
 );
+// Last: it revokes PUBLIC's default EXECUTE on every function created before it.
+extension_sql_file!("../sql/security.sql", name = "security", finalize);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {

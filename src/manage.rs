@@ -5,12 +5,15 @@
 use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::Value;
-use shortlink_core::options::{self, Expiry, LinkType, Mode};
+use shortlink_core::options::{self, Expiry, LinkOptions, LinkType, Mode};
 use shortlink_core::{destination, password, Error, Kind, Result};
 
+use crate::domains::{self, Destinations};
 use crate::error::{required, OrRaise};
+use crate::json_arg::{self, JsonbText};
+use crate::privilege::Caller;
 use crate::shorten::{self, Link};
-use crate::{domains, plan};
+use crate::{plan, settings};
 
 plan!(
     LINK_ID,
@@ -21,7 +24,10 @@ plan!(
 plan!(
     LOCK_LINK,
     write,
-    "SELECT id, url, link_type FROM shortlink.links WHERE domain = $1 AND code = $2 FOR UPDATE",
+    "SELECT l.id, l.url, l.link_type, d.workspace_id
+     FROM shortlink.links l JOIN shortlink.domains d ON d.domain = l.domain
+     WHERE l.domain = $1 AND l.code = $2
+     FOR UPDATE OF l",
     [TEXTOID, TEXTOID]
 );
 plan!(
@@ -63,10 +69,11 @@ plan!(
 
 /// The id of the link `code` on `domain` (default `shortlink.default_domain`), or NULL.
 #[pg_extern(stable, parallel_safe)]
+#[search_path(pg_catalog, pg_temp)]
 fn link_id(code: Option<&str>, domain: default!(Option<&str>, "NULL")) -> Option<i64> {
     let code = code?;
     let domain = domains::lookup_key(domain)?;
-    Spi::connect(|client| LINK_ID.select_one(client, &[domain.as_str().into(), code.into()]))
+    Spi::connect(|client| LINK_ID.select_one(client, &[domain.into(), code.into()]))
 }
 
 pub fn not_found(code: &str, domain: Option<&str>) -> Error {
@@ -81,9 +88,10 @@ pub fn not_found(code: &str, domain: Option<&str>) -> Error {
 /// Changes a link's destination or options; its code stays. `opts` takes shorten's
 /// options and `url`; null clears an option that may be absent.
 #[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, pg_temp)]
 fn update_link(
     code: Option<&str>,
-    opts: Option<JsonB>,
+    opts: Option<JsonbText>,
     domain: default!(Option<&str>, "NULL"),
 ) -> TableIterator<
     'static,
@@ -102,8 +110,10 @@ fn update_link(
     let code = code
         .ok_or_else(|| Error::new(Kind::InvalidParameter, "invalid code: must not be NULL"))
         .or_raise();
-    let opts = opts.map(|j| j.0).unwrap_or(Value::Null);
-    TableIterator::once(update(code, &opts, domain).or_raise().into_row())
+    let link = json_arg::parse_opts(opts)
+        .and_then(|opts| update(code, &opts, domain))
+        .or_raise();
+    TableIterator::once(link.into_row())
 }
 
 fn update(code: &str, opts: &Value, domain_arg: Option<&str>) -> Result<Link> {
@@ -113,10 +123,40 @@ fn update(code: &str, opts: &Value, domain_arg: Option<&str>) -> Result<Link> {
         Some(Some(p)) => Some(password::hash(p)?),
         _ => None,
     };
+    // The option URLs are vetted before any row is touched; a new url once it is built.
+    let dest = shorten::vet_destinations(None, &o)?;
     Spi::connect_mut(|client| {
+        let caller = Caller::current(client);
+        caller.as_owner(|| {
+            update_as_owner(
+                client,
+                &caller,
+                code,
+                domain_arg,
+                &domain,
+                &o,
+                &dest,
+                password_hash.as_deref(),
+            )
+        })
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn update_as_owner(
+    client: &mut pgrx::spi::SpiClient<'_>,
+    caller: &Caller,
+    code: &str,
+    domain_arg: Option<&str>,
+    domain: &str,
+    o: &LinkOptions,
+    dest: &Destinations,
+    password_hash: Option<&str>,
+) -> Result<Link> {
+    {
         let current = LOCK_LINK.with_mut(client, |client, stmt| {
             let t = client
-                .update(stmt, Some(1), &[domain.as_str().into(), code.into()])
+                .update(stmt, Some(1), &[domain.into(), code.into()])
                 .or_raise();
             if t.is_empty() {
                 return None;
@@ -126,9 +166,13 @@ fn update(code: &str, opts: &Value, domain_arg: Option<&str>) -> Result<Link> {
                 required(t.get::<i64>(1).or_raise(), "links.id"),
                 required(t.get::<String>(2).or_raise(), "links.url"),
                 required(t.get::<String>(3).or_raise(), "links.link_type"),
+                required(t.get::<i32>(4).or_raise(), "domains.workspace_id"),
             ))
         });
-        let (id, url, link_type) = current.ok_or_else(|| not_found(code, domain_arg))?;
+        // A link of another workspace is not found, as for every other function.
+        let (id, url, link_type, _) = current
+            .filter(|(_, _, _, ws)| caller.sees(*ws))
+            .ok_or_else(|| not_found(code, domain_arg))?;
         let current_type = LinkType::parse(&link_type).unwrap_or(LinkType::Url);
         let new_url = if o.url.is_some()
             || !o.utm.is_empty()
@@ -139,12 +183,18 @@ fn update(code: &str, opts: &Value, domain_arg: Option<&str>) -> Result<Link> {
                 Some(raw),
                 o.link_type.unwrap_or(current_type),
                 o.template_vars.as_ref(),
-                &[("link.code", code), ("link.domain", &domain)],
+                &[("link.code", code), ("link.domain", domain)],
                 &o.utm,
             )?)
         } else {
             None
         };
+        let mut vetted = dest.0.clone();
+        if let Some(u) = &new_url {
+            destination::check_public_host("url", u, settings::allow_private_destinations())?;
+            vetted.push(("url", u.clone()));
+        }
+        domains::vet_hosts(client, &Destinations(vetted))?;
         let (expiry_set, expires_at, expire_in) = match &o.expiry {
             None => (false, None, None),
             Some(None) => (true, None, None),
@@ -167,7 +217,7 @@ fn update(code: &str, opts: &Value, domain_arg: Option<&str>) -> Result<Link> {
                         expiry_set.into(),
                         JsonB(Value::Object(o.columns.clone())).into(),
                         o.password.is_some().into(),
-                        password_hash.as_deref().into(),
+                        password_hash.into(),
                     ],
                 )
                 .or_raise();
@@ -184,5 +234,5 @@ fn update(code: &str, opts: &Value, domain_arg: Option<&str>) -> Result<Link> {
             }
         });
         Ok(row)
-    })
+    }
 }

@@ -1,6 +1,7 @@
 //! The `shortlink.*` settings (GUCs), registered in `_PG_init`.
 
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
+use pgrx::{pg_guard, pg_sys, Spi};
 use shortlink_core::codes::{Alphabet, MAX_CODE_LENGTH, MIN_CODE_LENGTH};
 use shortlink_core::{Error, Result};
 use std::ffi::CString;
@@ -15,6 +16,8 @@ static ALPHABET: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::ne
 static COLLISION_RETRIES: GucSetting<i32> = GucSetting::<i32>::new(3);
 static CLICK_SHARDS: GucSetting<i32> = GucSetting::<i32>::new(32);
 static ANONYMIZE_IP: GucSetting<bool> = GucSetting::<bool>::new(true);
+static ALLOW_PRIVATE_DESTINATIONS: GucSetting<bool> = GucSetting::<bool>::new(false);
+static WORKSPACE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c""));
 
 pub fn register() {
     GucRegistry::define_string_guc(
@@ -76,11 +79,33 @@ pub fn register() {
     GucRegistry::define_bool_guc(
         c"shortlink.anonymize_ip",
         c"Store click IPs anonymised: IPv4 to its /24, IPv6 to its /48.",
-        c"Unique visitors are counted from a salted hash of the full address, which is never stored.",
+        c"Unique visitors are counted from a salted hash of the full address, which is never stored. Superuser only.",
         &ANONYMIZE_IP,
-        GucContext::Userset,
+        GucContext::Suset,
         GucFlags::default(),
     );
+    GucRegistry::define_bool_guc(
+        c"shortlink.allow_private_destinations",
+        c"Accept loopback, private and link-local hosts as destinations (intranet installs).",
+        c"Off by default: such links and webhooks reach into the network of whoever follows or delivers them. Superuser only.",
+        &ALLOW_PRIVATE_DESTINATIONS,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    // SAFETY: the check hook is a #[pg_guard] function and the setting a static.
+    unsafe {
+        GucRegistry::define_string_guc_with_hooks(
+            c"shortlink.workspace",
+            c"The workspace an application role acts in, among those granted to it.",
+            c"Empty: every workspace granted to the role (new domains go to its only one). Setting a workspace not granted to the current role is an error.",
+            &WORKSPACE,
+            GucContext::Userset,
+            GucFlags::default(),
+            Some(check_workspace),
+            None,
+            None,
+        );
+    }
     unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"shortlink".as_ptr()) };
 }
 
@@ -121,4 +146,64 @@ pub fn alphabet() -> Result<Alphabet> {
 
 pub fn anonymize_ip() -> bool {
     ANONYMIZE_IP.get()
+}
+
+/// `shortlink.workspace`, as set ("" when unset).
+pub fn workspace() -> String {
+    string(&WORKSPACE)
+}
+
+pub fn allow_private_destinations() -> bool {
+    ALLOW_PRIVATE_DESTINATIONS.get()
+}
+
+/// Checks `SET shortlink.workspace`: the named workspace must be granted to the current
+/// role. Only interactive settings (SET, a function's SET clause, ALTER … SET) are
+/// checked here, inside a transaction of a database with the extension; the functions
+/// check the value again when they use it (shortlink.visible_workspaces()).
+#[pg_guard]
+unsafe extern "C-unwind" fn check_workspace(
+    newval: *mut *mut std::ffi::c_char,
+    _extra: *mut *mut std::ffi::c_void,
+    source: pg_sys::GucSource::Type,
+) -> bool {
+    // SAFETY: PostgreSQL passes a valid, NUL-terminated string (or NULL) in *newval.
+    let value = unsafe {
+        if newval.is_null() || (*newval).is_null() {
+            return true;
+        }
+        std::ffi::CStr::from_ptr(*newval)
+            .to_string_lossy()
+            .into_owned()
+    };
+    if value.is_empty() {
+        return true;
+    }
+    let interactive =
+        source == pg_sys::GucSource::PGC_S_SESSION || source == pg_sys::GucSource::PGC_S_TEST;
+    // SAFETY: plain reads of backend globals and a catalog lookup inside a transaction.
+    let checkable = interactive
+        && unsafe {
+            pg_sys::IsTransactionState()
+                && !pg_sys::InitializingParallelWorker
+                && pg_sys::get_extension_oid(c"shortlink".as_ptr(), true) != pg_sys::InvalidOid
+        };
+    if !checkable {
+        return true;
+    }
+    let granted = Spi::get_one_with_args::<bool>(
+        "SELECT shortlink.workspace_granted($1)",
+        &[value.as_str().into()],
+    );
+    if matches!(granted, Ok(Some(true))) {
+        return true;
+    }
+    let detail =
+        format!("Workspace \"{value}\" does not exist or is not granted to the current role.");
+    // SAFETY: GUC_check_errdetail_string takes a palloc'd string, as GUC_check_errdetail() sets it.
+    unsafe {
+        let c = CString::new(detail).unwrap_or_default();
+        pg_sys::GUC_check_errdetail_string = pg_sys::pstrdup(c.as_ptr());
+    }
+    false
 }

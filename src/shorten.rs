@@ -9,8 +9,11 @@ use shortlink_core::codes::Growth;
 use shortlink_core::options::{self, Expiry, LinkOptions, LinkType, Mode};
 use shortlink_core::{destination, password, template, Error, Kind, Result};
 
+use crate::domains::{self, Destinations};
 use crate::error::{required, OrRaise};
-use crate::{domains, plan, settings};
+use crate::json_arg::{self, JsonbText};
+use crate::privilege::Caller;
+use crate::{plan, settings};
 
 plan!(
     INSERT_LINK,
@@ -88,9 +91,10 @@ impl Link {
 
 /// Creates a short link to `url`. See the README for every option of `opts`.
 #[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, pg_temp)]
 fn shorten(
     url: Option<&str>,
-    opts: default!(Option<JsonB>, "'{}'"),
+    opts: default!(Option<JsonbText>, "'{}'"),
 ) -> TableIterator<
     'static,
     (
@@ -105,8 +109,8 @@ fn shorten(
         name!(metadata, JsonB),
     ),
 > {
-    let opts = opts.map(|j| j.0).unwrap_or(Value::Null);
-    let link = options::parse(&opts, Mode::Create)
+    let link = json_arg::parse_opts(opts)
+        .and_then(|opts| options::parse(&opts, Mode::Create))
         .and_then(|o| create(url, &o))
         .or_raise();
     TableIterator::once(link.into_row())
@@ -156,8 +160,50 @@ pub fn create(url: Option<&str>, o: &LinkOptions) -> Result<Link> {
         Some(Some(p)) => Some(password::hash(p)?),
         _ => None,
     };
+    let dest = vet_destinations(fixed.as_deref(), o)?;
     Spi::connect_mut(|client| {
-        let domain = domains::for_new_link(client, o.domain.as_deref())?;
+        let caller = Caller::current(client);
+        caller.as_owner(|| {
+            insert_link(
+                client,
+                &caller,
+                o,
+                &dest,
+                &dest_for,
+                fixed.is_none(),
+                password_hash.as_deref(),
+            )
+        })
+    })
+}
+
+/// The destinations of a new or changed link, checked against the private-address rule;
+/// `url` is the link's destination when it is known before its code.
+pub fn vet_destinations(url: Option<&str>, o: &LinkOptions) -> Result<Destinations> {
+    let allow_private = settings::allow_private_destinations();
+    let mut all: Vec<(&'static str, String)> = Vec::new();
+    if let Some(u) = url {
+        all.push(("url", u.to_owned()));
+    }
+    all.extend(o.destinations());
+    for (field, u) in &all {
+        destination::check_public_host(field, u, allow_private)?;
+    }
+    Ok(Destinations(all))
+}
+
+/// Inserts the link, as the owner of shortlink's tables, on a domain of the caller's.
+fn insert_link(
+    client: &mut pgrx::spi::SpiClient<'_>,
+    caller: &Caller,
+    o: &LinkOptions,
+    dest: &Destinations,
+    dest_for: &dyn Fn(&str, &str) -> Result<String>,
+    macro_url: bool,
+    password_hash: Option<&str>,
+) -> Result<Link> {
+    {
+        let domain = domains::for_new_link(client, o.domain.as_deref(), caller, dest)?;
         let (expires_at, expire_in) = match &o.expiry {
             Some(Some(Expiry::In(secs))) => (None, Some(*secs)),
             Some(Some(Expiry::At(at))) => {
@@ -169,6 +215,15 @@ pub fn create(url: Option<&str>, o: &LinkOptions) -> Result<Link> {
         let columns = Value::Object(o.columns.clone());
         let mut insert = |code: &str| -> Result<Option<Link>> {
             let url = dest_for(&domain, code)?;
+            if macro_url {
+                // A URL with macros is known only now: vet it like the others.
+                destination::check_public_host(
+                    "url",
+                    &url,
+                    settings::allow_private_destinations(),
+                )?;
+                domains::vet_hosts(client, &Destinations(vec![("url", url.clone())]))?;
+            }
             Ok(INSERT_LINK.with_mut(client, |client, stmt| {
                 let t = client
                     .update(
@@ -181,7 +236,7 @@ pub fn create(url: Option<&str>, o: &LinkOptions) -> Result<Link> {
                             expires_at.as_deref().into(),
                             expire_in.into(),
                             JsonB(columns.clone()).into(),
-                            password_hash.as_deref().into(),
+                            password_hash.into(),
                         ],
                     )
                     .or_raise();
@@ -251,7 +306,7 @@ pub fn create(url: Option<&str>, o: &LinkOptions) -> Result<Link> {
             alphabet.len()
         ))
         .with_hint("Raise shortlink.max_code_length, or use a larger shortlink.alphabet."))
-    })
+    }
 }
 
 fn existing(client: &pgrx::spi::SpiClient<'_>, domain: &str, code: &str) -> Option<Link> {

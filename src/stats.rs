@@ -21,6 +21,7 @@ plan!(
 
 /// Counters of one link; no row for an unknown code.
 #[pg_extern(stable, parallel_safe)]
+#[search_path(pg_catalog, pg_temp)]
 fn stats(
     code: Option<&str>,
     domain: default!(Option<&str>, "NULL"),

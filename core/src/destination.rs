@@ -4,6 +4,7 @@ use crate::error::{Error, Kind, Result};
 use crate::options::LinkType;
 use crate::{phone, query, template};
 use serde_json::{Map, Value};
+use std::net::{Ipv4Addr, Ipv6Addr};
 use url::{Host, Url};
 
 /// The longest destination accepted, in bytes of its serialization. Browsers and
@@ -16,6 +17,117 @@ fn bad_url(input: &str, rule: &str) -> Error {
         Kind::InvalidParameter,
         format!("invalid url \"{shown}\": {rule}"),
     )
+}
+
+/// The error for a destination refused by a rule: `invalid url "…": rule` for the link's
+/// own `url`, `invalid option "field": rule` for the other URL options.
+pub fn refused(field: &str, url: &str, rule: &str) -> Error {
+    if field == "url" {
+        bad_url(url, rule)
+    } else {
+        Error::option(field, rule)
+    }
+}
+
+/// Why an IPv4 address may not be a destination, or None for a public one.
+fn private_v4(ip: Ipv4Addr) -> Option<&'static str> {
+    let [a, b, ..] = ip.octets();
+    Some(match (a, b) {
+        (127, _) => "a loopback address",
+        (10, _) | (192, 168) => "a private address (RFC 1918)",
+        (172, 16..=31) => "a private address (RFC 1918)",
+        (169, 254) => "a link-local address",
+        (100, 64..=127) => "a carrier-grade NAT address (RFC 6598)",
+        (0, _) => "an unspecified address (0.0.0.0/8)",
+        (224..=239, _) => "a multicast address",
+        (255, 255) if ip.is_broadcast() => "the broadcast address",
+        _ => return None,
+    })
+}
+
+/// Why an IPv6 address may not be a destination, or None for a public one. Addresses that
+/// embed an IPv4 address (mapped, compatible, NAT64, 6to4) are judged by it.
+fn private_v6(ip: Ipv6Addr) -> Option<&'static str> {
+    let s = ip.segments();
+    if ip.is_loopback() {
+        return Some("a loopback address");
+    }
+    if ip.is_unspecified() {
+        return Some("an unspecified address");
+    }
+    let embedded = match s {
+        [0, 0, 0, 0, 0, 0xffff, hi, lo] | [0, 0, 0, 0, 0, 0, hi, lo] => Some((hi, lo)),
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some((hi, lo)),
+        [0x2002, hi, lo, ..] => Some((hi, lo)),
+        _ => None,
+    };
+    if let Some((hi, lo)) = embedded {
+        let v4 = Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+        return private_v4(v4);
+    }
+    match s[0] {
+        0xfc00..=0xfdff => Some("a unique local address (fc00::/7)"),
+        0xfe80..=0xfebf => Some("a link-local address"),
+        0xff00..=0xffff => Some("a multicast address"),
+        _ => None,
+    }
+}
+
+/// Refuses a destination whose host is a loopback, private, link-local, carrier-grade NAT,
+/// unspecified, broadcast or multicast address, or `localhost` / `*.localhost`, unless
+/// `allow_private` (an intranet install). `url` is a stored serialization; URLs without a
+/// host (mailto:, tel:, sms:) pass. The WHATWG parser has already read every spelling of
+/// an address (`0x7f000001`, `2130706433`, `127.1`, `[::ffff:127.0.0.1]`) as the address.
+pub fn check_public_host(field: &str, url: &str, allow_private: bool) -> Result<()> {
+    if allow_private {
+        return Ok(());
+    }
+    let Ok(parsed) = Url::parse(url) else {
+        return Ok(());
+    };
+    let (host, why) = match parsed.host() {
+        Some(Host::Ipv4(ip)) => (ip.to_string(), private_v4(ip)),
+        Some(Host::Ipv6(ip)) => (format!("[{ip}]"), private_v6(ip)),
+        Some(Host::Domain(d)) => {
+            let name = d.trim_end_matches('.').to_ascii_lowercase();
+            let local = name == "localhost" || name.ends_with(".localhost");
+            (name, local.then_some("a loopback name"))
+        }
+        None => return Ok(()),
+    };
+    match why {
+        None => Ok(()),
+        Some(why) => Err(refused(field, url, &format!("host {host} is {why}")).with_hint(
+            "Destinations must be public hosts; a superuser can SET shortlink.allow_private_destinations = on for an intranet install.",
+        )),
+    }
+}
+
+/// The host name of a stored http(s) URL, lowercased and without trailing dots; None for
+/// IP literals and URLs without a host.
+pub fn host_of(url: &str) -> Option<String> {
+    match Url::parse(url).ok()?.host()? {
+        Host::Domain(d) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            (!d.is_empty()).then_some(d)
+        }
+        _ => None,
+    }
+}
+
+/// A host and each of its parent domains: `a.b.example` → `a.b.example`, `b.example`,
+/// `example`.
+pub fn host_suffixes(host: &str) -> Vec<String> {
+    let mut out = vec![host.to_owned()];
+    let mut rest = host;
+    while let Some((_, parent)) = rest.split_once('.') {
+        if parent.is_empty() {
+            break;
+        }
+        out.push(parent.to_owned());
+        rest = parent;
+    }
+    out
 }
 
 /// Parses `input` as a WHATWG URL and returns its serialization, the form stored.
@@ -132,7 +244,14 @@ pub fn build(
             let d = dest.filter(|d| !d.trim().is_empty()).ok_or_else(|| {
                 Error::new(Kind::InvalidParameter, "invalid url: must not be empty")
             })?;
-            phone::check_destination(other.as_str(), d)?
+            let d = phone::check_destination(other.as_str(), d)?;
+            if d.len() > MAX_URL_BYTES {
+                return Err(Error::option(
+                    "url",
+                    format!("longer than {MAX_URL_BYTES} bytes ({})", d.len()),
+                ));
+            }
+            d
         }
     };
     if utm.is_empty() {
@@ -291,6 +410,115 @@ mod tests {
             .unwrap_err()
             .message
             .contains("must not be empty"));
+    }
+
+    fn private(u: &str) -> Option<String> {
+        let stored = normalize_url(Some(u)).unwrap();
+        check_public_host("url", &stored, false)
+            .err()
+            .map(|e| e.message)
+    }
+
+    #[test]
+    fn private_hosts_are_refused_in_every_spelling() {
+        for (u, rule) in [
+            ("http://127.0.0.1/", "loopback"),
+            ("http://2130706433/", "loopback"),
+            ("http://0x7f000001/", "loopback"),
+            ("http://127.1/", "loopback"),
+            ("http://0177.0.0.1/", "loopback"),
+            ("http://[::1]/", "loopback"),
+            ("http://[0:0:0:0:0:0:0:1]/", "loopback"),
+            ("http://[::ffff:127.0.0.1]/", "loopback"),
+            ("http://[::ffff:7f00:1]/", "loopback"),
+            ("http://[64:ff9b::a00:1]/", "RFC 1918"),
+            ("http://[2002:c0a8:101::1]/", "RFC 1918"),
+            ("http://10.1.2.3/", "RFC 1918"),
+            ("http://172.16.0.1/", "RFC 1918"),
+            ("http://172.31.255.255/", "RFC 1918"),
+            ("http://192.168.1.1/", "RFC 1918"),
+            ("http://169.254.169.254/latest/meta-data/", "link-local"),
+            ("http://[fe80::1]/", "link-local"),
+            ("http://[fd00::1]/", "unique local"),
+            ("http://100.64.0.1/", "carrier-grade NAT"),
+            ("http://100.127.255.255/", "carrier-grade NAT"),
+            ("http://0.0.0.0/", "unspecified"),
+            ("http://[::]/", "unspecified"),
+            ("http://255.255.255.255/", "broadcast"),
+            ("http://224.0.0.1/", "multicast"),
+            ("http://[ff02::1]/", "multicast"),
+            ("http://localhost/", "loopback name"),
+            ("http://LOCALHOST./x", "loopback name"),
+            ("http://api.localhost/", "loopback name"),
+        ] {
+            let msg = private(u).unwrap_or_else(|| panic!("{u} was accepted"));
+            assert!(msg.contains(rule), "{u}: {msg}");
+            assert!(msg.starts_with("invalid url"), "{u}: {msg}");
+        }
+    }
+
+    #[test]
+    fn public_hosts_pass() {
+        for u in [
+            "http://8.8.8.8/",
+            "http://[2606:4700::1111]/",
+            "https://example.com/",
+            "https://localhost.example.com/",
+            "http://100.128.0.1/",
+            "http://172.32.0.1/",
+            "http://11.0.0.1/",
+            "http://192.169.0.1/",
+            "http://[2002:808:808::1]/",
+        ] {
+            assert_eq!(private(u), None, "{u}");
+        }
+        assert!(check_public_host("url", "mailto:a@localhost", false).is_ok());
+        assert!(check_public_host("url", "http://127.0.0.1/", true).is_ok());
+    }
+
+    #[test]
+    fn private_option_urls_name_the_option() {
+        let e = check_public_host("callback_url", "http://127.0.0.1/", false).unwrap_err();
+        assert_eq!(
+            e.message,
+            "invalid option \"callback_url\": host 127.0.0.1 is a loopback address"
+        );
+        assert_eq!(e.sqlstate(), "22023");
+        assert!(e.hint.unwrap().contains("allow_private_destinations"));
+    }
+
+    #[test]
+    fn hosts_and_their_parents() {
+        assert_eq!(
+            host_of("https://A.B.Example.com./x").as_deref(),
+            Some("a.b.example.com")
+        );
+        assert_eq!(host_of("http://10.0.0.1/"), None);
+        assert_eq!(host_of("mailto:a@b.example"), None);
+        assert_eq!(
+            host_suffixes("a.b.example"),
+            vec!["a.b.example", "b.example", "example"]
+        );
+        assert_eq!(host_suffixes("example"), vec!["example"]);
+    }
+
+    #[test]
+    fn every_link_type_is_capped() {
+        let body = "x".repeat(MAX_URL_BYTES);
+        for (t, d) in [
+            (
+                LinkType::Mailto,
+                format!("mailto:a@example.com?body={body}"),
+            ),
+            (LinkType::Sms, format!("sms:+14155550123?body={body}")),
+        ] {
+            let e = build(Some(&d), t, None, &[], &[]).unwrap_err();
+            assert!(
+                e.message.contains("longer than 8192 bytes"),
+                "{}",
+                e.message
+            );
+        }
     }
 
     #[test]

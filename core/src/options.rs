@@ -94,6 +94,25 @@ impl LinkOptions {
             .unwrap_or(true)
     }
 
+    /// The option URLs the caller vets besides the destination (hosts, blocklist):
+    /// (field, URL) pairs, each `webhook_urls` entry on its own.
+    pub fn destinations(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        for field in ["expired_url", "image", "callback_url"] {
+            if let Some(Value::String(u)) = self.columns.get(field) {
+                out.push((field, u.clone()));
+            }
+        }
+        if let Some(Value::Array(urls)) = self.columns.get("webhook_urls") {
+            out.extend(
+                urls.iter()
+                    .filter_map(Value::as_str)
+                    .map(|u| ("webhook_urls", u.to_owned())),
+            );
+        }
+        out
+    }
+
     pub fn metadata(&self) -> Map<String, Value> {
         match self.columns.get("metadata") {
             Some(Value::Object(m)) => m.clone(),
@@ -155,6 +174,131 @@ pub const MAX_TAG_CHARS: usize = 64;
 pub const MAX_TEXT_CHARS: usize = 1024;
 pub const MAX_DESCRIPTION_CHARS: usize = 4096;
 pub const MAX_WEBHOOKS: usize = 10;
+/// The largest `metadata` or `template_vars`, serialized, and their deepest nesting (an
+/// object or array is one level).
+pub const MAX_JSON_BYTES: usize = 65536;
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// The nesting depth of a JSON value: a scalar is 0, `{"a": 1}` is 1.
+fn depth(v: &Value) -> usize {
+    // Iterative: the value came through serde_json, at most 128 levels, but stay safe.
+    let mut max = 0;
+    let mut stack = vec![(v, 0usize)];
+    while let Some((v, d)) = stack.pop() {
+        match v {
+            Value::Object(m) => stack.extend(m.values().map(|c| (c, d + 1))),
+            Value::Array(a) => stack.extend(a.iter().map(|c| (c, d + 1))),
+            _ => max = max.max(d),
+        }
+        if matches!(v, Value::Object(_) | Value::Array(_)) {
+            max = max.max(d + 1);
+        }
+    }
+    max
+}
+
+/// `metadata` and `template_vars`: an object within the size and depth caps.
+fn bounded_object(key: &str, v: &Value) -> Result<Map<String, Value>> {
+    let Value::Object(m) = v else {
+        return Err(Error::option(
+            key,
+            format!("must be a JSON object, not {}", shown(v)),
+        ));
+    };
+    if depth(v) > MAX_JSON_DEPTH {
+        return Err(too_deep_error(key));
+    }
+    let n = v.to_string().len();
+    if n > MAX_JSON_BYTES {
+        return Err(Error::option(
+            key,
+            format!("must be at most {MAX_JSON_BYTES} bytes serialized, not {n}"),
+        ));
+    }
+    Ok(m.clone())
+}
+
+/// The error for JSON nested too deep under top-level key `key` ("" for the whole value).
+pub fn too_deep_error(key: &str) -> Error {
+    if key.is_empty() {
+        Error::new(
+            Kind::InvalidParameter,
+            format!("invalid options: nested deeper than {MAX_JSON_DEPTH} levels"),
+        )
+    } else {
+        Error::option(
+            key,
+            format!("must be nested at most {MAX_JSON_DEPTH} levels deep"),
+        )
+    }
+}
+
+/// Scans JSON text (without parsing it: serde_json refuses input nested past 128 levels
+/// before the key can be named) and returns the top-level key under which something
+/// nests deeper than `max_depth` levels, counting the top-level value as one; "" when the
+/// top-level value is not an object. None when nothing is too deep.
+pub fn json_too_deep(text: &str, max_depth: usize) -> Option<String> {
+    let bytes = text.as_bytes();
+    let (mut depth, mut i) = (0usize, 0usize);
+    let mut top_is_object = false;
+    let mut key: Option<(usize, usize)> = None; // the current top-level key's span
+    let mut last_string: Option<(usize, usize)> = None;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                last_string = Some((start, i.min(bytes.len())));
+            }
+            b':' if depth == 1 && top_is_object => key = last_string,
+            b'{' | b'[' => {
+                if depth == 0 {
+                    top_is_object = bytes[i] == b'{';
+                }
+                depth += 1;
+                if depth > max_depth {
+                    return Some(match (top_is_object, key) {
+                        (true, Some((a, b))) => text[a..b].to_owned(),
+                        _ => String::new(),
+                    });
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Unicode format characters (category Cf) refused in text shown to people: bidirectional
+/// controls and invisible characters. U+200C and U+200D (joiners that emoji sequences and
+/// Indic and Persian text need) and the emoji tag characters U+E0020–U+E007F are allowed.
+fn invisible(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2
+        | 0x180E | 0x200B | 0x200E..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064
+        | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD
+        | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001)
+}
+
+/// `title` and `description`: text without invisible formatting characters.
+fn shown_text(key: &str, v: &Value, max: usize) -> Result<String> {
+    let s = text(key, v, max)?;
+    if let Some(c) = s.chars().find(|c| invisible(*c)) {
+        return Err(Error::option(
+            key,
+            format!(
+                "must not hold invisible formatting character U+{:04X}",
+                c as u32
+            ),
+        ));
+    }
+    Ok(s)
+}
 
 fn shown(v: &Value) -> String {
     let s = v.to_string();
@@ -330,17 +474,10 @@ pub fn parse(opts: &Value, mode: Mode) -> Result<LinkOptions> {
                 }
                 o.columns.insert(k.into(), Value::from(n));
             }
-            "metadata" => match v {
-                Value::Object(_) => {
-                    o.columns.insert(k.into(), v.clone());
-                }
-                other => {
-                    return Err(Error::option(
-                        k,
-                        format!("must be a JSON object, not {}", shown(other)),
-                    ))
-                }
-            },
+            "metadata" => {
+                o.columns
+                    .insert(k.into(), Value::Object(bounded_object(k, v)?));
+            }
             "tracking" | "forward_params" | "block_bots" | "cloaked" => {
                 o.columns.insert(k.into(), Value::Bool(as_bool(k, v)?));
             }
@@ -385,11 +522,13 @@ pub fn parse(opts: &Value, mode: Mode) -> Result<LinkOptions> {
             }
             "title" => {
                 o.columns
-                    .insert(k.into(), Value::from(text(k, v, MAX_TEXT_CHARS)?));
+                    .insert(k.into(), Value::from(shown_text(k, v, MAX_TEXT_CHARS)?));
             }
             "description" => {
-                o.columns
-                    .insert(k.into(), Value::from(text(k, v, MAX_DESCRIPTION_CHARS)?));
+                o.columns.insert(
+                    k.into(),
+                    Value::from(shown_text(k, v, MAX_DESCRIPTION_CHARS)?),
+                );
             }
             "custom_field" | "dlt_header" => {
                 o.columns
@@ -468,15 +607,7 @@ pub fn parse(opts: &Value, mode: Mode) -> Result<LinkOptions> {
                 let p = crate::phone::check_phone_option(k, as_str(k, v)?)?;
                 o.columns.insert(k.into(), Value::from(p));
             }
-            "template_vars" => match v {
-                Value::Object(m) => o.template_vars = Some(m.clone()),
-                other => {
-                    return Err(Error::option(
-                        k,
-                        format!("must be a JSON object, not {}", shown(other)),
-                    ))
-                }
-            },
+            "template_vars" => o.template_vars = Some(bounded_object(k, v)?),
             "if_exists" => match as_str(k, v)? {
                 "error" => o.return_existing = false,
                 "return" => o.return_existing = true,
@@ -583,17 +714,19 @@ pub fn is_iso8601(s: &str) -> bool {
     }
     let mut i = 16;
     if b.get(i) == Some(&b':') {
-        match digits(i + 1, 2) {
-            Some(ss) if ss <= 60 => i += 3,
+        let ss = match digits(i + 1, 2) {
+            Some(ss) if ss <= 60 => ss,
             _ => return false,
-        }
+        };
+        i += 3;
         if b.get(i) == Some(&b'.') {
             let start = i + 1;
             i = start;
             while b.get(i).is_some_and(u8::is_ascii_digit) {
                 i += 1;
             }
-            if i == start {
+            // PostgreSQL reads a leap second 60 but refuses 60 with a fraction.
+            if i == start || (ss == 60 && b[start..i].iter().any(|d| *d != b'0')) {
                 return false;
             }
         }
@@ -815,6 +948,98 @@ mod tests {
     }
 
     #[test]
+    fn metadata_and_template_vars_are_capped() {
+        let big = json!({"metadata": {"blob": "x".repeat(MAX_JSON_BYTES)}});
+        assert!(err(big)
+            .starts_with("invalid option \"metadata\": must be at most 65536 bytes serialized"));
+        let big = json!({"template_vars": {"blob": "x".repeat(MAX_JSON_BYTES)}});
+        assert!(err(big).starts_with("invalid option \"template_vars\": must be at most"));
+        let nest = |n: usize| -> Value {
+            let mut v = json!(1);
+            for _ in 0..n {
+                v = json!({ "a": v });
+            }
+            v
+        };
+        assert!(parse(&json!({"metadata": nest(32)}), Mode::Create).is_ok());
+        assert_eq!(
+            err(json!({"metadata": nest(33)})),
+            "invalid option \"metadata\": must be nested at most 32 levels deep"
+        );
+        assert_eq!(depth(&json!({"a": {"b": [1]}})), 3);
+        assert_eq!(depth(&json!({"a": []})), 2);
+        assert_eq!(depth(&json!(5)), 0);
+    }
+
+    #[test]
+    fn the_depth_scanner_names_the_key_without_parsing() {
+        let deep = format!(
+            "{{\"title\": \"a{{[\\\"\", \"metadata\": {}1{}}}",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
+        assert_eq!(json_too_deep(&deep, 33).as_deref(), Some("metadata"));
+        assert_eq!(
+            too_deep_error("metadata").message,
+            "invalid option \"metadata\": must be nested at most 32 levels deep"
+        );
+        let arr = format!("{}{}", "[".repeat(40), "]".repeat(40));
+        assert_eq!(json_too_deep(&arr, 33).as_deref(), Some(""));
+        assert_eq!(json_too_deep(r#"{"a": {"b": "[[[[[[["}}"#, 2), None);
+        assert_eq!(
+            json_too_deep(r#"{"a": {"b": [1]}}"#, 2).as_deref(),
+            Some("a")
+        );
+    }
+
+    #[test]
+    fn numbers_keep_every_digit() {
+        let text = r#"{"metadata": {"big": 12345678901234567890123, "fine": 0.1000000000000000055511151231257827}}"#;
+        let v: Value = serde_json::from_str(text).unwrap();
+        let o = parse(&v, Mode::Create).unwrap();
+        assert_eq!(
+            serde_json::to_string(&o.columns["metadata"]).unwrap(),
+            r#"{"big":12345678901234567890123,"fine":0.1000000000000000055511151231257827}"#
+        );
+    }
+
+    #[test]
+    fn shown_text_refuses_invisible_formatting() {
+        assert_eq!(
+            err(json!({"title": "abc\u{202E}def"})),
+            "invalid option \"title\": must not hold invisible formatting character U+202E"
+        );
+        assert!(err(json!({"description": "a\u{200B}b"})).contains("U+200B"));
+        assert!(err(json!({"title": "\u{FEFF}x"})).contains("U+FEFF"));
+        assert!(err(json!({"title": "\u{2066}x"})).contains("U+2066"));
+        let ok = parse(
+            &json!({"title": "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467} family",
+                    "description": "\u{1F3F4}\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F} می\u{200C}خواهم"}),
+            Mode::Create,
+        );
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn option_urls_are_listed_for_vetting() {
+        let o = ok(
+            json!({"expired_url": "https://a.example/", "image": "https://i.example/x.png",
+                          "callback_url": "https://c.example/", "webhook_urls": ["https://w1.example/", "https://w2.example/"]}),
+        );
+        let fields: Vec<&str> = o.destinations().iter().map(|(f, _)| *f).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "expired_url",
+                "image",
+                "callback_url",
+                "webhook_urls",
+                "webhook_urls"
+            ]
+        );
+    }
+
+    #[test]
     fn iso8601_shapes() {
         for ok in [
             "2030-01-31",
@@ -825,6 +1050,8 @@ mod tests {
             "2030-01-31T12:00:00-0530",
             "2030-01-31T12:00+01",
             "2028-02-29T00:00:00z",
+            "2030-06-30T23:59:60Z",
+            "2030-06-30T23:59:60.000Z",
         ] {
             assert!(is_iso8601(ok), "{ok}");
         }
@@ -846,6 +1073,7 @@ mod tests {
             "2030-01-31T12:00:00+02:00:00",
             "epoch",
             "infinity",
+            "2030-06-30T23:59:60.5Z",
         ] {
             assert!(!is_iso8601(bad), "{bad}");
         }

@@ -48,11 +48,33 @@ listener=$!
 sleep 1
 psql -c "SELECT status FROM shortlink.record_click('conc-hook')" >/dev/null
 wait "$listener"
-got=$(grep -c 'notification "shortlink_events" with payload .*"code": "conc-hook"' "$listen_out" || true)
+event_id=$(psql -c "SELECT o.id FROM shortlink.outbox o JOIN shortlink.links l ON l.id = o.link_id WHERE l.code = 'conc-hook'")
+got=$(grep -c "notification \"shortlink_events\" with payload \"$event_id\" received" "$listen_out" || true)
 rm -f "$listen_out"
-check "callback click notifies a listener on another connection" 1 "$got"
+# The payload is the outbox event's id and nothing else: no code, no URL for whoever LISTENs.
+check "callback click notifies a listener on another connection with only the event id" 1 "$got"
 check "callback click leaves one outbox row" 1 \
     "$(psql -c "SELECT count(*) FROM shortlink.outbox o JOIN shortlink.links l ON l.id = o.link_id WHERE l.code = 'conc-hook'")"
+
+# A domain deleted while a link is being created on it: the DELETE waits for the link's
+# transaction (its FOR KEY SHARE lock on the domain row) and then refuses, so no link is
+# left on an unregistered domain.
+psql -c "DELETE FROM shortlink.links WHERE domain = 'race.example'" -c "DELETE FROM shortlink.domains WHERE domain = 'race.example'"
+psql -c "SELECT FROM shortlink.add_domain('race.example')"
+creator_out=$(mktemp) deleter_out=$(mktemp)
+"$PG_BIN/psql" -X -q -tA -h "$HOST" -p "$PORT" -U postgres -d "$DB" \
+    -c "BEGIN" -c "SELECT code FROM shortlink.shorten('https://example.com/race', '{\"code\": \"race\", \"domain\": \"race.example\"}')" \
+    -c "SELECT pg_sleep(2)" -c "COMMIT" >"$creator_out" 2>&1 &
+creator=$!
+sleep 1
+"$PG_BIN/psql" -X -q -tA -h "$HOST" -p "$PORT" -U postgres -d "$DB" \
+    -c "DELETE FROM shortlink.domains WHERE domain = 'race.example'" >"$deleter_out" 2>&1 || true
+wait "$creator"
+check "a domain deleted during a link's creation is refused once the link commits" 1 \
+    "$(grep -c 'domain "race.example" still has links' "$deleter_out" || true)"
+check "the link and its domain are both there" "1|1" \
+    "$(psql -c "SELECT (SELECT count(*) FROM shortlink.links WHERE domain = 'race.example') || '|' || (SELECT count(*) FROM shortlink.domains WHERE domain = 'race.example')")"
+rm -f "$creator_out" "$deleter_out"
 
 echo "concurrency: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -1,0 +1,306 @@
+-- Privileges, workspaces and row-level security. Loaded last: it revokes what PostgreSQL
+-- grants PUBLIC by default on every function created before it.
+--
+-- Three kinds of role (README, "Security"):
+--   redirect role     EXECUTE on resolve and record_click only (both SECURITY DEFINER);
+--   application role  the link-management functions, SELECT on its workspaces' rows
+--                     (row-level security), never password hashes or the salt;
+--   owner             the role that ran CREATE EXTENSION, and superusers: everything.
+
+-- Whether the current role sees every workspace: superusers, roles that bypass row-level
+-- security, and the extension's owner (and roles that inherit its rights).
+CREATE FUNCTION shortlink.sees_every_workspace()
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.rolsuper OR r.rolbypassrls OR pg_catalog.pg_has_role(c.relowner, 'USAGE')
+    FROM pg_catalog.pg_roles r, pg_catalog.pg_class c
+    WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER
+      AND c.oid OPERATOR(pg_catalog.=) 'shortlink.links'::pg_catalog.regclass
+$$;
+
+-- Whether the current role may act in the workspace called name (ignoring
+-- shortlink.workspace): what SET shortlink.workspace checks.
+CREATE FUNCTION shortlink.workspace_granted(name text)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM shortlink.workspaces w
+        WHERE w.name OPERATOR(pg_catalog.=) $1
+          AND (shortlink.sees_every_workspace()
+               OR EXISTS (SELECT 1 FROM shortlink.workspace_members m
+                          WHERE m.workspace_id OPERATOR(pg_catalog.=) w.id
+                            AND pg_catalog.pg_has_role(m.member::pg_catalog.oid, 'USAGE'))))
+$$;
+
+-- The workspaces the current role acts in: all of them for the owner and superusers;
+-- otherwise those granted to it (or to a role it inherits from), narrowed to one by
+-- SET shortlink.workspace. Naming a workspace not granted is 42501.
+CREATE FUNCTION shortlink.visible_workspaces()
+RETURNS integer[]
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    chosen text := COALESCE(pg_catalog.current_setting('shortlink.workspace', true), '');
+    ids integer[];
+BEGIN
+    IF shortlink.sees_every_workspace() THEN
+        RETURN ARRAY(SELECT w.id FROM shortlink.workspaces w ORDER BY w.id);
+    END IF;
+    ids := ARRAY(
+        SELECT m.workspace_id
+        FROM shortlink.workspace_members m
+        JOIN shortlink.workspaces w ON w.id OPERATOR(pg_catalog.=) m.workspace_id
+        WHERE pg_catalog.pg_has_role(m.member::pg_catalog.oid, 'USAGE')
+          AND (chosen OPERATOR(pg_catalog.=) '' OR w.name OPERATOR(pg_catalog.=) chosen)
+        ORDER BY m.workspace_id);
+    IF chosen OPERATOR(pg_catalog.<>) '' AND pg_catalog.cardinality(ids) OPERATOR(pg_catalog.=) 0 THEN
+        RAISE EXCEPTION 'workspace "%" is not granted to role "%"', chosen, CURRENT_USER
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'RESET shortlink.workspace, or ask the owner for shortlink.grant_workspace().';
+    END IF;
+    RETURN ids;
+END
+$$;
+
+-- The workspace new domains go to: SET shortlink.workspace, else the only one the role
+-- has ("default" for the owner and superusers).
+CREATE FUNCTION shortlink.current_workspace()
+RETURNS integer
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    chosen text := COALESCE(pg_catalog.current_setting('shortlink.workspace', true), '');
+    ids integer[] := shortlink.visible_workspaces();
+    id integer;
+BEGIN
+    IF chosen OPERATOR(pg_catalog.<>) '' THEN
+        SELECT w.id INTO id FROM shortlink.workspaces w
+        WHERE w.name OPERATOR(pg_catalog.=) chosen AND w.id OPERATOR(pg_catalog.=) ANY (ids);
+        IF id IS NULL THEN
+            RAISE EXCEPTION 'workspace "%" does not exist', chosen USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        RETURN id;
+    END IF;
+    IF shortlink.sees_every_workspace() THEN
+        RETURN 0;
+    END IF;
+    IF pg_catalog.cardinality(ids) OPERATOR(pg_catalog.=) 1 THEN
+        RETURN ids[1];
+    END IF;
+    IF pg_catalog.cardinality(ids) OPERATOR(pg_catalog.=) 0 THEN
+        RAISE EXCEPTION 'role "%" has no shortlink workspace', CURRENT_USER
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'The owner grants one with shortlink.grant_app() or shortlink.grant_workspace().';
+    END IF;
+    RAISE EXCEPTION 'role "%" has several shortlink workspaces', CURRENT_USER
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'SET shortlink.workspace = ''name'' to choose one.';
+END
+$$;
+
+-- The id of a workspace the current role may act in, by name (for add_domain's option).
+CREATE FUNCTION shortlink.workspace_id(name text)
+RETURNS integer
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    id integer;
+BEGIN
+    SELECT w.id INTO id FROM shortlink.workspaces w
+    WHERE w.name OPERATOR(pg_catalog.=) $1
+      AND w.id OPERATOR(pg_catalog.=) ANY (shortlink.visible_workspaces());
+    IF id IS NULL THEN
+        -- Unknown and not granted read the same: a workspace's existence is not revealed.
+        RAISE EXCEPTION 'workspace "%" does not exist or is not granted to role "%"', $1, CURRENT_USER
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN id;
+END
+$$;
+
+-- Adds a workspace (owner only).
+CREATE FUNCTION shortlink.add_workspace(name text)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    id integer;
+BEGIN
+    IF name IS NULL OR name OPERATOR(pg_catalog.!~) '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid workspace name "%": 1 to 63 characters of A-Z a-z 0-9 _ . -, starting with a letter or digit',
+            COALESCE(name, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO shortlink.workspaces AS w (name) VALUES ($1)
+    ON CONFLICT ON CONSTRAINT workspaces_name_key DO NOTHING
+    RETURNING w.id INTO id;
+    IF id IS NULL THEN
+        RAISE EXCEPTION 'workspace "%" already exists', name USING ERRCODE = 'unique_violation';
+    END IF;
+    RETURN id;
+END
+$$;
+
+-- Lets role act in a workspace (owner only). Idempotent.
+CREATE FUNCTION shortlink.grant_workspace(name text, role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    id integer;
+BEGIN
+    SELECT w.id INTO id FROM shortlink.workspaces w WHERE w.name OPERATOR(pg_catalog.=) $1;
+    IF id IS NULL OR role IS NULL THEN
+        RAISE EXCEPTION 'workspace "%" does not exist', COALESCE(name, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'shortlink.add_workspace() adds one.';
+    END IF;
+    INSERT INTO shortlink.workspace_members (workspace_id, member) VALUES (id, role)
+    ON CONFLICT DO NOTHING;
+END
+$$;
+
+CREATE FUNCTION shortlink.revoke_workspace(name text, role regrole)
+RETURNS void
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    DELETE FROM shortlink.workspace_members m
+    USING shortlink.workspaces w
+    WHERE w.id OPERATOR(pg_catalog.=) m.workspace_id AND w.name OPERATOR(pg_catalog.=) $1
+      AND m.member OPERATOR(pg_catalog.=) $2
+$$;
+
+-- Refuses new links and updates to host and its subdomains, and disables the links that
+-- point there now (owner only). Returns how many links it disabled.
+CREATE FUNCTION shortlink.block_host(host text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    h text := pg_catalog.rtrim(pg_catalog.lower(pg_catalog.btrim(host)), '.');
+    n bigint;
+BEGIN
+    IF h IS NULL OR h OPERATOR(pg_catalog.!~) '^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$' THEN
+        RAISE EXCEPTION 'invalid host "%": a host name such as evil.example is needed', COALESCE(host, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO shortlink.blocked_hosts (host) VALUES (h) ON CONFLICT DO NOTHING;
+    UPDATE shortlink.links l SET disabled = true, updated_at = pg_catalog.now()
+    WHERE NOT l.disabled
+      AND shortlink.url_host(l.url) IS NOT NULL
+      AND (shortlink.url_host(l.url) OPERATOR(pg_catalog.=) h
+           OR pg_catalog.right(shortlink.url_host(l.url), pg_catalog.length(h) OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.=) ('.' OPERATOR(pg_catalog.||) h));
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+CREATE FUNCTION shortlink.unblock_host(host text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM shortlink.blocked_hosts b
+    WHERE b.host OPERATOR(pg_catalog.=) pg_catalog.rtrim(pg_catalog.lower(pg_catalog.btrim($1)), '.');
+    RETURN FOUND;
+END
+$$;
+
+-- The host of a stored http(s) destination (WHATWG serializations: scheme://host[:port]/…).
+CREATE FUNCTION shortlink.url_host(url text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.rtrim(pg_catalog.substring($1, '^https?://([^/:?#\[\]]+)'), '.')
+$$;
+
+-- GRANT recipes (owner only; the README lists what each grants).
+CREATE FUNCTION shortlink.grant_redirect(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA shortlink TO %s', role);
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION shortlink.resolve(text, text),
+        shortlink.record_click(text, text, inet, text, text, text, text, text) TO %s', role);
+END
+$$;
+
+CREATE FUNCTION shortlink.grant_app(role regrole, workspace text DEFAULT 'default')
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM shortlink.grant_workspace(workspace, role);
+    EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA shortlink TO %s', role);
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION
+        shortlink.shorten(text, jsonb), shortlink.shorten_many(jsonb),
+        shortlink.update_link(text, jsonb, text), shortlink.get_link(text, text),
+        shortlink.list_links(jsonb, integer, bigint), shortlink.stats(text, text),
+        shortlink.click_stats(text, text, timestamptz, timestamptz, text),
+        shortlink.disable(text, text), shortlink.enable(text, text),
+        shortlink.delete_link(text, text), shortlink.set_disabled(text, text, boolean),
+        shortlink.link_id(text, text), shortlink.require_link(text, text),
+        shortlink.autolink(), shortlink.add_domain(text, jsonb),
+        shortlink.purge_expired(interval), shortlink.visible_workspaces(),
+        shortlink.sees_every_workspace(), shortlink.current_workspace(),
+        shortlink.workspace_id(text), shortlink.workspace_granted(text), shortlink.url_host(text) TO %s', role);
+    EXECUTE pg_catalog.format('GRANT SELECT ON shortlink.workspaces, shortlink.workspace_members,
+        shortlink.domains, shortlink.click_counts, shortlink.click_events, shortlink.outbox TO %s', role);
+    -- Every column of links but password_hash.
+    EXECUTE pg_catalog.format('GRANT SELECT (%s) ON shortlink.links TO %s',
+        (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum)
+         FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) 'shortlink.links'::pg_catalog.regclass
+           AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+           AND a.attname OPERATOR(pg_catalog.<>) 'password_hash'),
+        role);
+    EXECUTE pg_catalog.format('GRANT UPDATE (disabled, updated_at), DELETE ON shortlink.links TO %s', role);
+END
+$$;
+
+-- Row-level security: an application role sees and changes only its workspaces' rows.
+-- The owner and superusers are not subject to it; the SECURITY DEFINER functions
+-- (resolve, record_click) run as the owner and serve every workspace.
+ALTER TABLE shortlink.workspaces ENABLE ROW LEVEL SECURITY;
+ALTER TABLE shortlink.workspace_members ENABLE ROW LEVEL SECURITY;
+ALTER TABLE shortlink.domains ENABLE ROW LEVEL SECURITY;
+ALTER TABLE shortlink.links ENABLE ROW LEVEL SECURITY;
+ALTER TABLE shortlink.click_counts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE shortlink.click_events ENABLE ROW LEVEL SECURITY;
+ALTER TABLE shortlink.outbox ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY own_memberships ON shortlink.workspace_members
+    USING (pg_catalog.pg_has_role(member::pg_catalog.oid, 'USAGE'));
+CREATE POLICY granted_workspaces ON shortlink.workspaces
+    USING (id IN (SELECT m.workspace_id FROM shortlink.workspace_members m));
+-- An uncorrelated subquery: the function runs once per statement, not once per row.
+CREATE POLICY workspace_domains ON shortlink.domains
+    USING (workspace_id IN (SELECT pg_catalog.unnest(shortlink.visible_workspaces())));
+CREATE POLICY workspace_links ON shortlink.links
+    USING (domain IN (SELECT d.domain FROM shortlink.domains d));
+CREATE POLICY workspace_click_counts ON shortlink.click_counts
+    USING (link_id IN (SELECT l.id FROM shortlink.links l));
+CREATE POLICY workspace_click_events ON shortlink.click_events
+    USING (link_id IN (SELECT l.id FROM shortlink.links l));
+CREATE POLICY workspace_outbox ON shortlink.outbox
+    USING (link_id IN (SELECT l.id FROM shortlink.links l));
+
+-- Nothing for PUBLIC: no function, table or sequence privilege in schema shortlink.
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA shortlink FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA shortlink FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA shortlink FROM PUBLIC;
