@@ -11,13 +11,19 @@ check() {
     if [ "$2" = "$3" ]; then echo "ok   $1"; passed=$((passed + 1));
     else echo "FAIL $1: want $2, got $3"; failed=$((failed + 1)); fi
 }
+# Workspaces, their members and the host blocklist are users' data too.
+psql -d "$DB" -c "CREATE ROLE sl_dump_app" 2>/dev/null || true
+psql -d "$DB" -c "DELETE FROM shortlink.workspace_members" -c "DELETE FROM shortlink.blocked_hosts" \
+    -c "DELETE FROM shortlink.workspaces WHERE name = 'dumped'" \
+    -c "SELECT shortlink.add_workspace('dumped')" -c "SELECT shortlink.grant_workspace('dumped', 'sl_dump_app')" \
+    -c "SELECT shortlink.block_host('blocked.example')" >/dev/null
 dump=$(mktemp)
 trap 'rm -f "$dump"' EXIT
 "$PG_BIN/pg_dump" -h "$HOST" -p "$PORT" -U postgres -Fc -f "$dump" "$DB"
 psql -d postgres -c "DROP DATABASE IF EXISTS $COPY" -c "CREATE DATABASE $COPY"
 "$PG_BIN/pg_restore" -h "$HOST" -p "$PORT" -U postgres --exit-on-error -d "$COPY" "$dump"
 # The install-time domain "localhost" is made anew by CREATE EXTENSION, not restored.
-for t in domains links click_counts click_events outbox; do
+for t in workspaces workspace_members blocked_hosts domains links click_counts click_events outbox; do
     q="SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM shortlink.$t t"
     [ "$t" = domains ] && q="$q WHERE t.domain <> 'localhost'"
     check "pg_dump keeps shortlink.$t" "$(psql -d "$DB" -c "$q")" "$(psql -d "$COPY" -c "$q")"
@@ -26,5 +32,6 @@ before=$(psql -d "$COPY" -c "SELECT max(id) FROM shortlink.links")
 after=$(psql -d "$COPY" -c "SELECT id FROM shortlink.shorten('https://example.com/after-restore')")
 check "a link made after the restore gets a new id" true "$([ "$after" -gt "$before" ] && echo true || echo false)"
 psql -d postgres -c "DROP DATABASE $COPY"
+psql -d "$DB" -c "DELETE FROM shortlink.workspace_members" -c "DROP ROLE sl_dump_app"
 echo "dump and restore: $passed passed, $failed failed"
 [ "$failed" = 0 ]
