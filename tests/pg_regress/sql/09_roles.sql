@@ -24,7 +24,7 @@ WHERE c.relnamespace = 'shortlink'::regnamespace AND c.relkind IN ('r', 'S', 'v'
 -- Which functions need more rights than their caller: SECURITY DEFINER, each with a
 -- pinned search_path, as is every other function of the extension.
 SELECT p.oid::regprocedure AS security_definer
-FROM pg_proc p WHERE p.pronamespace = 'shortlink'::regnamespace AND p.prosecdef ORDER BY 1::text;
+FROM pg_proc p WHERE p.pronamespace = 'shortlink'::regnamespace AND p.prosecdef ORDER BY p.proname;
 SELECT p.oid::regprocedure AS without_pinned_search_path
 FROM pg_proc p
 WHERE p.pronamespace = 'shortlink'::regnamespace

@@ -49,6 +49,11 @@ SELECT code FROM shortlink.shorten('https://cdn.evil.example/x', '{"code": "was-
 SELECT shortlink.block_host('Evil.Example') AS disabled_links;
 SELECT host FROM shortlink.blocked_hosts;
 SELECT status, http_status FROM shortlink.record_click('was-fine');
+-- It stays disabled while the block lasts, however it is enabled.
+SELECT shortlink.enable('was-fine');
+\echo :LAST_ERROR_SQLSTATE
+UPDATE shortlink.links SET disabled = false WHERE code = 'was-fine';
+\echo :LAST_ERROR_SQLSTATE
 SELECT code FROM shortlink.shorten('https://evil.example/');
 \echo :LAST_ERROR_SQLSTATE
 SELECT code FROM shortlink.shorten('https://a.b.evil.example/');
@@ -63,6 +68,8 @@ SELECT code FROM shortlink.update_link('to-update', '{"callback_url": "http://19
 \echo :LAST_ERROR_SQLSTATE
 SELECT shortlink.unblock_host('evil.example') AS unblocked;
 SELECT code IS NOT NULL AS allowed_again FROM shortlink.shorten('https://evil.example/');
+SELECT shortlink.enable('was-fine');
+SELECT status FROM shortlink.record_click('was-fine');
 SELECT shortlink.block_host('not a host');
 \echo :LAST_ERROR_SQLSTATE
 
