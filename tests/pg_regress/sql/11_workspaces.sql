@@ -30,7 +30,7 @@ SELECT code FROM shortlink.shorten('https://acme.example/spring', '{"code": "spr
 SELECT code FROM shortlink.shorten('https://acme.example/only', '{"code": "acme-only", "domain": "go.acme.example"}');
 SET ROLE sl_globex;
 SELECT domain FROM shortlink.add_domain('go.globex.example');
-SELECT code FROM shortlink.shorten('https://globex.example/spring', '{"code": "spring", "domain": "go.globex.example"}');
+SELECT code FROM shortlink.shorten('https://globex.example/spring', '{"code": "spring", "domain": "go.globex.example", "webhook_urls": ["https://hooks.globex.example/"]}');
 -- The default domain "localhost" is in workspace "default", not granted to globex.
 SELECT code FROM shortlink.shorten('https://globex.example/x');
 \echo :LAST_ERROR_SQLSTATE
@@ -60,12 +60,16 @@ SELECT code FROM shortlink.update_link('spring', '{"title": "mine now"}', 'go.gl
 \echo :LAST_ERROR_SQLSTATE
 SELECT shortlink.disable('spring', 'go.globex.example');
 \echo :LAST_ERROR_SQLSTATE
+SELECT shortlink.enable('spring', 'go.globex.example');
+\echo :LAST_ERROR_SQLSTATE
 SELECT shortlink.delete_link('spring', 'go.globex.example');
 \echo :LAST_ERROR_SQLSTATE
 SELECT shortlink.link_id('spring', 'go.globex.example') IS NULL AS not_found;
 -- Nor can it create links on the other's domain, nor register a domain into it.
 SELECT code FROM shortlink.shorten('https://acme.example/', '{"domain": "go.globex.example"}');
 \echo :LAST_ERROR_SQLSTATE
+SELECT idx, ok, error FROM shortlink.shorten_many('[{"url": "https://acme.example/a", "domain": "go.globex.example"},
+                                                    {"url": "https://acme.example/b", "domain": "go.acme.example", "code": "acme-b"}]');
 SELECT domain FROM shortlink.add_domain('x.acme.example', '{"workspace": "globex"}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT domain FROM shortlink.add_domain('go.globex.example', '{"if_not_exists": true}');
@@ -75,7 +79,12 @@ SELECT domain FROM shortlink.domains ORDER BY 1;
 SELECT domain, code FROM shortlink.links ORDER BY 1, 2;
 SELECT count(*) AS click_count_rows FROM shortlink.click_counts;
 SELECT count(*) AS click_events FROM shortlink.click_events;
+SELECT count(*) AS outbox_events FROM shortlink.outbox;
 SELECT name FROM shortlink.workspaces ORDER BY 1;
+RESET ROLE;
+SELECT count(*) AS outbox_events_of_globex FROM shortlink.outbox o
+JOIN shortlink.links l ON l.id = o.link_id WHERE l.domain = 'go.globex.example';
+SET ROLE sl_acme;
 SELECT count(*) AS memberships FROM shortlink.workspace_members;
 UPDATE shortlink.links SET disabled = true WHERE domain = 'go.globex.example';
 DELETE FROM shortlink.links WHERE domain = 'go.globex.example';
