@@ -6,8 +6,9 @@ use serde_json::Value;
 use shortlink_core::{options, Error, Kind};
 
 use crate::error::raise;
-use crate::json_arg::{self, JsonbText};
+use crate::json_arg::JsonbText;
 use crate::shorten;
+use shortlink_core::json_text;
 
 /// Creates a link for each object of the `items` array: `{"url": …, <shorten options>}`.
 /// `idx` is the item's 0-based position in the array.
@@ -27,7 +28,7 @@ fn shorten_many(
     ),
 > {
     // Each item is parsed on its own, so that one too deep or too large fails alone.
-    let texts = items.as_ref().and_then(|j| json_arg::split_array(&j.0));
+    let texts = items.as_ref().and_then(|j| json_text::split_array(&j.0));
     let Some(items) = texts else {
         raise(Error::new(
             Kind::InvalidParameter,

@@ -10,7 +10,8 @@ use pgrx::pgrx_sql_entity_graph::metadata::{
 };
 use pgrx::{pg_sys, FromDatum};
 use serde_json::Value;
-use shortlink_core::options::{json_too_deep, too_deep_error, MAX_JSON_DEPTH};
+use shortlink_core::json_text;
+use shortlink_core::options::{too_deep_error, MAX_JSON_DEPTH};
 use shortlink_core::{Error, Kind, Result};
 
 /// A `jsonb` argument as PostgreSQL prints it.
@@ -66,7 +67,7 @@ impl JsonbText {
     /// `what` names the argument in the message ("options", "items").
     pub fn parse(&self, what: &str) -> Result<Value> {
         // The argument itself is one level.
-        if let Some(key) = json_too_deep(&self.0, MAX_JSON_DEPTH + 1) {
+        if let Some(key) = json_text::too_deep(&self.0, MAX_JSON_DEPTH + 1) {
             return Err(too_deep_error(&key));
         }
         serde_json::from_str(&self.0).map_err(|e| {
@@ -81,39 +82,4 @@ impl JsonbText {
 /// `opts` as a value: NULL reads as no options.
 pub fn parse_opts(opts: Option<JsonbText>) -> Result<Value> {
     opts.map_or(Ok(Value::Null), |j| j.parse("options"))
-}
-
-/// The texts of the elements of a JSON array, or None when `text` is not an array. The
-/// input is jsonb's own output, so it is well-formed; strings are skipped whole, so their
-/// brackets and commas do not count.
-pub fn split_array(text: &str) -> Option<Vec<&str>> {
-    let body = text.trim().strip_prefix('[')?.strip_suffix(']')?;
-    let mut items = Vec::new();
-    let (mut depth, mut in_string, mut escaped, mut start) = (0usize, false, false, 0usize);
-    for (i, b) in body.bytes().enumerate() {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => depth += 1,
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            b',' if depth == 0 => {
-                items.push(body[start..i].trim());
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    let last = body[start..].trim();
-    if !last.is_empty() || !items.is_empty() {
-        items.push(last);
-    }
-    Some(items)
 }

@@ -6,6 +6,7 @@ pub mod codes;
 pub mod destination;
 pub mod error;
 pub mod ipanon;
+pub mod json_text;
 pub mod options;
 pub mod password;
 pub mod phone;

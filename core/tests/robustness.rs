@@ -4,7 +4,7 @@
 use rand::{RngExt, SeedableRng};
 use serde_json::{json, Map, Value};
 use shortlink_core::options::{self, LinkType, Mode};
-use shortlink_core::{bots, destination, phone, query, template, useragent};
+use shortlink_core::{bots, destination, json_text, phone, query, template, useragent};
 
 const PIECES: &[&str] = &[
     "http://",
@@ -98,6 +98,17 @@ fn parsers_never_panic_on_random_input() {
         {
             assert_eq!(r.sqlstate(), "22023", "{s:?}: {}", r.message);
         }
+        if let Ok(url) = destination::normalize_url(Some(&s)) {
+            for field in ["url", "callback_url"] {
+                if let Err(e) = destination::check_public_host(field, &url, false) {
+                    assert_eq!(e.sqlstate(), "22023", "{url:?}: {}", e.message);
+                }
+            }
+            let _ = destination::host_of(&url).map(|h| destination::host_suffixes(&h));
+        }
+        // The text scanners take any text, well-formed JSON or not.
+        let _ = json_text::too_deep(&s, 3);
+        let _ = json_text::split_array(&s);
         let _ = bots::is_bot(Some(&s));
         let _ = useragent::parse(Some(&s));
     }

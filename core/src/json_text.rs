@@ -1,0 +1,131 @@
+//! Reading JSON text before parsing it. serde_json refuses input nested past 128 levels
+//! as a whole, and so cannot say under which option the nesting is, nor let one item of a
+//! batch fail alone; these scanners walk the text (well-formed: PostgreSQL's own jsonb
+//! output) without recursion, so any depth is safe.
+
+/// The structural bytes of JSON text, with strings skipped whole: each `{ } [ ] : ,` at
+/// its offset, and each string as `"` at its opening quote with the span of its contents.
+fn tokens(text: &str) -> impl Iterator<Item = (usize, u8, (usize, usize))> + '_ {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            let at = i;
+            i += 1;
+            match bytes[at] {
+                b'"' => {
+                    while i < bytes.len() && bytes[i] != b'"' {
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    }
+                    let end = i.min(bytes.len());
+                    i = end + 1;
+                    return Some((at, b'"', (at + 1, end)));
+                }
+                b @ (b'{' | b'}' | b'[' | b']' | b':' | b',') => return Some((at, b, (at, at))),
+                _ => {}
+            }
+        }
+        None
+    })
+}
+
+/// The top-level key under which something nests deeper than `max_depth` levels (the
+/// top-level value counts as one); "" when the top-level value is not an object. None
+/// when nothing is that deep.
+pub fn too_deep(text: &str, max_depth: usize) -> Option<String> {
+    let (mut depth, mut top_is_object) = (0usize, false);
+    let (mut key, mut last_string) = ((0, 0), (0, 0));
+    for (_, b, span) in tokens(text) {
+        match b {
+            b'"' => last_string = span,
+            b':' if depth == 1 => key = last_string,
+            b'{' | b'[' => {
+                if depth == 0 {
+                    top_is_object = b == b'{';
+                }
+                depth += 1;
+                if depth > max_depth {
+                    return Some(if top_is_object {
+                        text[key.0..key.1].to_owned()
+                    } else {
+                        String::new()
+                    });
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The texts of the elements of a JSON array, or None when `text` is not an array.
+pub fn split_array(text: &str) -> Option<Vec<&str>> {
+    let trimmed = text.trim();
+    if !trimmed.starts_with('[') || !trimmed.ends_with(']') {
+        return None;
+    }
+    let body = &trimmed[1..trimmed.len() - 1];
+    let mut items = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (at, b, _) in tokens(body) {
+        match b {
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' if depth == 0 => {
+                items.push(body[start..at].trim());
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    let last = body[start..].trim();
+    if !last.is_empty() || !items.is_empty() {
+        items.push(last);
+    }
+    Some(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_depth_scanner_names_the_key_without_parsing() {
+        let deep = format!(
+            "{{\"title\": \"a{{[\\\"\", \"metadata\": {}1{}}}",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
+        assert_eq!(too_deep(&deep, 33).as_deref(), Some("metadata"));
+        let arr = format!("{}{}", "[".repeat(40), "]".repeat(40));
+        assert_eq!(too_deep(&arr, 33).as_deref(), Some(""));
+        assert_eq!(too_deep(r#"{"a": {"b": "[[[[[[["}}"#, 2), None);
+        assert_eq!(too_deep(r#"{"a": {"b": [1]}}"#, 2).as_deref(), Some("a"));
+        assert_eq!(
+            too_deep(r#"{"a": 1, "b": {"c": {}}}"#, 2).as_deref(),
+            Some("b")
+        );
+        assert_eq!(too_deep(r#"{"a": 1}"#, 1), None);
+    }
+
+    #[test]
+    fn arrays_split_into_their_items_whatever_the_items_hold() {
+        assert_eq!(
+            split_array(r#"[{"url": "a,b]"}, "x", 3, [1, [2]], {"q": "\"],"}]"#),
+            Some(vec![
+                r#"{"url": "a,b]"}"#,
+                r#""x""#,
+                "3",
+                "[1, [2]]",
+                r#"{"q": "\"],"}"#
+            ])
+        );
+        assert_eq!(split_array("[]"), Some(vec![]));
+        assert_eq!(split_array(" [ 1 ] "), Some(vec!["1"]));
+        assert_eq!(split_array(r#"{"a": 1}"#), None);
+        assert_eq!(split_array("5"), None);
+        let deep = format!("[{}{}, 2]", "[".repeat(5000), "]".repeat(5000));
+        assert_eq!(split_array(&deep).map(|v| v.len()), Some(2));
+    }
+}
