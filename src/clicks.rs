@@ -196,14 +196,64 @@ fn record_click(
         name!(http_status, i32),
     ),
 > {
-    let req = Request {
-        ip,
-        user_agent: clip(user_agent),
-        referer: clip(referer),
-        country: country_code(country),
-        password,
-        query,
-    };
+    answer(
+        code,
+        domain,
+        Request {
+            counting: true,
+            ip,
+            user_agent: clip(user_agent),
+            referer: clip(referer),
+            country: country_code(country),
+            password,
+            query,
+        },
+    )
+}
+
+/// The answer `record_click` would give now, counting nothing and storing nothing: for a
+/// redirect server's HEAD requests and link checkers. SECURITY DEFINER, like
+/// record_click.
+#[allow(clippy::too_many_arguments)]
+#[pg_extern(stable, parallel_safe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn peek_click(
+    code: Option<&str>,
+    domain: default!(Option<&str>, "NULL"),
+    ip: default!(Option<pgrx::Inet>, "NULL"),
+    user_agent: default!(Option<&str>, "NULL"),
+    referer: default!(Option<&str>, "NULL"),
+    country: default!(Option<&str>, "NULL"),
+    password: default!(Option<&str>, "NULL"),
+    query: default!(Option<&str>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(status, String),
+        name!(location, Option<String>),
+        name!(http_status, i32),
+    ),
+> {
+    answer(
+        code,
+        domain,
+        Request {
+            counting: false,
+            ip,
+            user_agent: clip(user_agent),
+            referer: clip(referer),
+            country: country_code(country),
+            password,
+            query,
+        },
+    )
+}
+
+fn answer(
+    code: Option<&str>,
+    domain: Option<&str>,
+    req: Request<'_>,
+) -> TableIterator<'static, (String, Option<String>, i32)> {
     let Answer(outcome, location, http) = match (code, domains::lookup_key(domain)) {
         (Some(code), Some(domain)) => click(code, &domain, &req),
         _ => Outcome::NotFound.into(),
@@ -212,6 +262,8 @@ fn record_click(
 }
 
 struct Request<'a> {
+    /// false for peek_click: decide, but count and store nothing.
+    counting: bool,
     ip: Option<pgrx::Inet>,
     user_agent: Option<&'a str>,
     referer: Option<&'a str>,
@@ -233,6 +285,22 @@ struct Found {
     block_bots: bool,
     expired_url: Option<String>,
     targets: Option<Vec<Option<String>>>,
+}
+
+/// Where an `ok` click of `link` is sent: its destination, with the request's query
+/// merged in for `forward_params`.
+fn location_of(link: &Found, req: &Request<'_>) -> String {
+    match req
+        .query
+        .filter(|q| link.forward_params && !q.trim_start_matches('?').is_empty())
+    {
+        // A merge past the destination cap redirects without the extra query.
+        Some(q) => query::merge_query(&link.url, q)
+            .ok()
+            .filter(|merged| merged.len() <= MAX_URL_BYTES)
+            .unwrap_or_else(|| link.url.clone()),
+        None => link.url.clone(),
+    }
 }
 
 fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
@@ -294,11 +362,24 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
                     .or_raise();
             });
         };
+        let exhausted = || {
+            link.limited
+                && HAS_CLICKS_LEFT.select_one::<bool>(client, &[link.id.into()]) != Some(true)
+        };
+        if !req.counting {
+            // peek_click: the answer a click would get, counting and storing nothing.
+            if exhausted() {
+                return gone(Outcome::Exhausted);
+            }
+            return Answer(
+                Outcome::Ok,
+                Some(location_of(&link, req)),
+                link.redirect_type,
+            );
+        }
         if is_bot {
             // Bots never count against max_clicks, but an exhausted link is gone for them too.
-            let exhausted = link.limited
-                && HAS_CLICKS_LEFT.select_one::<bool>(client, &[link.id.into()]) != Some(true);
-            if exhausted {
+            if exhausted() {
                 return gone(Outcome::Exhausted);
             }
             count_sharded(client, 0, 1);
@@ -315,17 +396,7 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
         } else {
             count_sharded(client, 1, 0);
         }
-        let location = match req
-            .query
-            .filter(|q| link.forward_params && !q.trim_start_matches('?').is_empty())
-        {
-            // A merge past the destination cap redirects without the extra query.
-            Some(q) => query::merge_query(&link.url, q)
-                .ok()
-                .filter(|merged| merged.len() <= MAX_URL_BYTES)
-                .unwrap_or_else(|| link.url.clone()),
-            None => link.url.clone(),
-        };
+        let location = location_of(&link, req);
         let client_info = client_info.unwrap_or(useragent::ClientInfo::UNKNOWN);
         let (ip, full_ip) = if link.tracking {
             stored_ip(&req.ip)

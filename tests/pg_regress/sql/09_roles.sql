@@ -54,6 +54,10 @@ SELECT shortlink.resolve('roles-plain');
 SELECT status, location, http_status FROM shortlink.record_click('roles-plain',
     ip => '203.0.113.9', user_agent => 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0');
 SELECT status, location FROM shortlink.record_click('roles-locked', password => 'pw');
+-- peek_click: the answer a click would get (a HEAD request), counting nothing.
+SELECT status, location, http_status FROM shortlink.peek_click('roles-plain');
+SELECT status, http_status FROM shortlink.peek_click('roles-locked');
+SELECT status, http_status FROM shortlink.peek_click('roles-nope');
 -- … and nothing else.
 SELECT url FROM shortlink.links;
 \echo :LAST_ERROR_SQLSTATE
@@ -78,7 +82,9 @@ SELECT code FROM shortlink.shorten('https://example.com/');
 SELECT shortlink.link_id('roles-plain');
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
--- The click it recorded: anonymised IP, a visitor hash, one outbox event.
+-- The click it recorded (and peek_click did not): anonymised IP, a visitor hash, one
+-- outbox event.
+SELECT clicks FROM shortlink.stats('roles-plain');
 SELECT e.ip, length(e.visitor_hash) AS hash_length, e.browser
 FROM shortlink.click_events e JOIN shortlink.links l ON l.id = e.link_id WHERE l.code = 'roles-plain';
 SELECT count(*) AS outbox_events FROM shortlink.outbox o JOIN shortlink.links l ON l.id = o.link_id WHERE l.code = 'roles-locked';

@@ -1,0 +1,65 @@
+//! Command-line flags, each also an environment variable.
+
+use clap::Parser;
+use ipnet::IpNet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Answers shortlink's short links: redirects on --listen, health and metrics on
+/// --admin-listen. The database role needs only `shortlink.grant_redirect()`.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "shortlink-server", version)]
+pub struct Config {
+    /// libpq connection URL of the database that has the shortlink extension, e.g.
+    /// postgres://edge@127.0.0.1/app or postgres://edge@%2Fvar%2Frun%2Fpostgresql/app
+    /// for a unix socket. No TLS: connect over loopback or a unix socket.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+
+    /// Address of the redirect listener.
+    #[arg(long, env = "SHORTLINK_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Address of /healthz, /readyz and /metrics.
+    #[arg(long, env = "SHORTLINK_ADMIN_LISTEN", default_value = "127.0.0.1:9090")]
+    pub admin_listen: SocketAddr,
+
+    /// Database connections at most.
+    #[arg(long, env = "SHORTLINK_POOL_SIZE", default_value_t = 16)]
+    pub pool_size: usize,
+
+    /// Proxies whose X-Forwarded-For / Forwarded and country header are believed
+    /// (comma-separated CIDRs, e.g. 127.0.0.1/32,10.0.0.0/8).
+    #[arg(long, env = "SHORTLINK_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpNet>,
+
+    /// Request header holding the client's two-letter country, set by a trusted proxy
+    /// (e.g. CF-IPCountry).
+    #[arg(long, env = "SHORTLINK_COUNTRY_HEADER")]
+    pub country_header: Option<String>,
+
+    /// max-age, in seconds, of the private Cache-Control of 301 redirects: short, so that
+    /// later clicks still reach the server and are counted.
+    #[arg(long, env = "SHORTLINK_REDIRECT_MAX_AGE", default_value_t = 60)]
+    pub redirect_max_age: u32,
+
+    /// Where `/` redirects (302); without it `/` is the 404 page.
+    #[arg(long, env = "SHORTLINK_ROOT_REDIRECT")]
+    pub root_redirect: Option<String>,
+
+    /// The body of /robots.txt.
+    #[arg(
+        long,
+        env = "SHORTLINK_ROBOTS_TXT",
+        default_value = "User-agent: *\nDisallow: /\n"
+    )]
+    pub robots_txt: String,
+
+    /// A directory whose 404.html, 410.html and 403.html replace the built-in pages.
+    #[arg(long, env = "SHORTLINK_PAGES_DIR")]
+    pub pages_dir: Option<PathBuf>,
+
+    /// Password attempts allowed per client IP and code per minute; more get 429.
+    #[arg(long, env = "SHORTLINK_PASSWORD_ATTEMPTS", default_value_t = 10)]
+    pub password_attempts: u32,
+}

@@ -1,0 +1,111 @@
+//! shortlink-server: answers short links (redirects) and reports its health and metrics.
+
+mod admin;
+mod client_ip;
+mod config;
+mod pages;
+mod redirect;
+
+use clap::Parser;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Config;
+
+fn pool(config: &Config) -> Result<deadpool_postgres::Pool, String> {
+    let pg: tokio_postgres::Config = config
+        .database_url
+        .parse()
+        .map_err(|e| format!("invalid --database-url: {e}"))?;
+    let manager = deadpool_postgres::Manager::from_config(
+        pg,
+        tokio_postgres::NoTls,
+        deadpool_postgres::ManagerConfig {
+            // A connection that broke while idle (a database restart) is replaced
+            // before use instead of failing a request.
+            recycling_method: deadpool_postgres::RecyclingMethod::Fast,
+        },
+    );
+    deadpool_postgres::Pool::builder(manager)
+        .max_size(config.pool_size)
+        .wait_timeout(Some(std::time::Duration::from_secs(5)))
+        .create_timeout(Some(std::time::Duration::from_secs(5)))
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .build()
+        .map_err(|e| format!("cannot build the connection pool: {e}"))
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = term => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let config = Config::parse();
+    match run(config).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: Config) -> Result<(), String> {
+    let metrics = admin::install_metrics()?;
+    let pool = pool(&config)?;
+    let pages = pages::Pages::load(config.pages_dir.as_deref())
+        .map_err(|e| format!("cannot read --pages-dir: {e}"))?;
+    let state = Arc::new(redirect::AppState::new(config.clone(), pool.clone(), pages));
+
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let admin_listener = TcpListener::bind(config.admin_listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.admin_listen))?;
+    tracing::info!(listen = %config.listen, admin = %config.admin_listen, "shortlink-server started");
+
+    // One signal stops both listeners: they stop accepting, finish what is in flight,
+    // and the process exits.
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let redirects = axum::serve(
+        listener,
+        redirect::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(stopped(stop_rx.clone()));
+    let admin = axum::serve(admin_listener, admin::router(pool, metrics))
+        .with_graceful_shutdown(stopped(stop_rx));
+    let signal = async move {
+        shutdown_signal().await;
+        tracing::info!("stopping: finishing requests in flight");
+        let _ = stop_tx.send(true);
+    };
+    let (r, a, ()) = tokio::join!(redirects, admin, signal);
+    r.map_err(|e| format!("redirect listener: {e}"))?;
+    a.map_err(|e| format!("admin listener: {e}"))?;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# End-to-end: shortlink-server on loopback against the test cluster, connected as a role
+# that has only shortlink.grant_redirect(), checked with a real HTTP client (curl).
+#   run.sh CLUSTER_DIR PORT DBNAME
+set -euo pipefail
+DIR=$1 PORT=$2 DB=$3
+source "$(dirname "$0")/../../scripts/lib.sh"
+cd "$ROOT"
+LISTEN=127.0.0.1:${SHORTLINK_E2E_PORT:-18080}
+ADMIN=127.0.0.1:${SHORTLINK_E2E_ADMIN_PORT:-19090}
+psql() { "$PG_BIN/psql" -X -q -tA -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -U postgres -d "$DB" "$@"; }
+BROWSER='Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0'
+# curl -s with a browser's user agent (curl's own is, rightly, a bot), bounded in time.
+get() { curl -s -m 10 -A "$BROWSER" -H 'Host: localhost' "$@"; }
+status() { get -o /dev/null -w '%{http_code}' "$@"; }
+header() { # header NAME ARGS...: the value of response header NAME
+    local name=$1; shift
+    get -o /dev/null -D - "$@" | tr -d '\r' | sed -n "s/^$name: //Ip" | head -1
+}
+clicks() { psql -c "SELECT clicks FROM shortlink.stats('$1')"; }
+
+passed=0 failed=0
+check() { # check NAME WANT GOT
+    if [ "$2" = "$3" ]; then echo "ok   $1"; passed=$((passed + 1));
+    else echo "FAIL $1: want [$2], got [$3]"; failed=$((failed + 1)); fi
+}
+
+say "building shortlink-server"
+cargo build -q -p shortlink-server
+BIN=$ROOT/target/debug/shortlink-server
+
+psql >/dev/null <<'SQL'
+DELETE FROM shortlink.links WHERE code LIKE 'e2e-%';
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sl_e2e_edge') THEN
+        CREATE ROLE sl_e2e_edge LOGIN;
+    END IF;
+END $$;
+SELECT shortlink.grant_redirect('sl_e2e_edge');
+SELECT FROM shortlink.shorten('https://example.com/found?x=1', '{"code": "e2e-found"}');
+SELECT FROM shortlink.shorten('https://example.com/moved', '{"code": "e2e-moved", "redirect_type": 301}');
+SELECT FROM shortlink.shorten('https://example.com/once', '{"code": "e2e-once", "max_clicks": 1}');
+SELECT FROM shortlink.shorten('https://example.com/off', '{"code": "e2e-off"}');
+SELECT shortlink.disable('e2e-off');
+SELECT FROM shortlink.shorten('https://example.com/old', '{"code": "e2e-old", "expire_in": 60}');
+SELECT FROM shortlink.shorten('https://example.com/old', '{"code": "e2e-old-url", "expire_in": 60, "expired_url": "https://example.com/sorry"}');
+UPDATE shortlink.links SET expires_at = now() - interval '1 minute' WHERE code IN ('e2e-old', 'e2e-old-url');
+SELECT FROM shortlink.shorten('https://example.com/humans', '{"code": "e2e-humans", "block_bots": true}');
+SELECT FROM shortlink.shorten('https://example.com/vault', '{"code": "e2e-vault", "password": "open sesame"}');
+SELECT FROM shortlink.shorten('https://example.com/fwd?id=7', '{"code": "e2e-fwd", "forward_params": true}');
+SELECT FROM shortlink.shorten('https://example.com/load', '{"code": "e2e-load"}');
+SQL
+
+log=$(mktemp)
+"$BIN" --database-url "host=$DIR port=$PORT user=sl_e2e_edge dbname=$DB" --listen "$LISTEN" \
+    --admin-listen "$ADMIN" --trusted-proxies 127.0.0.1/32 --country-header CF-IPCountry \
+    --pool-size 8 >"$log" 2>&1 &
+server=$!
+stop_server() { kill -TERM "$server" 2>/dev/null || true; }
+trap 'stop_server; rm -f "$log"' EXIT
+for _ in $(seq 50); do curl -s -m 1 "http://$ADMIN/healthz" >/dev/null && break; sleep 0.2; done
+U=http://$LISTEN
+
+say "redirects"
+check "GET /code: 302" 302 "$(status "$U/e2e-found")"
+check "302 Location is the destination" "https://example.com/found?x=1" "$(header location "$U/e2e-found")"
+check "302 is not cached" "no-store" "$(header cache-control "$U/e2e-found")"
+check "every answer says noindex" "noindex" "$(header x-robots-tag "$U/e2e-found")"
+check "a trailing slash is the same link" 302 "$(status "$U/e2e-found/")"
+check "redirect_type 301: 301" 301 "$(status "$U/e2e-moved")"
+check "301 is cached privately and briefly" "private, max-age=60" "$(header cache-control "$U/e2e-moved")"
+check "forward_params merges the query" "https://example.com/fwd?id=7&ref=sms" "$(header location "$U/e2e-fwd?ref=sms")"
+check "unknown code: 404" 404 "$(status "$U/e2e-nope")"
+check "404 is an HTML page" "text/html; charset=utf-8" "$(header content-type "$U/e2e-nope")"
+check "expired: 410" 410 "$(status "$U/e2e-old")"
+check "disabled: 410" 410 "$(status "$U/e2e-off")"
+check "expired with expired_url: 302 to it" "https://example.com/sorry" "$(header location "$U/e2e-old-url")"
+check "max_clicks 1, first click: 302" 302 "$(status "$U/e2e-once")"
+check "max_clicks 1, second click: 410" 410 "$(status "$U/e2e-once")"
+check "a bot on a block_bots link: 403" 403 "$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H 'Host: localhost' -A 'Googlebot/2.1' "$U/e2e-humans")"
+check "a person on a block_bots link: 302" 302 "$(status "$U/e2e-humans")"
+check "/robots.txt disallows everything" "Disallow: /" "$(get "$U/robots.txt" | grep -x 'Disallow: /')"
+check "/ without --root-redirect: 404" 404 "$(status "$U/")"
+check "/favicon.ico: 404" 404 "$(status "$U/favicon.ico")"
+check "a path no code has: 404" 404 "$(status "$U/a")"
+check "a host that is no domain: 404" 404 "$(curl -s -m 10 -o /dev/null -w '%{http_code}' "$U/e2e-found")"
+check "a domain with a port in Host is still the domain" 302 "$(curl -s -m 10 -o /dev/null -w '%{http_code}' -A "$BROWSER" -H 'Host: LOCALHOST:8080' "$U/e2e-found")"
+
+say "HEAD counts nothing"
+before=$(clicks e2e-found)
+check "HEAD: the same status" 302 "$(status -I "$U/e2e-found")"
+check "HEAD: the same Location" "https://example.com/found?x=1" "$(header location -I "$U/e2e-found")"
+check "HEAD counted no click" "$before" "$(clicks e2e-found)"
+
+say "passwords"
+check "protected link: 401" 401 "$(status "$U/e2e-vault")"
+check "401 is the password form" 1 "$(get "$U/e2e-vault" | grep -c 'name="password"')"
+check "wrong password: 401 again" 401 "$(status -d password=nope "$U/e2e-vault")"
+check "wrong password says so" 1 "$(get -d password=nope "$U/e2e-vault" | grep -c 'Wrong password')"
+check "right password: 302" 302 "$(status --data-urlencode 'password=open sesame' "$U/e2e-vault")"
+for _ in $(seq 10); do get -o /dev/null -d password=nope "$U/e2e-vault"; done
+check "more than 10 attempts a minute: 429" 429 "$(status -d password=nope "$U/e2e-vault")"
+check "429 says when to retry" 1 "$([ -n "$(header retry-after -d password=nope "$U/e2e-vault")" ] && echo 1 || echo 0)"
+
+say "client address and country"
+get -o /dev/null -H 'X-Forwarded-For: 1.2.3.4, 198.51.100.23' -H 'CF-IPCountry: de' "$U/e2e-found"
+check "a trusted proxy's X-Forwarded-For gives the client (anonymised /24), its country header the country" \
+    "198.51.100.0|DE" "$(psql -c "SELECT host(e.ip) || '|' || e.country FROM shortlink.click_events e JOIN shortlink.links l ON l.id = e.link_id WHERE l.code = 'e2e-found' ORDER BY e.id DESC LIMIT 1")"
+
+say "counted clicks equal redirects answered, 400 requests from 16 connections"
+before=$(clicks e2e-load)
+answered=$(seq 400 | xargs -P 16 -I{} curl -s -m 10 -o /dev/null -w '%{http_code}\n' -A "$BROWSER" -H 'Host: localhost' "$U/e2e-load" | grep -c '^302$' || true)
+check "400 redirects answered" 400 "$answered"
+check "400 clicks counted" "$((before + 400))" "$(clicks e2e-load)"
+
+say "operations"
+check "/healthz" 200 "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$ADMIN/healthz")"
+check "/readyz with the database up" 200 "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$ADMIN/readyz")"
+metrics=$(curl -s -m 5 "http://$ADMIN/metrics")
+check "/metrics counts requests by status" 1 "$(grep -c '^shortlink_http_requests_total{status="302"}' <<<"$metrics")"
+check "/metrics has the latency histogram" 1 "$(grep -c '^shortlink_http_request_duration_seconds_bucket{le="0.005"}' <<<"$metrics")"
+check "/metrics has the pool's connections" 1 "$(grep -c '^shortlink_db_pool_connections{state="idle"}' <<<"$metrics")"
+
+say "the database goes away and comes back"
+stop_cluster "$DIR"
+check "database down: 503, never a wrong 404" 503 "$(status "$U/e2e-found")"
+check "503 says when to retry" 5 "$(header retry-after "$U/e2e-found")"
+check "/readyz with the database down" 503 "$(curl -s -m 10 -o /dev/null -w '%{http_code}' "http://$ADMIN/readyz")"
+start_cluster "$DIR" "$PORT"
+recovered=000
+for _ in $(seq 30); do
+    recovered=$(status "$U/e2e-found"); [ "$recovered" = 302 ] && break; sleep 0.5
+done
+check "the pool reconnects by itself: 302 again" 302 "$recovered"
+
+say "SIGTERM: stop accepting, finish, exit"
+kill -TERM "$server"
+code=0; for _ in $(seq 50); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+wait "$server" || code=$?
+check "the server exits 0 on SIGTERM" 0 "$code"
+check "it logged its stop" 1 "$(grep -c 'stopped' "$log")"
+
+psql -c "SELECT shortlink.delete_link(code) FROM shortlink.links WHERE code LIKE 'e2e-%'" >/dev/null
+echo "server end-to-end: $passed passed, $failed failed"
+[ "$failed" = 0 ] || { echo "server log:"; cat "$log"; exit 1; }
