@@ -141,13 +141,29 @@ CREATE TABLE shortlink.outbox (
     link_id      bigint NOT NULL,
     created_at   timestamptz NOT NULL DEFAULT now(),
     targets      text[] NOT NULL,
-    payload      jsonb NOT NULL,
-    delivered_at timestamptz,
-    attempts     integer NOT NULL DEFAULT 0,
-    last_error   text
+    payload      jsonb NOT NULL
 );
 COMMENT ON TABLE shortlink.outbox IS 'Click events awaiting delivery to callback_url / webhook_urls.';
-CREATE INDEX outbox_pending_idx ON shortlink.outbox (id) WHERE delivered_at IS NULL;
+CREATE INDEX outbox_link_id_idx ON shortlink.outbox (link_id);
+
+-- Delivery of each outbox event to each of its targets, written with the event; a
+-- dispatcher claims due rows (shortlink.claim_deliveries) and reports each attempt
+-- (shortlink.finish_delivery), which keeps the retry schedule.
+CREATE TABLE shortlink.deliveries (
+    event_id        bigint NOT NULL REFERENCES shortlink.outbox (id) ON DELETE CASCADE,
+    target          text NOT NULL,
+    state           text NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'delivered', 'dead', 'gone')),
+    attempts        integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    last_attempt_at timestamptz,
+    last_status     integer,
+    last_error      text,
+    delivered_at    timestamptz,
+    PRIMARY KEY (event_id, target)
+);
+COMMENT ON TABLE shortlink.deliveries IS 'Per-target delivery state of outbox events: pending, delivered, dead (out of attempts) or gone (the target answered 410).';
+CREATE INDEX deliveries_due_idx ON shortlink.deliveries (next_attempt_at) WHERE state = 'pending';
 
 -- The installation's secret salt for visitor hashes. Not dumped: a restore draws a new one.
 CREATE TABLE shortlink.secrets (
@@ -182,7 +198,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    TRUNCATE shortlink.click_counts, shortlink.click_events, shortlink.outbox;
+    TRUNCATE shortlink.click_counts, shortlink.click_events, shortlink.outbox, shortlink.deliveries;
     RETURN NULL;
 END
 $$;
@@ -235,4 +251,5 @@ SELECT pg_catalog.pg_extension_config_dump('shortlink.click_events', '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('shortlink.links', 'id'), '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('shortlink.click_events', 'id'), '');
 SELECT pg_catalog.pg_extension_config_dump('shortlink.outbox', '');
+SELECT pg_catalog.pg_extension_config_dump('shortlink.deliveries', '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('shortlink.outbox', 'id'), '');

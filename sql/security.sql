@@ -298,7 +298,8 @@ BEGIN
         shortlink.sees_every_workspace(), shortlink.current_workspace(),
         shortlink.workspace_id(text), shortlink.workspace_granted(text), shortlink.url_host(text), shortlink.host_blocked(text) TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON shortlink.workspaces, shortlink.workspace_members,
-        shortlink.domains, shortlink.click_counts, shortlink.click_events, shortlink.outbox TO %s', role);
+        shortlink.domains, shortlink.click_counts, shortlink.click_events, shortlink.outbox,
+        shortlink.deliveries TO %s', role);
     -- Every column of links but password_hash.
     EXECUTE pg_catalog.format('GRANT SELECT (%s) ON shortlink.links TO %s',
         (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum)
@@ -308,6 +309,102 @@ BEGIN
            AND a.attname OPERATOR(pg_catalog.<>) 'password_hash'),
         role);
     EXECUTE pg_catalog.format('GRANT UPDATE (disabled, updated_at), DELETE ON shortlink.links TO %s', role);
+END
+$$;
+
+-- Webhook delivery. The retry schedule, in seconds after each failed attempt; after the
+-- last, the delivery is dead. Each wait is jittered by ±25%.
+CREATE FUNCTION shortlink.retry_schedule()
+RETURNS integer[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT ARRAY[5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 43200, 86400, 86400] $$;
+
+-- Claims up to lim due deliveries for lease: they are not due again until the lease ends,
+-- so a dispatcher that dies mid-delivery loses nothing (another retries after the
+-- lease), and several dispatchers share the work (SKIP LOCKED).
+CREATE FUNCTION shortlink.claim_deliveries(lim integer DEFAULT 50, lease interval DEFAULT '60 seconds')
+RETURNS TABLE (event_id bigint, target text, attempts integer, payload jsonb)
+LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH due AS (
+        SELECT d.event_id, d.target FROM shortlink.deliveries d
+        WHERE d.state OPERATOR(pg_catalog.=) 'pending' AND d.next_attempt_at OPERATOR(pg_catalog.<=) pg_catalog.now()
+        ORDER BY d.next_attempt_at
+        LIMIT GREATEST(1, LEAST($1, 1000))
+        FOR UPDATE SKIP LOCKED)
+    UPDATE shortlink.deliveries d
+    SET next_attempt_at = pg_catalog.now() OPERATOR(pg_catalog.+) $2
+    FROM due, shortlink.outbox o
+    WHERE d.event_id OPERATOR(pg_catalog.=) due.event_id AND d.target OPERATOR(pg_catalog.=) due.target
+      AND o.id OPERATOR(pg_catalog.=) d.event_id
+    RETURNING d.event_id, d.target, d.attempts, o.payload
+$$;
+
+-- Reports one attempt: a 2xx status delivers; 410 stops the target ("gone"); anything
+-- else (status NULL: no answer) retries on shortlink.retry_schedule(), then is dead.
+-- Returns the new state.
+CREATE FUNCTION shortlink.finish_delivery(event_id bigint, target text, status integer, error text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    schedule integer[] := shortlink.retry_schedule();
+    tries integer;
+    new_state text;
+BEGIN
+    UPDATE shortlink.deliveries d
+    SET attempts = d.attempts OPERATOR(pg_catalog.+) 1,
+        last_attempt_at = pg_catalog.now(),
+        last_status = $3,
+        last_error = pg_catalog.left($4, 1000),
+        state = CASE
+            WHEN $3 OPERATOR(pg_catalog.>=) 200 AND $3 OPERATOR(pg_catalog.<) 300 THEN 'delivered'
+            WHEN $3 OPERATOR(pg_catalog.=) 410 THEN 'gone'
+            WHEN d.attempts OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>) pg_catalog.cardinality(schedule) THEN 'dead'
+            ELSE 'pending' END,
+        delivered_at = CASE WHEN $3 OPERATOR(pg_catalog.>=) 200 AND $3 OPERATOR(pg_catalog.<) 300 THEN pg_catalog.now() END
+    WHERE d.event_id OPERATOR(pg_catalog.=) $1 AND d.target OPERATOR(pg_catalog.=) $2
+      AND d.state OPERATOR(pg_catalog.=) 'pending'
+    RETURNING d.attempts, d.state INTO tries, new_state;
+    IF new_state IS NULL THEN
+        -- Already settled (another dispatcher after a lease ran out): nothing to do.
+        RETURN NULL;
+    END IF;
+    IF new_state OPERATOR(pg_catalog.=) 'pending' THEN
+        UPDATE shortlink.deliveries d
+        SET next_attempt_at = pg_catalog.now() OPERATOR(pg_catalog.+) pg_catalog.make_interval(
+                secs => schedule[tries] OPERATOR(pg_catalog.*) (0.75::float8 OPERATOR(pg_catalog.+) 0.5::float8 OPERATOR(pg_catalog.*) pg_catalog.random()))
+        WHERE d.event_id OPERATOR(pg_catalog.=) $1 AND d.target OPERATOR(pg_catalog.=) $2;
+    END IF;
+    RETURN new_state;
+END
+$$;
+
+-- What /metrics reports: pending deliveries and the age of the oldest pending event.
+CREATE FUNCTION shortlink.delivery_backlog()
+RETURNS TABLE (pending bigint, oldest_seconds double precision)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.count(*),
+           COALESCE(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.min(o.created_at)), 0)
+    FROM shortlink.deliveries d JOIN shortlink.outbox o ON o.id OPERATOR(pg_catalog.=) d.event_id
+    WHERE d.state OPERATOR(pg_catalog.=) 'pending'
+$$;
+
+CREATE FUNCTION shortlink.grant_dispatcher(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA shortlink TO %s', role);
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION shortlink.claim_deliveries(integer, interval),
+        shortlink.finish_delivery(bigint, text, integer, text), shortlink.delivery_backlog(),
+        shortlink.retry_schedule() TO %s', role);
 END
 $$;
 
@@ -321,6 +418,7 @@ ALTER TABLE shortlink.links ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.click_counts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.click_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.outbox ENABLE ROW LEVEL SECURITY;
+ALTER TABLE shortlink.deliveries ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY own_memberships ON shortlink.workspace_members
     USING (pg_catalog.pg_has_role(member::pg_catalog.oid, 'USAGE'));
@@ -337,6 +435,8 @@ CREATE POLICY workspace_click_events ON shortlink.click_events
     USING (link_id IN (SELECT l.id FROM shortlink.links l));
 CREATE POLICY workspace_outbox ON shortlink.outbox
     USING (link_id IN (SELECT l.id FROM shortlink.links l));
+CREATE POLICY workspace_deliveries ON shortlink.deliveries
+    USING (event_id IN (SELECT o.id FROM shortlink.outbox o));
 
 -- Nothing for PUBLIC: no function, table or sequence privilege in schema shortlink.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA shortlink FROM PUBLIC;

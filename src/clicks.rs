@@ -87,7 +87,10 @@ plan!(
                                                                  FROM shortlink.click_counts c
                                                                  WHERE c.link_id = l.id), 0))
          FROM shortlink.links l WHERE l.id = $1
-         RETURNING id)
+         RETURNING id),
+     d AS (
+         INSERT INTO shortlink.deliveries (event_id, target)
+         SELECT DISTINCT o.id, t.target FROM o, unnest($2::text[]) AS t(target))
      SELECT pg_notify('shortlink_events', o.id::text) FROM o",
     [INT8OID, TEXTARRAYOID, JSONBOID]
 );

@@ -389,7 +389,7 @@ fn a_bad_alphabet_setting_is_22023() {
 fn the_tables_are_dumped_with_user_data() {
     assert_eq!(
         int("SELECT count(*) FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'shortlink'"),
-        12
+        13
     );
 }
 

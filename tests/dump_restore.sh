@@ -24,7 +24,7 @@ psql -d postgres -c "DROP DATABASE IF EXISTS $COPY" -c "CREATE DATABASE $COPY"
 "$PG_BIN/pg_restore" -h "$HOST" -p "$PORT" -U postgres --exit-on-error -d "$COPY" "$dump"
 # The install-time domain "localhost" and workspace "default" are made anew by CREATE
 # EXTENSION, not restored.
-for t in workspaces workspace_members blocked_hosts domains links click_counts click_events outbox; do
+for t in workspaces workspace_members blocked_hosts domains links click_counts click_events outbox deliveries; do
     q="SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM shortlink.$t t"
     [ "$t" = domains ] && q="$q WHERE t.domain <> 'localhost'"
     [ "$t" = workspaces ] && q="$q WHERE t.id <> 0"

@@ -64,7 +64,7 @@ SELECT code FROM shortlink.shorten('https://example.com/cb', '{"code": "hooked",
 SELECT status FROM shortlink.record_click('hooked', ip => '203.0.113.7',
     user_agent => 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1',
     referer => 'https://t.co/x', country => 'us');
-SELECT targets, delivered_at IS NULL AS pending FROM shortlink.outbox;
+SELECT targets, (SELECT array_agg(d.state ORDER BY d.target) FROM shortlink.deliveries d WHERE d.event_id = o.id) AS deliveries FROM shortlink.outbox o;
 SELECT jsonb_pretty(payload - 'clicked_at' - 'user_agent') AS payload FROM shortlink.outbox;
 
 -- expired_url: expired and exhausted links send there instead of a bare 410.
