@@ -363,7 +363,7 @@ BEGIN
         state = CASE
             WHEN $3 OPERATOR(pg_catalog.>=) 200 AND $3 OPERATOR(pg_catalog.<) 300 THEN 'delivered'
             WHEN $3 OPERATOR(pg_catalog.=) 410 THEN 'gone'
-            WHEN d.attempts OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>) pg_catalog.cardinality(schedule) THEN 'dead'
+            WHEN (d.attempts OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.>) pg_catalog.cardinality(schedule) THEN 'dead'
             ELSE 'pending' END,
         delivered_at = CASE WHEN $3 OPERATOR(pg_catalog.>=) 200 AND $3 OPERATOR(pg_catalog.<) 300 THEN pg_catalog.now() END
     WHERE d.event_id OPERATOR(pg_catalog.=) $1 AND d.target OPERATOR(pg_catalog.=) $2
@@ -376,7 +376,7 @@ BEGIN
     IF new_state OPERATOR(pg_catalog.=) 'pending' THEN
         UPDATE shortlink.deliveries d
         SET next_attempt_at = pg_catalog.now() OPERATOR(pg_catalog.+) pg_catalog.make_interval(
-                secs => schedule[tries] OPERATOR(pg_catalog.*) (0.75::float8 OPERATOR(pg_catalog.+) 0.5::float8 OPERATOR(pg_catalog.*) pg_catalog.random()))
+                secs => schedule[tries] * (0.75 + 0.5 * pg_catalog.random()))
         WHERE d.event_id OPERATOR(pg_catalog.=) $1 AND d.target OPERATOR(pg_catalog.=) $2;
     END IF;
     RETURN new_state;
