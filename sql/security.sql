@@ -343,9 +343,10 @@ AS $$
 $$;
 
 -- Reports one attempt: a 2xx status delivers; 410 stops the target ("gone"); anything
--- else (status NULL: no answer) retries on shortlink.retry_schedule(), then is dead.
--- Returns the new state.
-CREATE FUNCTION shortlink.finish_delivery(event_id bigint, target text, status integer, error text DEFAULT NULL)
+-- else (status NULL: no answer) retries on shortlink.retry_schedule(), then is dead;
+-- give_up makes it dead at once (a target the dispatcher refuses). Returns the new state.
+CREATE FUNCTION shortlink.finish_delivery(event_id bigint, target text, status integer,
+                                          error text DEFAULT NULL, give_up boolean DEFAULT false)
 RETURNS text
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -363,6 +364,7 @@ BEGIN
         state = CASE
             WHEN $3 OPERATOR(pg_catalog.>=) 200 AND $3 OPERATOR(pg_catalog.<) 300 THEN 'delivered'
             WHEN $3 OPERATOR(pg_catalog.=) 410 THEN 'gone'
+            WHEN $5 THEN 'dead'
             WHEN (d.attempts OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.>) pg_catalog.cardinality(schedule) THEN 'dead'
             ELSE 'pending' END,
         delivered_at = CASE WHEN $3 OPERATOR(pg_catalog.>=) 200 AND $3 OPERATOR(pg_catalog.<) 300 THEN pg_catalog.now() END
@@ -403,7 +405,7 @@ AS $$
 BEGIN
     EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA shortlink TO %s', role);
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION shortlink.claim_deliveries(integer, interval),
-        shortlink.finish_delivery(bigint, text, integer, text), shortlink.delivery_backlog(),
+        shortlink.finish_delivery(bigint, text, integer, text, boolean), shortlink.delivery_backlog(),
         shortlink.retry_schedule() TO %s', role);
 END
 $$;

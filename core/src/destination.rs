@@ -73,6 +73,16 @@ fn private_v6(ip: Ipv6Addr) -> Option<&'static str> {
     }
 }
 
+/// Why `ip` may not be a destination (loopback, private, link-local, carrier-grade NAT,
+/// unspecified, broadcast, multicast, or an IPv6 address embedding such an IPv4 one), or
+/// None for a public address. A webhook dispatcher applies it to resolved addresses too.
+pub fn private_address(ip: std::net::IpAddr) -> Option<&'static str> {
+    match ip {
+        std::net::IpAddr::V4(v4) => private_v4(v4),
+        std::net::IpAddr::V6(v6) => private_v6(v6),
+    }
+}
+
 /// Refuses a destination whose host is a loopback, private, link-local, carrier-grade NAT,
 /// unspecified, broadcast or multicast address, or `localhost` / `*.localhost`, unless
 /// `allow_private` (an intranet install). `url` is a stored serialization; URLs without a
@@ -485,6 +495,19 @@ mod tests {
         );
         assert_eq!(e.sqlstate(), "22023");
         assert!(e.hint.unwrap().contains("allow_private_destinations"));
+    }
+
+    #[test]
+    fn resolved_addresses_are_judged_alike() {
+        assert_eq!(
+            private_address("10.0.0.1".parse().unwrap()),
+            Some("a private address (RFC 1918)")
+        );
+        assert_eq!(
+            private_address("::ffff:169.254.1.1".parse().unwrap()),
+            Some("a link-local address")
+        );
+        assert_eq!(private_address("93.184.216.34".parse().unwrap()), None);
     }
 
     #[test]

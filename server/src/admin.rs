@@ -51,6 +51,19 @@ async fn ready(State(a): State<Admin>) -> impl IntoResponse {
 }
 
 async fn render(State(a): State<Admin>) -> impl IntoResponse {
+    // The backlog needs shortlink.grant_dispatcher(); without it the gauges are absent.
+    if let Ok(c) = a.pool.get().await {
+        if let Ok(row) = c
+            .query_one(
+                "SELECT pending, oldest_seconds FROM shortlink.delivery_backlog()",
+                &[],
+            )
+            .await
+        {
+            metrics::gauge!("shortlink_outbox_pending_deliveries").set(row.get::<_, i64>(0) as f64);
+            metrics::gauge!("shortlink_outbox_oldest_pending_seconds").set(row.get::<_, f64>(1));
+        }
+    }
     let s = a.pool.status();
     metrics::gauge!("shortlink_db_pool_connections", "state" => "in_use")
         .set((s.size.saturating_sub(s.available)) as f64);

@@ -62,4 +62,35 @@ pub struct Config {
     /// Password attempts allowed per client IP and code per minute; more get 429.
     #[arg(long, env = "SHORTLINK_PASSWORD_ATTEMPTS", default_value_t = 10)]
     pub password_attempts: u32,
+
+    /// Key of the webhook signatures: Standard Webhooks' whsec_<base64>, or any string.
+    /// Required unless --no-dispatcher.
+    #[arg(long, env = "SHORTLINK_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+
+    /// Deliver webhooks to loopback, private and link-local addresses too (test
+    /// receivers, intranets).
+    #[arg(long, env = "SHORTLINK_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
+
+    /// Run no webhook dispatcher.
+    #[arg(long, env = "SHORTLINK_NO_DISPATCHER")]
+    pub no_dispatcher: bool,
+
+    /// Answer no redirects (a dispatcher-only process).
+    #[arg(long, env = "SHORTLINK_NO_REDIRECTS")]
+    pub no_redirects: bool,
+
+    /// Deliveries claimed, and sent concurrently, per round.
+    #[arg(long, env = "SHORTLINK_DISPATCH_BATCH", default_value_t = 50)]
+    pub dispatch_batch: i32,
+
+    /// How long a claimed delivery is this dispatcher's before another may retry it; longer
+    /// than the 10 s request timeout.
+    #[arg(long, env = "SHORTLINK_DISPATCH_LEASE_SECONDS", default_value_t = 60)]
+    pub dispatch_lease_seconds: u64,
+
+    /// How often the dispatcher looks for due deliveries without a notification.
+    #[arg(long, env = "SHORTLINK_DISPATCH_POLL_SECONDS", default_value_t = 5)]
+    pub dispatch_poll_seconds: u64,
 }

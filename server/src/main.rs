@@ -3,6 +3,7 @@
 mod admin;
 mod client_ip;
 mod config;
+mod dispatch;
 mod pages;
 mod redirect;
 
@@ -56,6 +57,7 @@ async fn shutdown_signal() {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
@@ -73,38 +75,83 @@ async fn main() -> std::process::ExitCode {
 async fn run(config: Config) -> Result<(), String> {
     let metrics = admin::install_metrics()?;
     let pool = pool(&config)?;
+    let dispatcher = if config.no_dispatcher {
+        None
+    } else {
+        let secret = config.webhook_secret.as_deref().ok_or(
+            "--webhook-secret (SHORTLINK_WEBHOOK_SECRET) is required to sign webhooks; pass it, or --no-dispatcher",
+        )?;
+        Some(dispatch::Dispatcher {
+            pool: pool.clone(),
+            pg: config
+                .database_url
+                .parse()
+                .map_err(|e| format!("invalid --database-url: {e}"))?,
+            http: dispatch::http_client(config.allow_private_webhooks)?,
+            secret: dispatch::signing_key(secret)?,
+            allow_private: config.allow_private_webhooks,
+            batch: config.dispatch_batch.clamp(1, 1000),
+            lease: std::time::Duration::from_secs(config.dispatch_lease_seconds.max(1)),
+            poll: std::time::Duration::from_secs(config.dispatch_poll_seconds.max(1)),
+        })
+    };
     let pages = pages::Pages::load(config.pages_dir.as_deref())
         .map_err(|e| format!("cannot read --pages-dir: {e}"))?;
     let state = Arc::new(redirect::AppState::new(config.clone(), pool.clone(), pages));
 
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let listener = if config.no_redirects {
+        None
+    } else {
+        Some(
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?,
+        )
+    };
     let admin_listener = TcpListener::bind(config.admin_listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.admin_listen))?;
-    tracing::info!(listen = %config.listen, admin = %config.admin_listen, "shortlink-server started");
+    tracing::info!(
+        listen = %config.listen, admin = %config.admin_listen,
+        redirects = !config.no_redirects, dispatcher = !config.no_dispatcher,
+        "shortlink-server started"
+    );
 
-    // One signal stops both listeners: they stop accepting, finish what is in flight,
-    // and the process exits.
+    // One signal stops everything: the listeners stop accepting and finish what is in
+    // flight, the dispatcher finishes its round, and the process exits.
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
-    let redirects = axum::serve(
-        listener,
-        redirect::router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(stopped(stop_rx.clone()));
+    let redirects = {
+        let stop = stop_rx.clone();
+        async move {
+            match listener {
+                Some(l) => axum::serve(
+                    l,
+                    redirect::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(stopped(stop))
+                .await
+                .map_err(|e| format!("redirect listener: {e}")),
+                None => Ok(()),
+            }
+        }
+    };
     let admin = axum::serve(admin_listener, admin::router(pool, metrics))
-        .with_graceful_shutdown(stopped(stop_rx));
+        .with_graceful_shutdown(stopped(stop_rx.clone()));
+    let deliveries = async move {
+        if let Some(d) = dispatcher {
+            d.run(stop_rx).await;
+        }
+    };
     let signal = async move {
         shutdown_signal().await;
         tracing::info!("stopping: finishing requests in flight");
         let _ = stop_tx.send(true);
     };
-    let (r, a, ()) = tokio::join!(redirects, admin, signal);
-    r.map_err(|e| format!("redirect listener: {e}"))?;
+    let (r, a, (), ()) = tokio::join!(redirects, admin, deliveries, signal);
+    r?;
     a.map_err(|e| format!("admin listener: {e}"))?;
     tracing::info!("stopped");
     Ok(())

@@ -31,12 +31,16 @@ BIN=$ROOT/target/debug/shortlink-server
 
 psql >/dev/null <<'SQL'
 DELETE FROM shortlink.links WHERE code LIKE 'e2e-%';
+-- Earlier suites left events for hosts on the internet: the dispatcher must send nothing
+-- off this machine.
+DELETE FROM shortlink.outbox;
 DO $$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sl_e2e_edge') THEN
         CREATE ROLE sl_e2e_edge LOGIN;
     END IF;
 END $$;
 SELECT shortlink.grant_redirect('sl_e2e_edge');
+SELECT shortlink.grant_dispatcher('sl_e2e_edge');
 SELECT FROM shortlink.shorten('https://example.com/found?x=1', '{"code": "e2e-found"}');
 SELECT FROM shortlink.shorten('https://example.com/moved', '{"code": "e2e-moved", "redirect_type": 301}');
 SELECT FROM shortlink.shorten('https://example.com/once', '{"code": "e2e-once", "max_clicks": 1}');
@@ -51,14 +55,25 @@ SELECT FROM shortlink.shorten('https://example.com/fwd?id=7', '{"code": "e2e-fwd
 SELECT FROM shortlink.shorten('https://example.com/load', '{"code": "e2e-load"}');
 SQL
 
-log=$(mktemp)
-"$BIN" --database-url "host=$DIR port=$PORT user=sl_e2e_edge dbname=$DB" --listen "$LISTEN" \
-    --admin-listen "$ADMIN" --trusted-proxies 127.0.0.1/32 --country-header CF-IPCountry \
-    --pool-size 8 >"$log" 2>&1 &
-server=$!
-stop_server() { kill -TERM "$server" 2>/dev/null || true; }
-trap 'stop_server; rm -f "$log"' EXIT
-for _ in $(seq 50); do curl -s -m 1 "http://$ADMIN/healthz" >/dev/null && break; sleep 0.2; done
+SECRET=e2e-webhook-secret
+HOOK_PORT=${SHORTLINK_E2E_HOOK_PORT:-18181}
+log=$(mktemp) hooks=$(mktemp)
+server= receiver=
+start_server() {
+    "$BIN" --database-url "host=$DIR port=$PORT user=sl_e2e_edge dbname=$DB" --listen "$LISTEN" \
+        --admin-listen "$ADMIN" --trusted-proxies 127.0.0.1/32 --country-header CF-IPCountry \
+        --pool-size 8 --webhook-secret "$SECRET" --allow-private-webhooks \
+        --dispatch-lease-seconds 3 --dispatch-poll-seconds 1 >>"$log" 2>&1 &
+    server=$!
+    for _ in $(seq 50); do curl -s -m 1 "http://$ADMIN/healthz" >/dev/null && break; sleep 0.2; done
+}
+cleanup() {
+    [ -n "$server" ] && kill -TERM "$server" 2>/dev/null || true
+    [ -n "$receiver" ] && kill -TERM "$receiver" 2>/dev/null || true
+    rm -f "$log" "$hooks"
+}
+trap cleanup EXIT
+start_server
 U=http://$LISTEN
 
 say "redirects"
@@ -121,6 +136,39 @@ check "/metrics counts requests by status" 1 "$(grep -c '^shortlink_http_request
 check "/metrics has the latency histogram" 1 "$(grep -c '^shortlink_http_request_duration_seconds_bucket{le="0.005"}' <<<"$metrics")"
 check "/metrics has the pool's connections" 1 "$(grep -c '^shortlink_db_pool_connections{state="idle"}' <<<"$metrics")"
 
+say "webhooks: every event once by webhook-id, signed, across retries and a kill -9"
+# The receiver answers each request after 1 s, and 503 to the first 5 (retried after
+# the schedule's first wait, 5 s ± 25%).
+python3 tests/server/receiver.py "$HOOK_PORT" "$hooks" "$SECRET" --delay 1 --fail-first 5 &
+receiver=$!
+for _ in $(seq 50); do curl -s -m 1 -o /dev/null "http://127.0.0.1:$HOOK_PORT/" && break; sleep 0.1; done
+psql >/dev/null <<SQL
+SET shortlink.allow_private_destinations = on;
+SELECT FROM shortlink.shorten('https://example.com/hooked',
+    '{"code": "e2e-hook", "webhook_urls": ["http://127.0.0.1:$HOOK_PORT/hook"]}');
+SQL
+N=30
+seq $N | xargs -P 8 -I{} curl -s -m 10 -o /dev/null -A "$BROWSER" -H 'Host: localhost' "$U/e2e-hook"
+# Kill it while deliveries are in flight: the receiver has taken some and not answered.
+for _ in $(seq 50); do [ -s "$hooks" ] && break; sleep 0.1; done
+sleep 0.3
+kill -9 "$server"; wait "$server" 2>/dev/null || true
+check "the receiver got requests before the kill" 1 "$([ -s "$hooks" ] && echo 1 || echo 0)"
+start_server
+pending=-1
+for _ in $(seq 90); do
+    pending=$(psql -c "SELECT count(*) FROM shortlink.deliveries d JOIN shortlink.outbox o ON o.id = d.event_id JOIN shortlink.links l ON l.id = o.link_id WHERE l.code = 'e2e-hook' AND d.state = 'pending'")
+    [ "$pending" = 0 ] && break; sleep 0.5
+done
+check "no delivery left pending" 0 "$pending"
+check "$N events delivered" "$N" "$(psql -c "SELECT count(*) FROM shortlink.deliveries d JOIN shortlink.outbox o ON o.id = d.event_id JOIN shortlink.links l ON l.id = o.link_id WHERE l.code = 'e2e-hook' AND d.state = 'delivered'")"
+check "the receiver saw each of the $N events by webhook-id" "$N" "$(awk '$3 == 200 {print $1}' "$hooks" | sort -u | wc -l)"
+check "every signature verified" 0 "$(awk '$2 != 1' "$hooks" | wc -l)"
+check "the 503 answers were retried" 5 "$(awk '$3 == 503' "$hooks" | wc -l)"
+echo "     receiver log: $(wc -l <"$hooks") requests for $N events ($(awk '{print $1}' "$hooks" | sort | uniq -d | wc -l) ids more than once: retries and the kill)"
+metrics=$(curl -s -m 5 "http://$ADMIN/metrics")
+check "/metrics reports the outbox backlog" 1 "$(grep -c '^shortlink_outbox_pending_deliveries ' <<<"$metrics")"
+
 say "the database goes away and comes back"
 stop_cluster "$DIR"
 check "database down: 503, never a wrong 404" 503 "$(status "$U/e2e-found")"
@@ -137,8 +185,9 @@ say "SIGTERM: stop accepting, finish, exit"
 kill -TERM "$server"
 code=0; for _ in $(seq 50); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
 wait "$server" || code=$?
+server=
 check "the server exits 0 on SIGTERM" 0 "$code"
-check "it logged its stop" 1 "$(grep -c 'stopped' "$log")"
+check "it logged its stop" 1 "$(grep -cE 'shortlink_server[^ ]*: stopped$' "$log")"
 
 psql -c "SELECT shortlink.delete_link(code) FROM shortlink.links WHERE code LIKE 'e2e-%'" >/dev/null
 echo "server end-to-end: $passed passed, $failed failed"
