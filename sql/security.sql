@@ -273,7 +273,8 @@ BEGIN
     EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA shortlink TO %s', role);
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION shortlink.resolve(text, text),
         shortlink.record_click(text, text, inet, text, text, text, text, text),
-        shortlink.peek_click(text, text, inet, text, text, text, text, text) TO %s', role);
+        shortlink.peek_click(text, text, inet, text, text, text, text, text),
+        shortlink.link_card(text, text) TO %s', role);
 END
 $$;
 

@@ -27,7 +27,9 @@ plan!(
             redirect_type::int4, password_hash, forward_params, block_bots, expired_url,
             CASE WHEN callback_url IS NOT NULL OR cardinality(webhook_urls) > 0
                  THEN array_remove(array_prepend(callback_url, coalesce(webhook_urls, '{}')), NULL)
-            END AS targets
+            END AS targets,
+            title IS NOT NULL OR description IS NOT NULL OR image IS NOT NULL AS has_card,
+            cloaked
      FROM shortlink.links WHERE domain = $1 AND code = $2",
     [TEXTOID, TEXTOID]
 );
@@ -105,6 +107,11 @@ pub enum Outcome {
     Disabled,
     PasswordRequired,
     Blocked,
+    /// A bot or link-preview fetcher on a link with a title, description or image: a
+    /// page of its card, counted as a bot click.
+    Preview,
+    /// A cloaked link: a page framing the destination, counted as a click.
+    Cloaked,
 }
 
 impl Outcome {
@@ -117,6 +124,8 @@ impl Outcome {
             Outcome::Disabled => "disabled",
             Outcome::PasswordRequired => "password_required",
             Outcome::Blocked => "blocked",
+            Outcome::Preview => "preview",
+            Outcome::Cloaked => "cloaked",
         }
     }
 
@@ -127,6 +136,7 @@ impl Outcome {
             Outcome::Expired | Outcome::Exhausted | Outcome::Disabled => 410,
             Outcome::PasswordRequired => 401,
             Outcome::Blocked => 403,
+            Outcome::Preview | Outcome::Cloaked => 200,
         }
     }
 }
@@ -288,6 +298,22 @@ struct Found {
     block_bots: bool,
     expired_url: Option<String>,
     targets: Option<Vec<Option<String>>>,
+    has_card: bool,
+    cloaked: bool,
+}
+
+impl Found {
+    /// The answer to a click that is let through: a redirect, or a page.
+    fn ok(&self, is_bot: bool, location: String) -> Answer {
+        let outcome = if is_bot && self.has_card {
+            Outcome::Preview
+        } else if self.cloaked {
+            Outcome::Cloaked
+        } else {
+            return Answer(Outcome::Ok, Some(location), self.redirect_type);
+        };
+        Answer(outcome, Some(location), outcome.http_status())
+    }
 }
 
 /// Where an `ok` click of `link` is sent: its destination, with the request's query
@@ -321,6 +347,8 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
             block_bots: required(t.get(10).or_raise(), "links.block_bots"),
             expired_url: t.get(11).or_raise(),
             targets: t.get(12).or_raise(),
+            has_card: required(t.get(13).or_raise(), "has_card"),
+            cloaked: required(t.get(14).or_raise(), "links.cloaked"),
         });
         let Some(link) = found else {
             return Outcome::NotFound.into();
@@ -374,11 +402,7 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
             if exhausted() {
                 return gone(Outcome::Exhausted);
             }
-            return Answer(
-                Outcome::Ok,
-                Some(location_of(&link, req)),
-                link.redirect_type,
-            );
+            return link.ok(is_bot, location_of(&link, req));
         }
         if is_bot {
             // Bots never count against max_clicks, but an exhausted link is gone for them too.
@@ -457,6 +481,47 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
                     .or_raise();
             });
         }
-        Answer(Outcome::Ok, Some(location), link.redirect_type)
+        link.ok(is_bot, location)
     })
+}
+
+plan!(
+    LINK_CARD,
+    read,
+    "SELECT title, description, image FROM shortlink.links
+     WHERE domain = $1 AND code = $2
+       AND password_hash IS NULL AND NOT disabled
+       AND (expires_at IS NULL OR expires_at > now())",
+    [TEXTOID, TEXTOID]
+);
+
+/// The card of a link (title, description, image) for the page a redirect server shows
+/// for `preview` and `cloaked` answers; no row for an unknown, protected, disabled or
+/// expired link. SECURITY DEFINER, for the redirect role.
+#[pg_extern(stable, parallel_safe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn link_card(
+    code: Option<&str>,
+    domain: default!(Option<&str>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(title, Option<String>),
+        name!(description, Option<String>),
+        name!(image, Option<String>),
+    ),
+> {
+    let (Some(code), Some(domain)) = (code, domains::lookup_key(domain)) else {
+        return TableIterator::new(std::iter::empty());
+    };
+    let row = Spi::connect(|client| {
+        LINK_CARD.select_row(client, &[domain.as_str().into(), code.into()], |t| {
+            (
+                t.get::<String>(1).or_raise(),
+                t.get::<String>(2).or_raise(),
+                t.get::<String>(3).or_raise(),
+            )
+        })
+    });
+    TableIterator::new(row)
 }

@@ -86,6 +86,68 @@ pub fn password_form(code: &str, wrong: bool) -> String {
     )
 }
 
+/// A link's card, as `shortlink.link_card` returns it.
+#[derive(Default)]
+pub struct Card {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub image: Option<String>,
+}
+
+/// What bots and link-preview fetchers get for a link with a card: Open Graph and Twitter
+/// card tags, and a link to the destination.
+pub fn preview(destination: &str, card: &Card) -> String {
+    let mut meta = format!(
+        "<meta property=\"og:url\" content=\"{}\">",
+        escape(destination)
+    );
+    let mut tag = |property: &str, name: &str, value: &Option<String>| {
+        if let Some(v) = value {
+            meta.push_str(&format!(
+                "<meta property=\"og:{property}\" content=\"{v}\"><meta name=\"twitter:{name}\" content=\"{v}\">",
+                v = escape(v)
+            ));
+        }
+    };
+    tag("title", "title", &card.title);
+    tag("description", "description", &card.description);
+    tag("image", "image", &card.image);
+    let kind = if card.image.is_some() {
+        "summary_large_image"
+    } else {
+        "summary"
+    };
+    let title = card.title.as_deref().unwrap_or(destination);
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"robots\" content=\"noindex\">\
+         <meta name=\"twitter:card\" content=\"{kind}\">{meta}<title>{}</title></head>\n\
+         <body><h1>{}</h1>{}<p><a href=\"{}\">{}</a></p></body></html>\n",
+        escape(title),
+        escape(title),
+        card.description
+            .as_deref()
+            .map(|d| format!("<p>{}</p>", escape(d)))
+            .unwrap_or_default(),
+        escape(destination),
+        escape(destination)
+    )
+}
+
+/// A cloaked link: the destination framed under the link's title.
+pub fn cloaked(destination: &str, card: &Card) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"robots\" content=\"noindex\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title><style>html,body,iframe{{margin:0;border:0;width:100%;height:100%}}</style>\
+         </head>\n<body><iframe src=\"{}\" title=\"{}\"></iframe></body></html>\n",
+        escape(card.title.as_deref().unwrap_or("")),
+        escape(destination),
+        escape(card.title.as_deref().unwrap_or(destination))
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +167,35 @@ mod tests {
         assert!(f.contains("Wrong password"));
         assert!(!password_form("abc", false).contains("Wrong password"));
         assert!(password_form("a\"b", false).contains("action=\"/a&quot;b\""));
+    }
+
+    #[test]
+    fn preview_pages_carry_open_graph_and_twitter_tags_escaped() {
+        let card = Card {
+            title: Some("Sale <b>\"now\"</b>".into()),
+            description: None,
+            image: Some("https://img.example/a.png?x=1&y=2".into()),
+        };
+        let p = preview("https://example.com/?a=1&b=2", &card);
+        assert!(p.contains(
+            r#"<meta property="og:title" content="Sale &lt;b&gt;&quot;now&quot;&lt;/b&gt;">"#
+        ));
+        assert!(p.contains(r#"<meta name="twitter:card" content="summary_large_image">"#));
+        assert!(p.contains(r#"content="https://img.example/a.png?x=1&amp;y=2""#));
+        assert!(p.contains(r#"<a href="https://example.com/?a=1&amp;b=2">"#));
+        assert!(!p.contains("og:description"));
+        assert!(!p.contains("<b>"));
+    }
+
+    #[test]
+    fn cloaked_pages_frame_the_destination_under_the_title() {
+        let card = Card {
+            title: Some("T&C".into()),
+            ..Card::default()
+        };
+        let p = cloaked("https://example.com/x\"y", &card);
+        assert!(p.contains("<title>T&amp;C</title>"));
+        assert!(p.contains(r#"<iframe src="https://example.com/x&quot;y""#));
     }
 
     #[test]

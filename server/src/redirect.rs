@@ -21,6 +21,7 @@ const RECORD_CLICK: &str = "SELECT status, location, http_status
      FROM shortlink.record_click($1, $2, $3, $4, $5, $6, $7, $8)";
 const PEEK_CLICK: &str = "SELECT status, location, http_status
      FROM shortlink.peek_click($1, $2, $3, $4, $5, $6, $7, $8)";
+const LINK_CARD: &str = "SELECT title, description, image FROM shortlink.link_card($1, $2)";
 /// Longest user agent and referer sent to the database, as the extension keeps them.
 const MAX_HEADER_BYTES: usize = 4096;
 
@@ -174,8 +175,17 @@ fn visit(app: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Option<Visit>
     })
 }
 
-/// The database's answer, or the 503 a redirect server gives when it has none: never a
-/// wrong 404.
+/// The 503 a redirect server gives when the database does not answer: never a wrong 404.
+fn unavailable(e: &dyn std::fmt::Display) -> Response {
+    tracing::warn!(error = %e, "database unavailable");
+    metrics::counter!("shortlink_database_errors_total").increment(1);
+    let mut r = (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response();
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    r
+}
+
+/// The database's answer, or the 503 when it has none.
 async fn ask(
     app: &AppState,
     sql: &str,
@@ -184,14 +194,6 @@ async fn ask(
     password: Option<&str>,
     query: Option<&str>,
 ) -> Result<(String, Option<String>, i32), Response> {
-    let unavailable = |e: &dyn std::fmt::Display| {
-        tracing::warn!(error = %e, "database unavailable");
-        metrics::counter!("shortlink_database_errors_total").increment(1);
-        let mut r = (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response();
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        r
-    };
     let client = app.pool.get().await.map_err(|e| unavailable(&e))?;
     let stmt = client
         .prepare_cached(sql)
@@ -216,14 +218,39 @@ async fn ask(
     Ok((row.get(0), row.get(1), row.get(2)))
 }
 
-fn answer(
+/// The card of a link for a preview or cloaked page; an empty one if it is gone since.
+async fn card(app: &AppState, code: &str, domain: &str) -> Result<pages::Card, Response> {
+    let client = app.pool.get().await.map_err(|e| unavailable(&e))?;
+    let stmt = client
+        .prepare_cached(LINK_CARD)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let row = client
+        .query_opt(&stmt, &[&code, &domain])
+        .await
+        .map_err(|e| unavailable(&e))?;
+    Ok(row.map_or_else(pages::Card::default, |r| pages::Card {
+        title: r.get(0),
+        description: r.get(1),
+        image: r.get(2),
+    }))
+}
+
+/// The response to the database's answer `(status, location, http_status)`.
+async fn answer(
     app: &AppState,
     code: &str,
+    domain: &str,
     status: &str,
     location: Option<String>,
     http: i32,
 ) -> Response {
     match (status, location) {
+        ("preview" | "cloaked", Some(loc)) => match card(app, code, domain).await {
+            Ok(c) if status == "preview" => html(StatusCode::OK, pages::preview(&loc, &c)),
+            Ok(c) => html(StatusCode::OK, pages::cloaked(&loc, &c)),
+            Err(r) => r,
+        },
         ("ok", Some(loc)) if http == 301 => redirect_to(
             StatusCode::MOVED_PERMANENTLY,
             &loc,
@@ -267,7 +294,9 @@ async fn click(
         RECORD_CLICK
     };
     let r = match ask(&app, sql, &code, &v, None, query.as_deref()).await {
-        Ok((status, location, http)) => answer(&app, &code, &status, location, http),
+        Ok((status, location, http)) => {
+            answer(&app, &code, &v.domain, &status, location, http).await
+        }
         Err(r) => r,
     };
     metrics::histogram!("shortlink_http_request_duration_seconds")
@@ -318,7 +347,9 @@ async fn password(
         Ok((status, _, _)) if status == "password_required" => {
             html(StatusCode::UNAUTHORIZED, pages::password_form(&code, true))
         }
-        Ok((status, location, http)) => answer(&app, &code, &status, location, http),
+        Ok((status, location, http)) => {
+            answer(&app, &code, &v.domain, &status, location, http).await
+        }
         Err(r) => r,
     };
     finish(r)

@@ -53,6 +53,8 @@ SELECT FROM shortlink.shorten('https://example.com/humans', '{"code": "e2e-human
 SELECT FROM shortlink.shorten('https://example.com/vault', '{"code": "e2e-vault", "password": "open sesame"}');
 SELECT FROM shortlink.shorten('https://example.com/fwd?id=7', '{"code": "e2e-fwd", "forward_params": true}');
 SELECT FROM shortlink.shorten('https://example.com/load', '{"code": "e2e-load"}');
+SELECT FROM shortlink.shorten('https://example.com/sale', '{"code": "e2e-card", "title": "Spring <sale>", "description": "50% off", "image": "https://img.example/s.png"}');
+SELECT FROM shortlink.shorten('https://example.com/framed', '{"code": "e2e-cloak", "cloaked": true, "title": "Framed"}');
 SQL
 
 SECRET=e2e-webhook-secret
@@ -100,6 +102,19 @@ check "/favicon.ico: 404" 404 "$(status "$U/favicon.ico")"
 check "a path no code has: 404" 404 "$(status "$U/a")"
 check "a host that is no domain: 404" 404 "$(curl -s -m 10 -o /dev/null -w '%{http_code}' "$U/e2e-found")"
 check "a domain with a port in Host is still the domain" 302 "$(curl -s -m 10 -o /dev/null -w '%{http_code}' -A "$BROWSER" -H 'Host: LOCALHOST:8080' "$U/e2e-found")"
+
+say "previews and cloaking"
+FB='facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)'
+before=$(clicks e2e-card)
+check "a link-preview fetcher gets 200" 200 "$(curl -s -m 10 -o /dev/null -w '%{http_code}' -A "$FB" -H 'Host: localhost' "$U/e2e-card")"
+card=$(curl -s -m 10 -A "$FB" -H 'Host: localhost' "$U/e2e-card")
+check "… with Open Graph tags, escaped" 1 "$(grep -c 'property="og:title" content="Spring &lt;sale&gt;"' <<<"$card")"
+check "… and a Twitter card" 1 "$(grep -c 'name="twitter:card" content="summary_large_image"' <<<"$card")"
+check "… linking to the destination" 1 "$(grep -c '<a href="https://example.com/sale">' <<<"$card")"
+check "a preview is never a counted click" "$before" "$(clicks e2e-card)"
+check "a person on the same link is redirected" 302 "$(status "$U/e2e-card")"
+check "a cloaked link: 200" 200 "$(status "$U/e2e-cloak")"
+check "… framing the destination under its title" 2 "$(get "$U/e2e-cloak" | grep -cE '<title>Framed</title>|<iframe src="https://example.com/framed"')"
 
 say "HEAD counts nothing"
 before=$(clicks e2e-found)
