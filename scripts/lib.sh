@@ -15,7 +15,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # Debian packages, cargo-pgrx at the pinned version, and pgrx's pg15 configuration.
 ensure_deps() {
     local pkgs=() p
-    for p in postgresql-15 postgresql-server-dev-15 libclang-dev sudo; do
+    for p in postgresql-15 postgresql-server-dev-15 libclang-dev sudo curl; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || pkgs+=("$p")
     done
     if [ ${#pkgs[@]} -gt 0 ]; then

@@ -185,6 +185,10 @@ metrics=$(curl -s -m 5 "http://$ADMIN/metrics")
 check "/metrics reports the outbox backlog" 1 "$(grep -c '^shortlink_outbox_pending_deliveries ' <<<"$metrics")"
 
 say "the database goes away and comes back"
+# Clicks whose webhooks are in flight when the database stops: delivered after it is back.
+K=10
+seq $K | xargs -P 4 -I{} curl -s -m 10 -o /dev/null -A "$BROWSER" -H 'Host: localhost' "$U/e2e-hook"
+sleep 0.3
 stop_cluster "$DIR"
 check "database down: 503, never a wrong 404" 503 "$(status "$U/e2e-found")"
 check "503 says when to retry" 5 "$(header retry-after "$U/e2e-found")"
@@ -195,6 +199,12 @@ for _ in $(seq 30); do
     recovered=$(status "$U/e2e-found"); [ "$recovered" = 302 ] && break; sleep 0.5
 done
 check "the pool reconnects by itself: 302 again" 302 "$recovered"
+for _ in $(seq 90); do
+    pending=$(psql -c "SELECT count(*) FROM shortlink.deliveries WHERE state = 'pending'")
+    [ "$pending" = 0 ] && break; sleep 0.5
+done
+check "webhooks in flight across the database restart: none left pending" 0 "$pending"
+check "the receiver saw each of the $((N + K)) events by webhook-id" "$((N + K))" "$(awk '$3 == 200 {print $1}' "$hooks" | sort -u | wc -l)"
 
 say "SIGTERM: stop accepting, finish, exit"
 kill -TERM "$server"
