@@ -7,6 +7,7 @@ mod dispatch;
 mod pages;
 mod redirect;
 
+use axum::serve::ListenerExt;
 use clap::Parser;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -127,8 +128,11 @@ async fn run(config: Config) -> Result<(), String> {
         let stop = stop_rx.clone();
         async move {
             match listener {
+                // Answers are small and written whole: send them at once (no Nagle delay).
                 Some(l) => axum::serve(
-                    l,
+                    l.tap_io(|tcp| {
+                        let _ = tcp.set_nodelay(true);
+                    }),
                     redirect::router(state).into_make_service_with_connect_info::<SocketAddr>(),
                 )
                 .with_graceful_shutdown(stopped(stop))

@@ -77,8 +77,19 @@ pub fn router(state: Arc<AppState>) -> Router {
 fn finish(mut r: Response) -> Response {
     r.headers_mut()
         .insert("x-robots-tag", HeaderValue::from_static("noindex"));
-    metrics::counter!("shortlink_http_requests_total", "status" => r.status().as_u16().to_string())
-        .increment(1);
+    let status = match r.status().as_u16() {
+        200 => "200",
+        301 => "301",
+        302 => "302",
+        401 => "401",
+        403 => "403",
+        404 => "404",
+        410 => "410",
+        429 => "429",
+        503 => "503",
+        _ => "other",
+    };
+    metrics::counter!("shortlink_http_requests_total", "status" => status).increment(1);
     r
 }
 
@@ -152,7 +163,19 @@ fn visit(app: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Option<Visit>
         Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
         _ => host,
     };
-    let domain = destination::normalize_domain(host.trim_end_matches('.')).ok()?;
+    let host = host.trim_end_matches('.');
+    // The common case, a lowercase ASCII host name, needs no IDNA pass.
+    let plain = !host.is_empty()
+        && host.len() <= 253
+        && host.bytes().any(|b| b.is_ascii_lowercase())
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    let domain = if plain {
+        host.to_owned()
+    } else {
+        destination::normalize_domain(host).ok()?
+    };
     let trusted = &app.config.trusted_proxies;
     let ip = client_ip(
         peer.ip(),
