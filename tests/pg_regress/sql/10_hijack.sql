@@ -140,6 +140,12 @@ SELECT shortlink.purge_expired();
 SELECT shortlink.block_host('blocked.example');
 SELECT shortlink.delete_link('h-many');
 SELECT shortlink.visible_workspaces(), shortlink.current_workspace();
+SELECT status, http_status FROM shortlink.peek_click('h-pw', 'hijack.example');
+SELECT title FROM shortlink.link_card('h-limited');
+SELECT count(*) > 0 AS claimed FROM shortlink.claim_deliveries(10, '1 minute');
+SELECT shortlink.finish_delivery(d.event_id, d.target, 500, 'HTTP 500') FROM shortlink.deliveries d
+JOIN shortlink.outbox o ON o.id = d.event_id JOIN shortlink.links l ON l.id = o.link_id WHERE l.code = 'h-limited' LIMIT 1;
+SELECT pending > 0 AS backlog FROM shortlink.delivery_backlog();
 
 -- The victim itself, on its default "$user", public path: its own schema is the attacker's.
 RESET search_path;
