@@ -209,19 +209,8 @@ fn record_click(
         name!(http_status, i32),
     ),
 > {
-    answer(
-        code,
-        domain,
-        Request {
-            counting: true,
-            ip,
-            user_agent: clip(user_agent),
-            referer: clip(referer),
-            country: country_code(country),
-            password,
-            query,
-        },
-    )
+    let headers = (user_agent, referer, country);
+    answer(true, code, domain, ip, headers, password, query)
 }
 
 /// The answer `record_click` would give now, counting nothing and storing nothing: for a
@@ -247,26 +236,30 @@ fn peek_click(
         name!(http_status, i32),
     ),
 > {
-    answer(
-        code,
-        domain,
-        Request {
-            counting: false,
-            ip,
-            user_agent: clip(user_agent),
-            referer: clip(referer),
-            country: country_code(country),
-            password,
-            query,
-        },
-    )
+    let headers = (user_agent, referer, country);
+    answer(false, code, domain, ip, headers, password, query)
 }
 
+/// The row of record_click (`counting`) and peek_click; `headers` are the user agent,
+/// referer and country as the proxy passed them.
 fn answer(
+    counting: bool,
     code: Option<&str>,
     domain: Option<&str>,
-    req: Request<'_>,
+    ip: Option<pgrx::Inet>,
+    (user_agent, referer, country): (Option<&str>, Option<&str>, Option<&str>),
+    password: Option<&str>,
+    query: Option<&str>,
 ) -> TableIterator<'static, (String, Option<String>, i32)> {
+    let req = Request {
+        counting,
+        ip,
+        user_agent: clip(user_agent),
+        referer: clip(referer),
+        country: country_code(country),
+        password,
+        query,
+    };
     let Answer(outcome, location, http) = match (code, domains::lookup_key(domain)) {
         (Some(code), Some(domain)) => click(code, &domain, &req),
         _ => Outcome::NotFound.into(),
