@@ -495,6 +495,16 @@ mod tests {
         );
         assert_eq!(e.sqlstate(), "22023");
         assert!(e.hint.unwrap().contains("allow_private_destinations"));
+        let e = check_public_host("url", "http://10.0.0.1/", false).unwrap_err();
+        assert_eq!(
+            e.message,
+            "invalid url \"http://10.0.0.1/\": host 10.0.0.1 is a private address (RFC 1918)"
+        );
+        let e = check_public_host("webhook_urls", "http://[::ffff:a00:1]/", false).unwrap_err();
+        assert_eq!(
+            e.message,
+            "invalid option \"webhook_urls\": host [::ffff:10.0.0.1] is a private address (RFC 1918)"
+        );
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub fn too_deep(text: &str, max_depth: usize) -> Option<String> {
                 depth += 1;
                 if depth > max_depth {
                     return Some(if top_is_object {
-                        text[key.0..key.1].to_owned()
+                        key_text(text, key)
                     } else {
                         String::new()
                     });
@@ -57,6 +57,16 @@ pub fn too_deep(text: &str, max_depth: usize) -> Option<String> {
         }
     }
     None
+}
+
+/// The key whose quoted contents are `text[start..end]`, unescaped so the error names it as `parse` would
+/// (`"a\"b"` is the key `a"b`); the raw contents if the quoted text does not decode.
+fn key_text(text: &str, (start, end): (usize, usize)) -> String {
+    start
+        .checked_sub(1)
+        .and_then(|open| text.get(open..end + 1))
+        .and_then(|quoted| serde_json::from_str(quoted).ok())
+        .unwrap_or_else(|| text[start..end].to_owned())
 }
 
 /// The texts of the elements of a JSON array, or None when `text` is not an array.
@@ -107,6 +117,16 @@ mod tests {
             Some("b")
         );
         assert_eq!(too_deep(r#"{"a": 1}"#, 1), None);
+    }
+
+    #[test]
+    fn the_depth_scanner_unescapes_the_key_it_names() {
+        assert_eq!(
+            too_deep(r#"{"me\"ta\u00e9": [[1]]}"#, 2).as_deref(),
+            Some("me\"ta\u{e9}")
+        );
+        // Unterminated text (never PostgreSQL's output) still names what it can.
+        assert_eq!(too_deep(r#"{"k": [[["#, 2).as_deref(), Some("k"));
     }
 
     #[test]

@@ -960,6 +960,9 @@ mod tests {
             "invalid option \"title\": must not hold invisible formatting character U+202E"
         );
         assert!(err(json!({"description": "a\u{200B}b"})).contains("U+200B"));
+        assert!(err(json!({"title": "\u{200B}"})).contains("U+200B"));
+        assert!(err(json!({"title": "\u{00AD}"})).contains("U+00AD"));
+        assert!(err(json!({"title": "x\u{E0001}"})).contains("U+E0001"));
         assert!(err(json!({"title": "\u{FEFF}x"})).contains("U+FEFF"));
         assert!(err(json!({"title": "\u{2066}x"})).contains("U+2066"));
         let ok = parse(
@@ -976,17 +979,17 @@ mod tests {
             json!({"expired_url": "https://a.example/", "image": "https://i.example/x.png",
                           "callback_url": "https://c.example/", "webhook_urls": ["https://w1.example/", "https://w2.example/"]}),
         );
-        let fields: Vec<&str> = o.destinations().iter().map(|(f, _)| *f).collect();
         assert_eq!(
-            fields,
+            o.destinations(),
             vec![
-                "expired_url",
-                "image",
-                "callback_url",
-                "webhook_urls",
-                "webhook_urls"
+                ("expired_url", "https://a.example/".to_string()),
+                ("image", "https://i.example/x.png".to_string()),
+                ("callback_url", "https://c.example/".to_string()),
+                ("webhook_urls", "https://w1.example/".to_string()),
+                ("webhook_urls", "https://w2.example/".to_string()),
             ]
         );
+        assert!(ok(json!({"title": "t"})).destinations().is_empty());
     }
 
     #[test]
