@@ -110,9 +110,13 @@ impl Dispatcher {
     async fn deliver(&self, event_id: i64, target: &str, body: String) -> Attempt {
         // IP literals are refused here; names are filtered when resolved.
         if let Err(e) = destination::check_public_host("webhook", target, self.allow_private) {
+            let rule = e
+                .message
+                .split_once(": ")
+                .map_or(e.message.as_str(), |(_, r)| r);
             return Attempt {
                 status: None,
-                error: Some(e.message),
+                error: Some(format!("target refused: {rule}")),
                 give_up: true,
             };
         }

@@ -214,6 +214,22 @@ server=
 check "the server exits 0 on SIGTERM" 0 "$code"
 check "it logged its stop" 1 "$(grep -cE 'shortlink_server[^ ]*: stopped$' "$log")"
 
+say "without --allow-private-webhooks a loopback target is refused, never contacted"
+before=$(wc -l <"$hooks")
+psql -c "SELECT status FROM shortlink.record_click('e2e-hook', user_agent => '$BROWSER')" >/dev/null
+"$BIN" --database-url "host=$DIR port=$PORT user=sl_e2e_edge dbname=$DB" --no-redirects \
+    --admin-listen "$ADMIN" --webhook-secret "$SECRET" --dispatch-poll-seconds 1 >>"$log" 2>&1 &
+server=$!
+state=
+for _ in $(seq 40); do
+    state=$(psql -c "SELECT d.state || '|' || d.last_error FROM shortlink.deliveries d JOIN shortlink.outbox o ON o.id = d.event_id JOIN shortlink.links l ON l.id = o.link_id WHERE l.code = 'e2e-hook' AND d.state <> 'delivered'")
+    [ -n "$state" ] && break; sleep 0.25
+done
+check "the delivery is dead at once, naming the rule" \
+    "dead|target refused: host 127.0.0.1 is a loopback address" "$state"
+check "the receiver got nothing" "$before" "$(wc -l <"$hooks")"
+kill -TERM "$server"; wait "$server" || true; server=
+
 psql -c "SELECT shortlink.delete_link(code) FROM shortlink.links WHERE code LIKE 'e2e-%'" >/dev/null
 echo "server end-to-end: $passed passed, $failed failed"
 [ "$failed" = 0 ] || { echo "server log:"; cat "$log"; exit 1; }
