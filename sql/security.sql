@@ -321,12 +321,12 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT ARRAY[5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 43200, 86400, 86400] $$;
 
--- Claims up to lim due deliveries for lease: they are not due again until the lease ends,
+-- Claims up to lim (1 to 1000) due deliveries for lease (STRICT: NULL claims nothing): they are not due again until the lease ends,
 -- so a dispatcher that dies mid-delivery loses nothing (another retries after the
 -- lease), and several dispatchers share the work (SKIP LOCKED).
 CREATE FUNCTION shortlink.claim_deliveries(lim integer DEFAULT 50, lease interval DEFAULT '60 seconds')
 RETURNS TABLE (event_id bigint, target text, attempts integer, payload jsonb)
-LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
     WITH due AS (

@@ -224,7 +224,7 @@ fn add_domain(
     ),
 > {
     let (metadata, if_not_exists, workspace) =
-        parse_json_opts(opts).and_then(parse_opts).or_raise();
+        json_arg::parse_opts(opts).and_then(parse_opts).or_raise();
     let name = normalize_domain(domain.unwrap_or_default()).or_raise();
     let row = Spi::connect_mut(|client| {
         // As the caller: the workspace must be one of its own.
@@ -288,10 +288,6 @@ fn row_of(t: &pgrx::spi::SpiTupleTable<'_>) -> (String, TimestampWithTimeZone, J
         required(t.get(2).or_raise(), "domains.created_at"),
         required(t.get(3).or_raise(), "domains.metadata"),
     )
-}
-
-fn parse_json_opts(opts: Option<JsonbText>) -> Result<Value> {
-    json_arg::parse_opts(opts)
 }
 
 fn parse_opts(opts: Value) -> Result<(Value, bool, Option<String>)> {

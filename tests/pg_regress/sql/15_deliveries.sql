@@ -21,6 +21,7 @@ SELECT pending, oldest_seconds >= 0 AS aged FROM shortlink.delivery_backlog();
 -- A claim leases the rows: claimed again at once, they are not due.
 SELECT target, attempts, payload->>'code' AS code FROM shortlink.claim_deliveries(10, '30 seconds') ORDER BY target;
 SELECT count(*) AS claimed_twice FROM shortlink.claim_deliveries(10, '30 seconds');
+SELECT count(*) AS claimed_without_a_lease FROM shortlink.claim_deliveries(10, NULL);
 -- 2xx delivers; any other answer retries after the first wait of the schedule (5 s ± 25%).
 RESET ROLE;
 SELECT o.id AS event FROM shortlink.outbox o \gset
