@@ -7,17 +7,28 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::Arc;
+
+use crate::shared_conn::SharedConnections;
 
 /// Request latency buckets, in seconds: a redirect is a few milliseconds.
 const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
+/// Clicks per statement sent by the redirect connections' batchers.
+const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
+
 pub fn install_metrics() -> Result<PrometheusHandle, String> {
     PrometheusBuilder::new()
         .set_buckets_for_metric(
             Matcher::Full("shortlink_http_request_duration_seconds".into()),
             LATENCY_BUCKETS,
+        )
+        .map_err(|e| format!("metrics: {e}"))?
+        .set_buckets_for_metric(
+            Matcher::Full("shortlink_click_batch_size".into()),
+            BATCH_BUCKETS,
         )
         .map_err(|e| format!("metrics: {e}"))?
         .install_recorder()
@@ -27,15 +38,24 @@ pub fn install_metrics() -> Result<PrometheusHandle, String> {
 #[derive(Clone)]
 struct Admin {
     pool: deadpool_postgres::Pool,
+    shared: Arc<SharedConnections>,
     metrics: PrometheusHandle,
 }
 
-pub fn router(pool: deadpool_postgres::Pool, metrics: PrometheusHandle) -> Router {
+pub fn router(
+    pool: deadpool_postgres::Pool,
+    shared: Arc<SharedConnections>,
+    metrics: PrometheusHandle,
+) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(render))
-        .with_state(Admin { pool, metrics })
+        .with_state(Admin {
+            pool,
+            shared,
+            metrics,
+        })
 }
 
 async fn ready(State(a): State<Admin>) -> impl IntoResponse {
@@ -69,6 +89,10 @@ async fn render(State(a): State<Admin>) -> impl IntoResponse {
         .set((s.size.saturating_sub(s.available)) as f64);
     metrics::gauge!("shortlink_db_pool_connections", "state" => "idle").set(s.available as f64);
     metrics::gauge!("shortlink_db_pool_max_size").set(s.max_size as f64);
+    metrics::gauge!("shortlink_redirect_connections", "state" => "open")
+        .set(a.shared.open() as f64);
+    metrics::gauge!("shortlink_redirect_connections", "state" => "configured")
+        .set(a.shared.size() as f64);
     (
         [(
             axum::http::header::CONTENT_TYPE,

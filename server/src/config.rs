@@ -24,9 +24,14 @@ pub struct Config {
     #[arg(long, env = "SHORTLINK_ADMIN_LISTEN", default_value = "127.0.0.1:9090")]
     pub admin_listen: SocketAddr,
 
-    /// Database connections at most.
+    /// Database connections at most for password checks, the dispatcher and /readyz.
     #[arg(long, env = "SHORTLINK_POOL_SIZE", default_value_t = 16)]
     pub pool_size: usize,
+
+    /// Database connections that redirects share: every request in flight on one is
+    /// pipelined on it. About the database's cores is enough; more only adds backends.
+    #[arg(long, env = "SHORTLINK_REDIRECT_CONNECTIONS", default_value_t = 2)]
+    pub redirect_connections: usize,
 
     /// Proxies whose X-Forwarded-For / Forwarded and country header are believed
     /// (comma-separated CIDRs, e.g. 127.0.0.1/32,10.0.0.0/8).

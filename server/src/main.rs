@@ -6,6 +6,7 @@ mod config;
 mod dispatch;
 mod pages;
 mod redirect;
+mod shared_conn;
 
 use axum::serve::ListenerExt;
 use clap::Parser;
@@ -98,7 +99,17 @@ async fn run(config: Config) -> Result<(), String> {
     };
     let pages = pages::Pages::load(config.pages_dir.as_deref())
         .map_err(|e| format!("cannot read --pages-dir: {e}"))?;
-    let state = Arc::new(redirect::AppState::new(config.clone(), pool.clone(), pages));
+    let pg: tokio_postgres::Config = config
+        .database_url
+        .parse()
+        .map_err(|e| format!("invalid --database-url: {e}"))?;
+    let shared = shared_conn::SharedConnections::start(pg, config.redirect_connections);
+    let state = Arc::new(redirect::AppState::new(
+        config.clone(),
+        pool.clone(),
+        shared.clone(),
+        pages,
+    ));
 
     let listener = if config.no_redirects {
         None
@@ -142,7 +153,7 @@ async fn run(config: Config) -> Result<(), String> {
             }
         }
     };
-    let admin = axum::serve(admin_listener, admin::router(pool, metrics))
+    let admin = axum::serve(admin_listener, admin::router(pool, shared, metrics))
         .with_graceful_shutdown(stopped(stop_rx.clone()));
     let deliveries = async move {
         if let Some(d) = dispatcher {

@@ -16,27 +16,33 @@ use std::time::{Duration, Instant};
 use crate::client_ip::{client_ip, is_trusted};
 use crate::config::Config;
 use crate::pages::{self, Pages};
+use crate::shared_conn::{Click, SharedConnections, RECORD_CLICK};
 
-const RECORD_CLICK: &str = "SELECT status, location, http_status
-     FROM shortlink.record_click($1, $2, $3, $4, $5, $6, $7, $8)";
-const PEEK_CLICK: &str = "SELECT status, location, http_status
-     FROM shortlink.peek_click($1, $2, $3, $4, $5, $6, $7, $8)";
-const LINK_CARD: &str = "SELECT title, description, image FROM shortlink.link_card($1, $2)";
 /// Longest user agent and referer sent to the database, as the extension keeps them.
 const MAX_HEADER_BYTES: usize = 4096;
 
 pub struct AppState {
     pub config: Config,
+    /// Password checks: a password hash takes long enough that it gets a connection
+    /// of its own instead of holding up the clicks pipelined on a shared one.
     pub pool: deadpool_postgres::Pool,
+    /// Clicks, HEADs and cards: statements pipelined on a few shared connections.
+    pub shared: Arc<SharedConnections>,
     pub pages: Pages,
     attempts: Mutex<HashMap<(IpAddr, String), (Instant, u32)>>,
 }
 
 impl AppState {
-    pub fn new(config: Config, pool: deadpool_postgres::Pool, pages: Pages) -> Self {
+    pub fn new(
+        config: Config,
+        pool: deadpool_postgres::Pool,
+        shared: Arc<SharedConnections>,
+        pages: Pages,
+    ) -> Self {
         AppState {
             config,
             pool,
+            shared,
             pages,
             attempts: Mutex::new(HashMap::new()),
         }
@@ -208,48 +214,72 @@ fn unavailable(e: &dyn std::fmt::Display) -> Response {
     r
 }
 
+/// Which statement answers a request.
+#[derive(Clone, Copy, PartialEq)]
+enum Ask {
+    /// `record_click` for a GET, batched on a shared connection.
+    Click,
+    /// `peek_click` for a HEAD, counting nothing, on a shared connection.
+    Peek,
+    /// `record_click` with a password, on a pooled connection of its own.
+    Password,
+}
+
 /// The database's answer, or the 503 when it has none.
 async fn ask(
     app: &AppState,
-    sql: &str,
+    what: Ask,
     code: &str,
     v: &Visit,
     password: Option<&str>,
     query: Option<&str>,
 ) -> Result<(String, Option<String>, i32), Response> {
-    let client = app.pool.get().await.map_err(|e| unavailable(&e))?;
-    let stmt = client
-        .prepare_cached(sql)
-        .await
-        .map_err(|e| unavailable(&e))?;
-    let row = client
-        .query_one(
-            &stmt,
-            &[
-                &code,
-                &v.domain,
-                &v.ip,
-                &v.user_agent,
-                &v.referer,
-                &v.country,
-                &password,
-                &query,
-            ],
-        )
-        .await
-        .map_err(|e| unavailable(&e))?;
+    if what == Ask::Click {
+        return app
+            .shared
+            .record_click(Click {
+                code: code.to_owned(),
+                domain: v.domain.clone(),
+                ip: v.ip,
+                user_agent: v.user_agent.clone(),
+                referer: v.referer.clone(),
+                country: v.country.clone(),
+                query: query.map(str::to_owned),
+            })
+            .await
+            .map_err(|e| unavailable(&e));
+    }
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] = [
+        &code,
+        &v.domain,
+        &v.ip,
+        &v.user_agent,
+        &v.referer,
+        &v.country,
+        &password,
+        &query,
+    ];
+    let row = if what == Ask::Password {
+        let client = app.pool.get().await.map_err(|e| unavailable(&e))?;
+        let stmt = client
+            .prepare_cached(RECORD_CLICK)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        client.query_one(&stmt, &params).await
+    } else {
+        let conn = app.shared.get().await.map_err(|e| unavailable(&e))?;
+        conn.client.query_one(&conn.peek_click, &params).await
+    }
+    .map_err(|e| unavailable(&e))?;
     Ok((row.get(0), row.get(1), row.get(2)))
 }
 
 /// The card of a link for a preview or cloaked page; an empty one if it is gone since.
 async fn card(app: &AppState, code: &str, domain: &str) -> Result<pages::Card, Response> {
-    let client = app.pool.get().await.map_err(|e| unavailable(&e))?;
-    let stmt = client
-        .prepare_cached(LINK_CARD)
-        .await
-        .map_err(|e| unavailable(&e))?;
-    let row = client
-        .query_opt(&stmt, &[&code, &domain])
+    let conn = app.shared.get().await.map_err(|e| unavailable(&e))?;
+    let row = conn
+        .client
+        .query_opt(&conn.link_card, &[&code, &domain])
         .await
         .map_err(|e| unavailable(&e))?;
     Ok(row.map_or_else(pages::Card::default, |r| pages::Card {
@@ -311,12 +341,12 @@ async fn click(
     let Some(v) = visit(&app, &headers, peer) else {
         return not_found_here(State(app)).await;
     };
-    let sql = if method == Method::HEAD {
-        PEEK_CLICK
+    let what = if method == Method::HEAD {
+        Ask::Peek
     } else {
-        RECORD_CLICK
+        Ask::Click
     };
-    let r = match ask(&app, sql, &code, &v, None, query.as_deref()).await {
+    let r = match ask(&app, what, &code, &v, None, query.as_deref()).await {
         Ok((status, location, http)) => {
             answer(&app, &code, &v.domain, &status, location, http).await
         }
@@ -359,7 +389,7 @@ async fn password(
     }
     let r = match ask(
         &app,
-        RECORD_CLICK,
+        Ask::Password,
         &code,
         &v,
         Some(&form.password),

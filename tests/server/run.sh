@@ -143,6 +143,30 @@ answered=$(seq 400 | xargs -P 16 -I{} curl -s -m 10 -o /dev/null -w '%{http_code
 check "400 redirects answered" 400 "$answered"
 check "400 clicks counted" "$((before + 400))" "$(clicks e2e-load)"
 
+say "a click the database refuses fails alone: the others of its batch count once"
+psql >/dev/null <<'SQL'
+SELECT FROM shortlink.shorten('https://example.com/boom', '{"code": "e2e-boom"}');
+CREATE FUNCTION public.e2e_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.link_id = (SELECT id FROM shortlink.links WHERE code = 'e2e-boom') THEN
+        RAISE EXCEPTION 'e2e: refused';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER e2e_boom BEFORE INSERT OR UPDATE ON shortlink.click_counts
+    FOR EACH ROW EXECUTE FUNCTION public.e2e_boom();
+SQL
+before=$(clicks e2e-load)
+codes=$(for i in $(seq 200); do [ $((i % 4)) = 0 ] && echo e2e-boom || echo e2e-load; done)
+answers=$(xargs -P 32 -I{} curl -s -m 10 -o /dev/null -w '{} %{http_code}\n' -A "$BROWSER" -H 'Host: localhost' "$U/{}" <<<"$codes")
+check "150 good clicks among refused ones: 302" 150 "$(grep -c '^e2e-load 302$' <<<"$answers" || true)"
+check "50 refused clicks: 503" 50 "$(grep -c '^e2e-boom 503$' <<<"$answers" || true)"
+check "the good clicks counted once each" "$((before + 150))" "$(clicks e2e-load)"
+psql -c "DROP TRIGGER e2e_boom ON shortlink.click_counts; DROP FUNCTION public.e2e_boom()"
+metrics=$(curl -s -m 5 "http://$ADMIN/metrics")
+check "/metrics has the click batch sizes" 1 "$(grep -c '^shortlink_click_batch_size_bucket{le="64"}' <<<"$metrics")"
+check "/metrics has the open redirect connections" 1 "$(grep -c '^shortlink_redirect_connections{state="open"}' <<<"$metrics")"
+
 say "operations"
 check "/healthz" 200 "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$ADMIN/healthz")"
 check "/readyz with the database up" 200 "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$ADMIN/readyz")"
