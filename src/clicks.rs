@@ -365,9 +365,9 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
         }
         // The user agent is parsed once, and fully only when an event or callback needs it.
         let client_info =
-            (link.tracking || link.targets.is_some()).then(|| useragent::parse(req.user_agent));
+            (link.tracking || link.targets.is_some()).then(|| useragent::parse(req.user_agent, None));
         let is_bot = match &client_info {
-            Some(info) => info.device == useragent::BOT,
+            Some(info) => info.is_bot(),
             None => bots::is_bot(req.user_agent),
         };
         if is_bot && link.block_bots {
@@ -439,8 +439,8 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
                             is_bot.into(),
                             full_ip.as_deref().into(),
                             client_info.device.into(),
-                            client_info.os.into(),
-                            client_info.browser.into(),
+                            client_info.os.as_deref().into(),
+                            client_info.browser.as_deref().into(),
                             req.country.as_deref().into(),
                         ],
                     )

@@ -1,8 +1,23 @@
-//! Recognising bots, crawlers, HTTP libraries and link-preview fetchers by their User-Agent.
+//! Recognising bots, crawlers, HTTP libraries and link-preview fetchers by their User-Agent,
+//! and naming the rule that matched.
 //!
-//! This runs on every click, so it is allocation-light: the User-Agent is lowercased into a
-//! stack buffer (a heap copy only for the rare User-Agent longer than that buffer) and then
-//! searched for a fixed list of lowercase tokens.
+//! The patterns are data, from maintained lists, compiled once per process:
+//! - shortlink's own named rules (`data/shortlink-bots.tsv`): messengers' link previews,
+//!   mail and SMS link scanners, monitors, HTTP libraries, with the names that click events
+//!   and `click_stats` report (`WhatsApp`, `Slackbot`, `Googlebot`, ...);
+//! - the pattern list of isbot (`data/isbot.patterns.json`, Unlicense) and the patterns of
+//!   crawler-user-agents (`data/crawler-user-agents.patterns.json`, MIT), both JavaScript
+//!   regular expressions.
+//!
+//! Patterns that are plain text go into one Aho-Corasick automaton; the others into one
+//! regular expression (bytes, ASCII case-insensitive); the few with look-around, which
+//! Rust's regex engine does not have, are split into a regular expression and literal
+//! guards before and after it. [`OperatorRules`] (the `shortlink.bot_rules` table) come
+//! first of all.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::bytes::{Regex, RegexBuilder};
+use std::sync::OnceLock;
 
 /// At most this many bytes of a User-Agent are inspected; real ones are a few hundred bytes.
 const MAX_INSPECTED: usize = 2048;
@@ -10,188 +25,475 @@ const MAX_INSPECTED: usize = 2048;
 /// User-Agents up to this length are lowercased on the stack.
 const STACK_BUFFER: usize = 512;
 
-/// Lowercase substrings that mark a User-Agent as automated.
-///
-/// Most `...bot` names (Googlebot, bingbot, Twitterbot, Discordbot, LinkedInBot, TelegramBot,
-/// YandexBot, DuckDuckBot, Pinterestbot, redditbot, AdsBot-Google, Applebot, GPTBot, ...) are also
-/// caught by the generic "bot" rule in [`has_bot_word`]; they are listed here too so that the
-/// list documents what is recognised and so that a change to the generic rule cannot lose them.
-const TOKENS: &[&str] = &[
-    // Messengers and social networks fetching link previews.
-    "whatsapp",
-    "telegrambot",
-    "slackbot",
-    "slack-imgproxy",
-    "facebookexternalhit",
-    "facebookcatalog",
-    "facebot",
-    "meta-externalagent",
-    "meta-externalfetcher",
-    "twitterbot",
-    "applebot",
-    "discordbot",
-    "skypeuripreview",
-    "linkedinbot",
-    "pinterestbot",
-    "pinterest/0.",
-    "redditbot",
-    "embedly",
-    "iframely",
-    "vkshare",
-    "snap url preview",
-    "bluesky cardyb",
-    "http.rb/", // Mastodon servers fetching link cards
-    "pleroma",
-    "akkoma",
-    "flipboardproxy",
-    "nuzzel",
-    "outbrain",
-    "quora link preview",
-    "bitlybot",
-    // Search engines.
-    "googlebot",
-    "google-inspectiontool",
-    "adsbot-google",
-    "mediapartners-google",
-    "apis-google",
-    "feedfetcher-google",
-    "google-read-aloud",
-    "google-safety",
-    "google-pagerenderer",
-    "google-site-verification",
-    "google web preview",
-    "googleother",
-    "storebot-google",
-    "bingbot",
-    "bingpreview",
-    "msnbot",
-    "adidxbot",
-    "yandexbot",
-    "yandex.com/bots",
-    "baiduspider",
-    "duckduckbot",
-    "duckassistbot",
-    "slurp",
-    "qwantify",
-    "seznambot",
-    "daum/",
-    "yeti/",
-    "ia_archiver",
-    // AI crawlers and fetchers.
-    "gptbot",
-    "chatgpt-user",
-    "oai-searchbot",
-    "claudebot",
-    "claude-user",
-    "claude-searchbot",
-    "anthropic-ai",
-    "perplexitybot",
-    "perplexity-user",
-    "ccbot",
-    "bytespider",
-    "amazonbot",
-    "cohere-ai",
-    "diffbot",
-    // HTTP libraries and command-line tools.
-    "curl",
-    "wget",
-    "python-requests",
-    "python-urllib",
-    "python-httpx",
-    "aiohttp",
-    "go-http-client",
-    "okhttp",
-    "apache-httpclient",
-    "java/",
-    "libwww-perl",
-    "lwp::",
-    "node-fetch",
-    "axios/",
-    "undici",
-    "httpie",
-    "postmanruntime",
-    "insomnia/",
-    "guzzlehttp",
-    "dart:io",
-    "scrapy",
-    "mechanize",
-    "winhttp",
-    // Headless browsers, monitoring and testing tools.
-    "headless",
-    "phantomjs",
-    "lighthouse",
-    "pingdom",
-    "uptimerobot",
-    "statuscake",
-    "check_http",
-    "validator",
-    // Generic words.
-    "crawler",
-    "crawling",
-    "spider",
-    "fetcher",
-    "scraper",
-    "preview service",
-    "link preview",
-    "linkpreview",
-];
+/// Longest rule name kept in a click event.
+const MAX_NAME: usize = 64;
 
-/// Whether a User-Agent belongs to a bot, crawler, HTTP library or link-preview fetcher.
+const SHORTLINK_BOTS: &str = include_str!("../data/shortlink-bots.tsv");
+const SHORTLINK_NOT_BOTS: &str = include_str!("../data/shortlink-not-bots.tsv");
+const ISBOT: &str = include_str!("../data/isbot.patterns.json");
+const CRAWLER_USER_AGENTS: &str = include_str!("../data/crawler-user-agents.patterns.json");
+
+/// Why a set of patterns could not be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternError {
+    pub pattern: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for PatternError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid pattern \"{}\": {}", self.pattern, self.reason)
+    }
+}
+
+impl std::error::Error for PatternError {}
+
+/// A pattern with literal look-around at its ends: `(?<!a|b)core(?!c|d)`.
+struct Guarded {
+    core: Regex,
+    not_before: Vec<Vec<u8>>,
+    not_after: Vec<Vec<u8>>,
+}
+
+impl Guarded {
+    /// The first match of the core whose surroundings pass the guards.
+    fn find(&self, ua: &[u8]) -> Option<(usize, usize)> {
+        let mut from = 0;
+        while let Some(m) = self.core.find_at(ua, from) {
+            let before = &ua[..m.start()];
+            let after = &ua[m.end()..];
+            if !self.not_before.iter().any(|g| before.ends_with(g))
+                && !self.not_after.iter().any(|g| after.starts_with(g))
+            {
+                return Some((m.start(), m.end()));
+            }
+            from = m.start() + 1;
+            if from > ua.len() {
+                break;
+            }
+        }
+        None
+    }
+}
+
+/// The built-in rules, compiled.
+pub struct Builtin {
+    /// shortlink's named rules: pattern index -> name.
+    named: AhoCorasick,
+    names: Vec<&'static str>,
+    /// Text blanked out before any rule is matched.
+    not_bots: Regex,
+    /// isbot's patterns (case-insensitive, matched on the lowercased User-Agent) and
+    /// crawler-user-agents' (case-sensitive, as that list is written).
+    isbot: UpstreamList,
+    crawler_user_agents: UpstreamList,
+    /// How many upstream patterns there are, for the record.
+    pub upstream_patterns: usize,
+}
+
+/// One upstream list, compiled.
+struct UpstreamList {
+    /// Patterns that are plain text.
+    literals: AhoCorasick,
+    /// Patterns that are regular expressions, as one alternation.
+    regexes: Regex,
+    /// Patterns with look-around.
+    guarded: Vec<Guarded>,
+}
+
+impl UpstreamList {
+    fn build(patterns: &[String], case_insensitive: bool) -> Result<UpstreamList, PatternError> {
+        let mut literals = Vec::new();
+        let mut regexes = Vec::new();
+        let mut guarded = Vec::new();
+        for p in patterns {
+            match classify_pattern(p)? {
+                Upstream::Literal(t) => literals.push(t),
+                Upstream::Regex(r) => regexes.push(r),
+                Upstream::Guarded(core, not_before, not_after) => guarded.push(Guarded {
+                    core: bytes_regex(&core, case_insensitive)?,
+                    not_before: lower_all(not_before),
+                    not_after: lower_all(not_after),
+                }),
+            }
+        }
+        // Longer texts first, so that a name comes from the most specific one.
+        literals.sort_by_key(|t| std::cmp::Reverse(t.len()));
+        let alternation = regexes
+            .iter()
+            .map(|r| format!("(?:{r})"))
+            .collect::<Vec<_>>()
+            .join("|");
+        Ok(UpstreamList {
+            literals: literal_matcher(&literals, case_insensitive)?,
+            regexes: bytes_regex(&alternation, case_insensitive)?,
+            guarded,
+        })
+    }
+
+    fn find(&self, ua: &[u8]) -> Option<(usize, usize)> {
+        if let Some(m) = self.literals.find(ua) {
+            return Some((m.start(), m.end()));
+        }
+        if let Some(m) = self.regexes.find(ua) {
+            return Some((m.start(), m.end()));
+        }
+        self.guarded.iter().find_map(|g| g.find(ua))
+    }
+}
+
+/// A rule an operator added in `shortlink.bot_rules`.
+pub struct OperatorRule {
+    /// A regular expression (Rust syntax), matched case-insensitively.
+    pub pattern: String,
+    /// Whether a match makes a bot (`true`) or a person (`false`, an exception).
+    pub is_bot: bool,
+    /// The name a bot match is recorded under.
+    pub name: String,
+}
+
+/// Operator rules, compiled: exceptions first, then bots, in the order given.
+#[derive(Default)]
+pub struct OperatorRules {
+    people: Vec<Regex>,
+    bots: Vec<(Regex, String)>,
+}
+
+impl OperatorRules {
+    pub fn new(rules: &[OperatorRule]) -> Result<OperatorRules, PatternError> {
+        let mut compiled = OperatorRules::default();
+        for rule in rules {
+            let re = RegexBuilder::new(&rule.pattern)
+                .case_insensitive(true)
+                .size_limit(1 << 20)
+                .build()
+                .map_err(|e| PatternError {
+                    pattern: rule.pattern.clone(),
+                    reason: e.to_string(),
+                })?;
+            if rule.is_bot {
+                compiled.bots.push((re, clip_name(&rule.name).to_owned()));
+            } else {
+                compiled.people.push(re);
+            }
+        }
+        Ok(compiled)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.people.is_empty() && self.bots.is_empty()
+    }
+}
+
+/// Checks one operator pattern as `OperatorRules::new` would compile it.
+pub fn check_operator_pattern(pattern: &str) -> Result<(), PatternError> {
+    OperatorRules::new(&[OperatorRule {
+        pattern: pattern.to_owned(),
+        is_bot: true,
+        name: String::new(),
+    }])
+    .map(|_| ())
+}
+
+fn clip_name(name: &str) -> &str {
+    truncate_at_char_boundary(name.trim(), MAX_NAME)
+}
+
+/// The built-in rules, compiled on first use in this process.
+pub fn builtin() -> &'static Builtin {
+    static BUILTIN: OnceLock<Builtin> = OnceLock::new();
+    BUILTIN.get_or_init(|| match Builtin::build() {
+        Ok(b) => b,
+        // The data is compiled in and checked by the tests; this cannot happen in a build
+        // that passed them.
+        Err(e) => panic!("shortlink's built-in bot patterns do not compile: {e}"),
+    })
+}
+
+/// Lines of a tab-separated data file, without comments and blank lines.
+fn tsv(data: &'static str) -> impl Iterator<Item = (&'static str, &'static str)> {
+    data.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| l.split_once('\t').unwrap_or((l, "")))
+}
+
+fn literal_matcher<I, P>(patterns: I, case_insensitive: bool) -> Result<AhoCorasick, PatternError>
+where
+    I: IntoIterator<Item = P>,
+    P: AsRef<[u8]>,
+{
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(case_insensitive)
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(patterns)
+        .map_err(|e| PatternError {
+            pattern: String::new(),
+            reason: e.to_string(),
+        })
+}
+
+/// What an upstream (JavaScript) pattern is in Rust.
+enum Upstream {
+    Literal(String),
+    Regex(String),
+    Guarded(String, Vec<String>, Vec<String>),
+}
+
+/// Sorts a JavaScript pattern: plain text, a regular expression, or one with look-around.
+fn classify_pattern(js: &str) -> Result<Upstream, PatternError> {
+    let err = |reason: &str| PatternError {
+        pattern: js.to_owned(),
+        reason: reason.to_owned(),
+    };
+    if js.contains("(?<") || js.contains("(?!") || js.contains("(?=") {
+        let (not_before, rest) = match js.strip_prefix("(?<!") {
+            Some(r) => {
+                let end = r.find(')').ok_or_else(|| err("unclosed look-behind"))?;
+                (alternatives(&r[..end]), &r[end + 1..])
+            }
+            None => (Vec::new(), js),
+        };
+        let (core, not_after) = match rest.find("(?!") {
+            Some(i) if rest.ends_with(')') => {
+                let inner = &rest[i + 3..rest.len() - 1];
+                let inner = inner
+                    .strip_prefix("(?:")
+                    .and_then(|x| x.strip_suffix(')'))
+                    .unwrap_or(inner);
+                (&rest[..i], alternatives(inner))
+            }
+            _ => (rest, Vec::new()),
+        };
+        let literal_guards = not_before.iter().chain(&not_after).all(|g| literal(g).is_some());
+        if core.contains("(?<") || core.contains("(?!") || core.contains("(?=") || !literal_guards {
+            return Err(err("look-around other than literal guards at the ends"));
+        }
+        let unescape = |v: Vec<String>| v.iter().filter_map(|g| literal(g)).collect();
+        return Ok(Upstream::Guarded(
+            js_to_rust(core),
+            unescape(not_before),
+            unescape(not_after),
+        ));
+    }
+    Ok(match literal(js) {
+        Some(text) => Upstream::Literal(text),
+        None => Upstream::Regex(js_to_rust(js)),
+    })
+}
+
+fn alternatives(s: &str) -> Vec<String> {
+    s.split('|').map(str::to_owned).collect()
+}
+
+/// The text a pattern matches if it is plain text (escapes of punctuation allowed).
+fn literal(js: &str) -> Option<String> {
+    let mut out = String::with_capacity(js.len());
+    let mut chars = js.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(e) if e.is_ascii_punctuation() => out.push(e),
+                _ => return None,
+            },
+            '.' | '^' | '$' | '*' | '+' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '|' => {
+                return None
+            }
+            c => out.push(c),
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// A JavaScript regular expression in Rust's syntax: a `-` after a class escape inside a
+/// bracket class is literal in JavaScript and an error in Rust.
+fn js_to_rust(js: &str) -> String {
+    let b: Vec<char> = js.chars().collect();
+    let mut out = String::with_capacity(js.len() + 8);
+    let mut in_class = false;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == '\\' && i + 1 < b.len() {
+            out.push(c);
+            out.push(b[i + 1]);
+            if in_class && b[i + 1].is_ascii_alphabetic() && b.get(i + 2) == Some(&'-') {
+                out.push_str("\\-");
+                i += 3;
+            } else {
+                i += 2;
+            }
+            continue;
+        }
+        if c == '[' && !in_class {
+            in_class = true;
+        } else if c == ']' && in_class {
+            in_class = false;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+impl Builtin {
+    pub fn build() -> Result<Builtin, PatternError> {
+        let (names, texts): (Vec<&'static str>, Vec<&'static str>) = tsv(SHORTLINK_BOTS).unzip();
+        let list = |json: &str| -> Result<Vec<String>, PatternError> {
+            serde_json::from_str(json).map_err(|e| PatternError {
+                pattern: String::new(),
+                reason: format!("pattern list: {e}"),
+            })
+        };
+        let isbot = list(ISBOT)?;
+        let crawler_user_agents = list(CRAWLER_USER_AGENTS)?;
+        Ok(Builtin {
+            named: literal_matcher(&texts, true)?,
+            names,
+            not_bots: bytes_regex(
+                &tsv(SHORTLINK_NOT_BOTS)
+                    .map(|(pattern, _)| format!("(?:{pattern})"))
+                    .collect::<Vec<_>>()
+                    .join("|"),
+                true,
+            )?,
+            upstream_patterns: isbot.len() + crawler_user_agents.len(),
+            isbot: UpstreamList::build(&isbot, true)?,
+            crawler_user_agents: UpstreamList::build(&crawler_user_agents, false)?,
+        })
+    }
+
+    /// The first rule that matches: (start, end, name of a named rule). `ua` is the
+    /// User-Agent and `lower` its ASCII-lowercased copy; exceptions are blanked out of both.
+    fn find(&self, ua: &mut [u8], lower: &mut [u8]) -> Option<(usize, usize, Option<&'static str>)> {
+        let spans: Vec<(usize, usize)> = self
+            .not_bots
+            .find_iter(&*lower)
+            .map(|m| (m.start(), m.end()))
+            .collect();
+        for (start, end) in spans {
+            lower[start..end].fill(b' ');
+            ua[start..end].fill(b' ');
+        }
+        if let Some(m) = self.named.find(&*lower) {
+            return Some((m.start(), m.end(), Some(self.names[m.pattern().as_usize()])));
+        }
+        // crawler-user-agents first: its patterns are crawlers' own names, isbot's are
+        // mostly generic words, so the name reported is the more specific one.
+        self.crawler_user_agents
+            .find(ua)
+            .or_else(|| self.isbot.find(lower))
+            .map(|(s, e)| (s, e, None))
+    }
+}
+
+fn lower_all(v: Vec<String>) -> Vec<Vec<u8>> {
+    v.into_iter().map(|s| s.to_ascii_lowercase().into_bytes()).collect()
+}
+
+fn bytes_regex(pattern: &str, case_insensitive: bool) -> Result<Regex, PatternError> {
+    RegexBuilder::new(pattern)
+        .case_insensitive(case_insensitive)
+        .unicode(false)
+        .size_limit(32 << 20)
+        .build()
+        .map_err(|e| PatternError {
+            pattern: pattern.chars().take(200).collect(),
+            reason: e.to_string(),
+        })
+}
+
+/// A name for an upstream match: the word of the User-Agent around it ("Googlebot" in
+/// "...; Googlebot/2.1; ..."), else the matched text.
+fn name_around(ua: &str, start: usize, end: usize) -> String {
+    let b = ua.as_bytes();
+    let word = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'!' | b'+');
+    let mut s = start.min(b.len());
+    while s > 0 && word(b[s - 1]) {
+        s -= 1;
+    }
+    let mut e = end.min(b.len()).max(s);
+    while e < b.len() && word(b[e]) {
+        e += 1;
+    }
+    let mut name = String::from_utf8_lossy(&b[s..e]).trim_matches(['.', '-', '_']).to_owned();
+    if name.is_empty() || name.eq_ignore_ascii_case("mozilla") {
+        name = String::from_utf8_lossy(&b[start.min(b.len())..end.min(b.len())])
+            .trim()
+            .to_owned();
+    }
+    if name.is_empty() {
+        name = "bot".to_owned();
+    }
+    clip_name(&name).to_owned()
+}
+
+/// The rule a User-Agent matches, by name, or `None` for a person.
 ///
 /// A missing or empty (or all-blank) User-Agent is *not* a bot: a proxy in front of the
-/// database may simply not pass it on. Matching is ASCII case-insensitive.
-pub fn is_bot(user_agent: Option<&str>) -> bool {
-    let ua = match user_agent {
-        Some(ua) => ua.trim(),
-        None => return false,
-    };
-    if ua.is_empty() {
-        return false;
-    }
-    with_ascii_lowercase(ua, is_bot_lowercase)
-}
-
-/// [`is_bot`] on a User-Agent that is already ASCII-lowercased.
-pub(crate) fn is_bot_lowercase(ua: &str) -> bool {
-    TOKENS.iter().any(|t| ua.contains(t)) || has_bot_word(ua)
-}
-
-/// The generic rule: "bot" at the end of a word ("AhrefsBot/7.0", "PetalBot;", "MJ12bot",
-/// "Pingdom.com_bot_version", "(compatible; bot)"), but not inside a longer word ("bottle",
-/// "robotics") and not in the phone brand "Cubot".
-fn has_bot_word(ua: &str) -> bool {
-    let bytes = ua.as_bytes();
-    let mut from = 0;
-    while let Some(pos) = ua.get(from..).and_then(|rest| rest.find("bot")) {
-        let start = from + pos;
-        let end = start + 3;
-        let word_ends = bytes.get(end).is_none_or(|b| !b.is_ascii_alphabetic());
-        let cubot = start >= 2 && &bytes[start - 2..start] == b"cu";
-        if word_ends && !cubot {
-            return true;
+/// database may simply not pass it on. Matching is ASCII case-insensitive. Operator rules
+/// come first: an exception makes a person, whatever else matches.
+pub fn detect(user_agent: Option<&str>, operator: Option<&OperatorRules>) -> Option<String> {
+    let ua = user_agent.map(str::trim).filter(|u| !u.is_empty())?;
+    let ua = truncate_at_char_boundary(ua, MAX_INSPECTED);
+    if let Some(op) = operator {
+        if op.people.iter().any(|r| r.is_match(ua.as_bytes())) {
+            return None;
         }
-        from = end;
+        if let Some((_, name)) = op.bots.iter().find(|(r, _)| r.is_match(ua.as_bytes())) {
+            return Some(name.clone());
+        }
     }
-    false
+    let found = with_copies(ua, |copy, lower| builtin().find(copy, lower))?;
+    Some(match found {
+        (_, _, Some(name)) => name.to_owned(),
+        (start, end, None) => name_around(ua, start, end),
+    })
+}
+
+/// Whether a User-Agent belongs to a bot, crawler, HTTP library or link-preview fetcher
+/// (the built-in rules only).
+pub fn is_bot(user_agent: Option<&str>) -> bool {
+    detect(user_agent, None).is_some()
+}
+
+/// Calls `f` with a copy of `s` and an ASCII-lowercased copy, on the stack when short.
+fn with_copies<R>(s: &str, f: impl FnOnce(&mut [u8], &mut [u8]) -> R) -> R {
+    if s.len() <= STACK_BUFFER {
+        let mut buf = [0u8; 2 * STACK_BUFFER];
+        let (copy, lower) = buf.split_at_mut(STACK_BUFFER);
+        let (copy, lower) = (&mut copy[..s.len()], &mut lower[..s.len()]);
+        copy.copy_from_slice(s.as_bytes());
+        lower.copy_from_slice(s.as_bytes());
+        lower.make_ascii_lowercase();
+        f(copy, lower)
+    } else {
+        f(&mut s.as_bytes().to_vec(), &mut s.as_bytes().to_ascii_lowercase())
+    }
+}
+
+/// Calls `f` with an ASCII-lowercased copy of `s`, kept on the stack when it is short
+/// enough.
+fn with_lowercase_bytes<R>(s: &str, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    if s.len() <= STACK_BUFFER {
+        let mut buf = [0u8; STACK_BUFFER];
+        let lower = &mut buf[..s.len()];
+        lower.copy_from_slice(s.as_bytes());
+        lower.make_ascii_lowercase();
+        f(lower)
+    } else {
+        f(&mut s.as_bytes().to_ascii_lowercase())
+    }
 }
 
 /// Calls `f` with an ASCII-lowercased copy of (at most the first [`MAX_INSPECTED`] bytes of)
 /// `s`, kept on the stack when it is short enough.
 pub(crate) fn with_ascii_lowercase<R>(s: &str, f: impl FnOnce(&str) -> R) -> R {
     let s = truncate_at_char_boundary(s, MAX_INSPECTED);
-    if s.len() <= STACK_BUFFER {
-        let mut buf = [0u8; STACK_BUFFER];
-        let lower = &mut buf[..s.len()];
-        lower.copy_from_slice(s.as_bytes());
-        lower.make_ascii_lowercase();
-        // ASCII lowercasing keeps UTF-8 valid, so the fallback is never taken.
-        match std::str::from_utf8(lower) {
-            Ok(lower) => f(lower),
-            Err(_) => f(&s.to_ascii_lowercase()),
-        }
-    } else {
-        f(&s.to_ascii_lowercase())
-    }
+    with_lowercase_bytes(s, |lower| match std::str::from_utf8(lower) {
+        Ok(lower) => f(lower),
+        // ASCII lowercasing keeps UTF-8 valid, so this is never taken.
+        Err(_) => f(&s.to_ascii_lowercase()),
+    })
 }
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
@@ -399,17 +701,90 @@ mod tests {
     }
 
     #[test]
-    fn generic_bot_word_rule() {
-        assert!(has_bot_word("examplebot"));
-        assert!(has_bot_word("examplebot/1.0"));
-        assert!(has_bot_word("a bot; b"));
-        assert!(has_bot_word("x_bot_y"));
-        assert!(has_bot_word("cubot x30 and somebot")); // a later match still counts
-        assert!(!has_bot_word("bottle"));
-        assert!(!has_bot_word("robotics lab"));
-        assert!(!has_bot_word("cubot x30"));
-        assert!(!has_bot_word("no match here"));
-        assert!(!has_bot_word("bo"));
+    fn rule_names() {
+        let name = |ua: &str| detect(Some(ua), None);
+        assert_eq!(name("WhatsApp/2.23.20.0 A").as_deref(), Some("WhatsApp"));
+        assert_eq!(
+            name("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)").as_deref(),
+            Some("Slackbot")
+        );
+        assert_eq!(
+            name("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")
+                .as_deref(),
+            Some("Googlebot")
+        );
+        // From the upstream lists: the word of the User-Agent around the match.
+        assert_eq!(
+            name("Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)").as_deref(),
+            Some("AhrefsBot")
+        );
+        assert_eq!(name("Mozilla/5.0 (compatible; SomeNewCrawler/1.0)").as_deref(), Some("crawler"));
+        assert_eq!(name("ExampleBot").as_deref(), Some("ExampleBot"));
+        assert_eq!(name("Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"), None);
+    }
+
+    #[test]
+    fn look_around_guards() {
+        // isbot's "(?<! cu)bots?(?:\\b|_)": the phone brand Cubot is not a bot word.
+        assert!(!bot("Mozilla/5.0 (Linux; Android 11; CUBOT X30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36"));
+        assert!(bot("Mozilla/5.0 (compatible; bot)"));
+        // "(?<!cam)scan": a camera scanner app is not a scanner bot.
+        assert!(bot("SomeScan/1.0"));
+        let g = match classify_pattern("(?<!cam)scan") {
+            Ok(Upstream::Guarded(core, before, after)) => (core, before, after),
+            _ => panic!("not split into guards"),
+        };
+        assert_eq!(g, ("scan".to_owned(), vec!["cam".to_owned()], vec![]));
+        let g = match classify_pattern("(?<! channel/|google/)google(?!(?:wv|app|/google| pixel))") {
+            Ok(Upstream::Guarded(core, before, after)) => (core, before, after),
+            _ => panic!("not split into guards"),
+        };
+        assert_eq!(g.0, "google");
+        assert_eq!(g.1, vec![" channel/", "google/"]);
+        assert_eq!(g.2, vec!["wv", "app", "/google", " pixel"]);
+        let guarded = Guarded {
+            core: bytes_regex("scan", true).unwrap(),
+            not_before: vec![b"cam".to_vec()],
+            not_after: vec![],
+        };
+        assert_eq!(guarded.find(b"camscan"), None);
+        assert_eq!(guarded.find(b"camscan scan"), Some((8, 12)));
+    }
+
+    #[test]
+    fn exceptions_are_blanked_not_trusted() {
+        // Chrome Frame in an Internet Explorer is a person...
+        assert!(!bot("Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 6.1; Trident/4.0; chromeframe/11.0.696.57)"));
+        // ...but a bot that carries it is still a bot.
+        assert!(bot("Mozilla/4.0 (compatible; MSIE 8.0; chromeframe/11.0; SomeCrawler/1.0)"));
+    }
+
+    #[test]
+    fn upstream_patterns_translate() {
+        assert_eq!(literal("googlebot\\/"), Some("googlebot/".to_owned()));
+        assert_eq!(literal("a.b"), None);
+        assert_eq!(literal("\\d"), None);
+        assert_eq!(js_to_rust("[\\w\\d-.]+"), "[\\w\\d\\-.]+");
+        assert!(classify_pattern("(?=x)y").is_err());
+        let b = Builtin::build().unwrap();
+        assert!(b.upstream_patterns > 1500, "{}", b.upstream_patterns);
+    }
+
+    #[test]
+    fn operator_rules_come_first() {
+        let rules = OperatorRules::new(&[
+            OperatorRule { pattern: "acmeapp/".into(), is_bot: false, name: String::new() },
+            OperatorRule { pattern: "^internal-probe".into(), is_bot: true, name: "Our probe".into() },
+        ])
+        .unwrap();
+        // An exception wins over the built-in okhttp rule.
+        assert_eq!(detect(Some("AcmeApp/2.0 okhttp/4.12"), Some(&rules)), None);
+        assert_eq!(detect(Some("okhttp/4.12"), Some(&rules)).as_deref(), Some("okhttp"));
+        assert_eq!(detect(Some("Internal-Probe 1"), Some(&rules)).as_deref(), Some("Our probe"));
+        let bad = OperatorRules::new(&[OperatorRule { pattern: "(".into(), is_bot: true, name: "x".into() }]);
+        assert!(bad.is_err());
+        assert!(check_operator_pattern("a(b").is_err());
+        assert!(check_operator_pattern("a(b)").is_ok());
     }
 
     #[test]
@@ -417,10 +792,16 @@ mod tests {
         // Longer than the stack buffer: still found.
         let long = format!("{} Googlebot/2.1", "x".repeat(STACK_BUFFER + 100));
         assert!(bot(&long));
-        let long_human = format!("Mozilla/5.0 {}", "y".repeat(STACK_BUFFER * 3));
+        let long_human = format!(
+            "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0 {}",
+            "(extension; y) ".repeat(STACK_BUFFER / 5)
+        );
         assert!(!bot(&long_human));
         // Past the inspected prefix: ignored rather than scanned without bound.
-        let very_long = format!("{} curl/8.0", "z".repeat(MAX_INSPECTED + 10));
+        let very_long = format!(
+            "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0 {} curl/8.0",
+            "(z) ".repeat(MAX_INSPECTED / 4 + 10)
+        );
         assert!(!bot(&very_long));
     }
 
@@ -429,7 +810,10 @@ mod tests {
         // Multi-byte characters straddling the truncation point and the stack buffer.
         let ua = format!("{}é curl", "a".repeat(STACK_BUFFER - 1));
         assert!(bot(&ua));
-        let ua = "é".repeat(MAX_INSPECTED);
+        let ua = format!(
+            "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0 ({})",
+            "é ".repeat(MAX_INSPECTED)
+        );
         assert!(!bot(&ua));
         assert!(bot("Ünïcødé spider"));
     }
@@ -437,6 +821,7 @@ mod tests {
     #[test]
     fn lowercase_helper() {
         assert_eq!(with_ascii_lowercase("AbC Ü", |s| s.to_owned()), "abc Ü");
+        assert_eq!(with_lowercase_bytes("AbC", |s| s.to_vec()), b"abc");
         let long = "Q".repeat(STACK_BUFFER + 1);
         assert_eq!(with_ascii_lowercase(&long, |s| s.len()), STACK_BUFFER + 1);
         assert_eq!(truncate_at_char_boundary("aé", 2), "a");

@@ -1,19 +1,33 @@
-//! A small User-Agent parser for click statistics: device class, operating system and browser.
+//! Device class, operating system and browser of a User-Agent, for click statistics.
 //!
-//! It recognises the common browsers and platforms by well-known tokens; it is not a full
-//! User-Agent database. Like [`crate::bots`] it does not allocate for ordinary User-Agents.
+//! Operating system and browser come from the ua-parser project: its Rust implementation
+//! (the `ua-parser` crate) with uap-core's `regexes.yaml` as data (`data/uap-core.regexes.json`,
+//! Apache-2.0), and uap-core's family names are mapped onto shortlink's vocabulary (see
+//! [`os_name`] and [`browser_name`]; families outside it are kept as uap-core names them).
+//! uap-core has no device *class*, so that is derived here from the operating system and
+//! the tokens phones and tablets send. Bots come from [`crate::bots`].
+//!
+//! The parsers are built once per process on first use (about 50 ms on one core); a
+//! backend that inherits them from a preloading postmaster ([`warm`]) pays nothing.
 
-use crate::bots;
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use crate::bots::{self, OperatorRules};
+
+const UAP_REGEXES: &str = include_str!("../data/uap-core.regexes.json");
 
 /// What a User-Agent says about the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientInfo {
     /// "desktop", "mobile", "tablet", "bot" or "unknown".
     pub device: &'static str,
-    /// "iOS", "Android", "Windows", "macOS", "Linux" or "ChromeOS".
-    pub os: Option<&'static str>,
+    /// "iOS", "Android", "Windows", "macOS", "Linux", "ChromeOS", or another uap-core family.
+    pub os: Option<Cow<'static, str>>,
     /// "Chrome", "Safari", "Firefox", "Edge", "Opera", "Samsung Internet", ...
-    pub browser: Option<&'static str>,
+    pub browser: Option<Cow<'static, str>>,
+    /// The bot rule that matched, for a bot.
+    pub bot: Option<String>,
 }
 
 pub const DESKTOP: &str = "desktop";
@@ -28,66 +42,150 @@ impl ClientInfo {
         device: UNKNOWN,
         os: None,
         browser: None,
+        bot: None,
     };
-    const BOT: ClientInfo = ClientInfo {
-        device: BOT,
-        os: None,
-        browser: None,
-    };
+
+    pub fn is_bot(&self) -> bool {
+        self.bot.is_some()
+    }
+}
+
+struct Parsers {
+    user_agent: ua_parser::user_agent::Extractor<'static>,
+    os: ua_parser::os::Extractor<'static>,
+}
+
+fn parsers() -> &'static Parsers {
+    static PARSERS: OnceLock<Parsers> = OnceLock::new();
+    PARSERS.get_or_init(|| match build_parsers() {
+        Ok(p) => p,
+        // The data is compiled in and checked by the tests; this cannot happen in a build
+        // that passed them.
+        Err(e) => panic!("uap-core's regexes do not build: {e}"),
+    })
+}
+
+fn build_parsers() -> Result<Parsers, String> {
+    let ua_parser::Regexes {
+        user_agent_parsers,
+        os_parsers,
+        ..
+    } = serde_json::from_str(UAP_REGEXES).map_err(|e| e.to_string())?;
+    Ok(Parsers {
+        user_agent: ua_parser::user_agent::Builder::new()
+            .push_all(user_agent_parsers)
+            .and_then(|b| b.build().map_err(Into::into))
+            .map_err(|e| format!("{e:?}"))?,
+        os: ua_parser::os::Builder::new()
+            .push_all(os_parsers)
+            .map_err(|e| format!("{e:?}"))?
+            .build()
+            .map_err(|e| format!("{e:?}"))?,
+    })
+}
+
+/// Builds the bot patterns and the parsers now, so that later clicks do not: for a
+/// postmaster that preloads shortlink, whose backends then inherit them.
+pub fn warm() {
+    let _ = bots::builtin();
+    let _ = parsers();
 }
 
 /// Parses a User-Agent.
 ///
 /// A missing or blank User-Agent gives device "unknown" and no OS or browser. A bot (see
-/// [`bots::is_bot`]) gives device "bot" and no OS or browser, since bots often imitate a
-/// browser's User-Agent. Smart TVs and game consoles give device "unknown".
+/// [`bots::detect`]) gives device "bot", the rule's name, and no OS or browser, since bots
+/// often imitate a browser's User-Agent. Smart TVs and game consoles give device "unknown".
 ///
 /// iPadOS Safari asks for desktop sites by default and then sends a macOS User-Agent, so such
 /// iPads are counted as macOS desktops: the User-Agent does not tell them apart.
-pub fn parse(user_agent: Option<&str>) -> ClientInfo {
+pub fn parse(user_agent: Option<&str>, operator: Option<&OperatorRules>) -> ClientInfo {
     let ua = match user_agent.map(str::trim) {
         Some(ua) if !ua.is_empty() => ua,
         _ => return ClientInfo::UNKNOWN,
     };
-    bots::with_ascii_lowercase(ua, |ua| {
-        if bots::is_bot_lowercase(ua) {
-            return ClientInfo::BOT;
+    if let Some(name) = bots::detect(Some(ua), operator) {
+        return ClientInfo {
+            device: BOT,
+            os: None,
+            browser: None,
+            bot: Some(name),
+        };
+    }
+    let (os, browser) = os_and_browser(ua);
+    let device = bots::with_ascii_lowercase(ua, |lower| device(lower, os.as_deref()));
+    ClientInfo {
+        device,
+        os,
+        browser,
+        bot: None,
+    }
+}
+
+/// The operating system and browser uap-core's regexes find in a User-Agent, in shortlink's
+/// vocabulary, whether or not it is a bot's.
+pub fn os_and_browser(ua: &str) -> (Option<Cow<'static, str>>, Option<Cow<'static, str>>) {
+    let ua = bots::truncate_at_char_boundary(ua, 2048);
+    let p = parsers();
+    let os = p.os.extract(ua).and_then(|v| os_name(&v.os));
+    let browser = p
+        .user_agent
+        .extract(ua)
+        .and_then(|v| browser_name(&v.family));
+    (os, browser)
+}
+
+/// shortlink's name for a uap-core OS family; `None` for "Other".
+pub fn os_name(family: &str) -> Option<Cow<'static, str>> {
+    const LINUX: &[&str] = &[
+        "Linux", "Ubuntu", "Kubuntu", "Xubuntu", "Lubuntu", "Fedora", "Debian", "Red Hat",
+        "CentOS", "Mint", "Linux Mint", "SUSE", "openSUSE", "Gentoo", "Mandriva", "Slackware",
+        "Arch Linux", "Mageia", "elementary OS", "PCLinuxOS", "Manjaro", "Sabayon",
+    ];
+    Some(Cow::Borrowed(match family {
+        "Other" | "" => return None,
+        "iOS" | "iPadOS" => "iOS",
+        "Mac OS X" | "Mac OS" | "macOS" => "macOS",
+        "Android" => "Android",
+        "Chrome OS" | "ChromeOS" => "ChromeOS",
+        "Windows Phone" | "Windows Mobile" => "Windows Phone",
+        f if f == "Windows" || (f.starts_with("Windows ") && !f.starts_with("Windows CE")) => {
+            "Windows"
         }
-        let os = os(ua);
-        ClientInfo {
-            device: device(ua, os),
-            os,
-            browser: browser(ua, os),
-        }
-    })
+        f if LINUX.contains(&f) => "Linux",
+        f => return Some(Cow::Owned(f.to_owned())),
+    }))
+}
+
+/// shortlink's name for a uap-core browser family; `None` for "Other".
+pub fn browser_name(family: &str) -> Option<Cow<'static, str>> {
+    Some(Cow::Borrowed(match family {
+        "Other" | "" => return None,
+        "Chrome" | "Chrome Mobile" | "Chrome Mobile iOS" | "Chrome Frame" => "Chrome",
+        "Chrome Mobile WebView" => "Android WebView",
+        "Safari" | "Mobile Safari" => "Safari",
+        "Mobile Safari UI/WKWebView" => "iOS WebView",
+        "Firefox" | "Firefox Mobile" | "Firefox iOS" | "Firefox Beta" | "Firefox Alpha"
+        | "Firefox Focus" => "Firefox",
+        "Edge" | "Edge Mobile" => "Edge",
+        "Opera" | "Opera Mobile" | "Opera Mini" | "Opera Tablet" | "Opera Touch" => "Opera",
+        "Samsung Internet" => "Samsung Internet",
+        "IE" | "IE Mobile" => "Internet Explorer",
+        "UC Browser" => "UC Browser",
+        "Yandex Browser" => "Yandex Browser",
+        "MiuiBrowser" => "MIUI Browser",
+        "DuckDuckGo Mobile" => "DuckDuckGo",
+        "Amazon Silk" => "Amazon Silk",
+        "Android" => "Android Browser",
+        f => return Some(Cow::Owned(f.to_owned())),
+    }))
 }
 
 fn has(ua: &str, tokens: &[&str]) -> bool {
     tokens.iter().any(|t| ua.contains(t))
 }
 
-fn os(ua: &str) -> Option<&'static str> {
-    // Order matters: iOS says "like Mac OS X", Android and ChromeOS say "Linux",
-    // Windows Phone says "Android".
-    if ua.contains("windows phone") {
-        Some("Windows")
-    } else if has(ua, &["iphone", "ipad", "ipod"]) {
-        Some("iOS")
-    } else if ua.contains("android") {
-        Some("Android")
-    } else if ua.contains("cros ") {
-        Some("ChromeOS")
-    } else if ua.contains("windows") || ua.contains("win64") || ua.contains("win32") {
-        Some("Windows")
-    } else if ua.contains("macintosh") || ua.contains("mac os x") {
-        Some("macOS")
-    } else if has(ua, &["linux", "x11", "ubuntu", "fedora", "freebsd"]) {
-        Some("Linux")
-    } else {
-        None
-    }
-}
-
+/// The device class from a lowercased User-Agent and shortlink's OS name.
 fn device(ua: &str, os: Option<&str>) -> &'static str {
     if has(
         ua,
@@ -104,13 +202,28 @@ fn device(ua: &str, os: Option<&str>) -> &'static str {
             "playstation",
             "xbox",
             "nintendo",
+            "inettv",
         ],
     ) {
         return UNKNOWN;
     }
+    // Kindle e-readers and Fire tablets (Silk) say "Mobile" or nothing at all.
+    if has(ua, &["kindle/", "silk/", "silk-accelerated"]) {
+        return TABLET;
+    }
+    // Puffin names the device in a suffix of its version: ...IT / AT a tablet, IP / AP a phone.
+    if let Some(i) = ua.find("puffin/") {
+        let version = ua[i + 7..].split([' ', ';', ')']).next().unwrap_or("");
+        if version.ends_with("it") || version.ends_with("at") {
+            return TABLET;
+        }
+        if version.ends_with("ip") || version.ends_with("ap") {
+            return MOBILE;
+        }
+    }
     match os {
         Some("iOS") => {
-            if ua.contains("ipad") {
+            if has(ua, &["ipad", "model/ipad"]) {
                 TABLET
             } else {
                 MOBILE
@@ -118,78 +231,51 @@ fn device(ua: &str, os: Option<&str>) -> &'static str {
         }
         // Google's convention: Android phones say "Mobile", Android tablets do not.
         Some("Android") => {
-            if ua.contains("mobile") {
+            if has(ua, &["mobile", "phone"]) {
                 MOBILE
-            } else {
+            } else if has(ua, &["tablet", "pad", "tab"]) || !ua.contains("dalvik") {
                 TABLET
+            } else {
+                UNKNOWN
             }
         }
-        Some("Windows") if has(ua, &["windows phone", "iemobile"]) => MOBILE,
-        // "Tablet PC" appears in the User-Agents of ordinary Windows computers.
-        Some(_) => DESKTOP,
-        None if ua.contains("tablet") => TABLET,
-        None if has(ua, &["mobile", "opera mini", "kaios"]) => MOBILE,
-        None => UNKNOWN,
+        Some("Windows Phone") => MOBILE,
+        Some("Windows" | "macOS" | "Linux" | "ChromeOS") => DESKTOP,
+        _ if ua.contains("tablet") => TABLET,
+        // Phones, feature phones and their browsers (BREW, NetFront, i-mode carriers).
+        _ if has(
+            ua,
+            &[
+                "mobile", "opera mini", "kaios", "midp", "symbian", "blackberry", "brew ",
+                "netfront", "willcom", "docomo", "up.browser",
+            ],
+        ) =>
+        {
+            MOBILE
+        }
+        _ => UNKNOWN,
     }
-}
-
-fn browser(ua: &str, os: Option<&str>) -> Option<&'static str> {
-    // Order matters: most browsers also carry "Chrome/" and "Safari/" tokens, and in-app
-    // browsers carry those of the engine they embed.
-    const RULES: &[(&[&str], &str)] = &[
-        (&["samsungbrowser/"], "Samsung Internet"),
-        (&["edg/", "edga/", "edgios/", "edge/"], "Edge"),
-        (&["opr/", "opios/", "opt/", "opera"], "Opera"),
-        (&["yabrowser/"], "Yandex Browser"),
-        (&["ucbrowser/", "ucweb"], "UC Browser"),
-        (&["vivaldi/"], "Vivaldi"),
-        (&["miuibrowser/"], "MIUI Browser"),
-        (&["huaweibrowser/"], "Huawei Browser"),
-        (&["silk/"], "Amazon Silk"),
-        (&["duckduckgo/", "ddg/"], "DuckDuckGo"),
-        (&["fban/", "fbav/", "fb_iab"], "Facebook"),
-        (&["instagram"], "Instagram"),
-        (&["micromessenger/"], "WeChat"),
-        (&["bytedancewebview", "musical_ly", "tiktok"], "TikTok"),
-        (&["gsa/"], "Google App"),
-        (&["firefox/", "fxios/"], "Firefox"),
-        (&["msie ", "trident/"], "Internet Explorer"),
-        (&["chromium/"], "Chromium"),
-    ];
-    if let Some((_, name)) = RULES.iter().find(|(tokens, _)| has(ua, tokens)) {
-        return Some(name);
-    }
-    if os == Some("Android") && ua.contains("; wv)") {
-        return Some("Android WebView");
-    }
-    if has(ua, &["chrome/", "crios/"]) {
-        return Some("Chrome");
-    }
-    // Old Android stock browser: "Version/4.0 Mobile Safari" without Chrome.
-    if os == Some("Android") && ua.contains("safari/") {
-        return Some("Android Browser");
-    }
-    if ua.contains("safari/") && ua.contains("version/") {
-        return Some("Safari");
-    }
-    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn leak(s: Option<Cow<'static, str>>) -> Option<&'static str> {
+        s.map(|s| &*Box::leak(s.into_owned().into_boxed_str()))
+    }
+
     fn p(ua: &str) -> (&'static str, Option<&'static str>, Option<&'static str>) {
-        let c = parse(Some(ua));
-        (c.device, c.os, c.browser)
+        let c = parse(Some(ua), None);
+        (c.device, leak(c.os), leak(c.browser))
     }
 
     #[test]
     fn missing_or_blank() {
-        assert_eq!(parse(None), ClientInfo::UNKNOWN);
-        assert_eq!(parse(Some("")), ClientInfo::UNKNOWN);
-        assert_eq!(parse(Some("  ")), ClientInfo::UNKNOWN);
-        assert_eq!(parse(None).device, "unknown");
+        assert_eq!(parse(None, None), ClientInfo::UNKNOWN);
+        assert_eq!(parse(Some(""), None), ClientInfo::UNKNOWN);
+        assert_eq!(parse(Some("  "), None), ClientInfo::UNKNOWN);
+        assert_eq!(parse(None, None).device, "unknown");
     }
 
     #[test]
@@ -354,13 +440,13 @@ mod tests {
                 "Mozilla/5.0 (Windows Phone 10.0; Android 6.0.1; Microsoft; Lumia 950) \
                  AppleWebKit/537.36 (KHTML, like Gecko) Chrome/52.0.2743.116 Mobile \
                  Safari/537.36 Edge/15.14977",
-                ("mobile", Some("Windows"), Some("Edge")),
+                ("mobile", Some("Windows Phone"), Some("Edge")),
             ),
             (
                 // An in-app WKWebView without a browser token.
                 "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 \
                  (KHTML, like Gecko) Mobile/15E148",
-                ("mobile", Some("iOS"), None),
+                ("mobile", Some("iOS"), Some("iOS WebView")),
             ),
         ];
         for (ua, want) in cases {
@@ -408,7 +494,7 @@ mod tests {
                 "Mozilla/5.0 (SMART-TV; LINUX; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) \
                76.0.3809.146/6.0 TV Safari/537.36"
             ),
-            ("unknown", Some("Linux"), None)
+            ("unknown", Some("Tizen"), Some("Safari"))
         );
         assert_eq!(
             p(
@@ -418,7 +504,13 @@ mod tests {
             .0,
             "unknown"
         );
-        assert_eq!(p("SomeApp/1.0"), ("unknown", None, None));
+        // A bare "Name/version" is an app or a library (isbot's rule), not a browser.
+        assert_eq!(p("SomeApp/1.0"), ("bot", None, None));
+        // iOS and macOS app traffic through CFNetwork: uap-core maps Darwin to the OS.
+        assert_eq!(
+            p("Spotify/8.8.56 CFNetwork/1408.0.4 Darwin/22.5.0"),
+            ("mobile", Some("iOS"), Some("Spotify"))
+        );
         assert_eq!(
             p("Mozilla/5.0 (Mobile; rv:48.0) Gecko/48.0 Firefox/48.0 KAIOS/2.5").0,
             "mobile"
@@ -426,11 +518,35 @@ mod tests {
     }
 
     #[test]
-    fn case_insensitive() {
+    fn device_class_is_case_insensitive() {
+        // uap-core's regexes follow real User-Agents' case; the device class does not care.
         assert_eq!(
             p("MOZILLA/5.0 (IPHONE; CPU IPHONE OS 17_1 LIKE MAC OS X) VERSION/17.1 MOBILE/15E148 \
-               SAFARI/604.1"),
-            ("mobile", Some("iOS"), Some("Safari"))
+               SAFARI/604.1")
+            .0,
+            "mobile"
         );
+    }
+
+    #[test]
+    fn bots_keep_the_rule_name() {
+        let c = parse(Some("WhatsApp/2.23.20.0 A"), None);
+        assert_eq!((c.device, c.bot.as_deref()), ("bot", Some("WhatsApp")));
+        assert!(c.is_bot());
+        assert!(!parse(Some("Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"), None).is_bot());
+    }
+
+    #[test]
+    fn family_mapping() {
+        assert_eq!(os_name("Mac OS X").as_deref(), Some("macOS"));
+        assert_eq!(os_name("Windows").as_deref(), Some("Windows"));
+        assert_eq!(os_name("Ubuntu").as_deref(), Some("Linux"));
+        assert_eq!(os_name("Chrome OS").as_deref(), Some("ChromeOS"));
+        assert_eq!(os_name("KaiOS").as_deref(), Some("KaiOS"));
+        assert_eq!(os_name("Other"), None);
+        assert_eq!(browser_name("Chrome Mobile iOS").as_deref(), Some("Chrome"));
+        assert_eq!(browser_name("Mobile Safari UI/WKWebView").as_deref(), Some("iOS WebView"));
+        assert_eq!(browser_name("IE").as_deref(), Some("Internet Explorer"));
+        assert_eq!(browser_name("Other"), None);
     }
 }

@@ -110,7 +110,7 @@ fn parsers_never_panic_on_random_input() {
         let _ = json_text::too_deep(&s, 3);
         let _ = json_text::split_array(&s);
         let _ = bots::is_bot(Some(&s));
-        let _ = useragent::parse(Some(&s));
+        let _ = useragent::parse(Some(&s), None);
     }
 }
 
