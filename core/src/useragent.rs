@@ -65,12 +65,88 @@ fn parsers() -> &'static Parsers {
     })
 }
 
+/// A uap-core regex with ASCII classes: `\d`, `\w`, `\s` and `\b` as uap-core's other
+/// implementations (PCRE, Python on bytes, JavaScript) read them, instead of the Unicode
+/// classes of Rust's regex crate. Unicode classes make every regex larger to build and,
+/// for `\b`, make the fast DFA give up on any User-Agent with a non-ASCII byte.
+fn ascii_classes(re: &str) -> String {
+    let mut out = String::with_capacity(re.len() + 16);
+    let mut in_class = false;
+    let mut chars = re.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(e) = chars.next() else {
+                    out.push(c);
+                    break;
+                };
+                let ascii = match e {
+                    'd' => Some("0-9"),
+                    'w' => Some("0-9A-Za-z_"),
+                    's' => Some("\\t\\n\\x0B\\x0C\\r "),
+                    _ => None,
+                };
+                match (ascii, in_class) {
+                    (Some(set), true) => out.push_str(set),
+                    (Some(set), false) => {
+                        out.push('[');
+                        out.push_str(set);
+                        out.push(']');
+                    }
+                    (None, false) if e == 'b' || e == 'B' => {
+                        out.push_str("(?-u:\\");
+                        out.push(e);
+                        out.push(')');
+                    }
+                    (None, _) => {
+                        out.push('\\');
+                        out.push(e);
+                    }
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // A ']' first in a class is literal.
+                let mut peek = chars.clone();
+                match peek.next() {
+                    Some('^') => {
+                        out.push('^');
+                        chars.next();
+                        if chars.clone().next() == Some(']') {
+                            out.push_str("\\]");
+                            chars.next();
+                        }
+                    }
+                    Some(']') => {
+                        out.push_str("\\]");
+                        chars.next();
+                    }
+                    _ => {}
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn build_parsers() -> Result<Parsers, String> {
     let ua_parser::Regexes {
-        user_agent_parsers,
-        os_parsers,
+        mut user_agent_parsers,
+        mut os_parsers,
         ..
     } = serde_json::from_str(UAP_REGEXES).map_err(|e| e.to_string())?;
+    for p in &mut user_agent_parsers {
+        p.regex = ascii_classes(&p.regex).into();
+    }
+    for p in &mut os_parsers {
+        p.regex = ascii_classes(&p.regex).into();
+    }
     Ok(Parsers {
         user_agent: ua_parser::user_agent::Builder::new()
             .push_all(user_agent_parsers)
@@ -125,7 +201,7 @@ pub fn parse(user_agent: Option<&str>, operator: Option<&OperatorRules>) -> Clie
 /// The operating system and browser uap-core's regexes find in a User-Agent, in shortlink's
 /// vocabulary, whether or not it is a bot's.
 pub fn os_and_browser(ua: &str) -> (Option<Cow<'static, str>>, Option<Cow<'static, str>>) {
-    let ua = bots::truncate_at_char_boundary(ua, 2048);
+    let ua = bots::truncate_at_char_boundary(ua, 512);
     let p = parsers();
     let os = p.os.extract(ua).and_then(|v| os_name(&v.os));
     let browser = p
