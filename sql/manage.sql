@@ -165,7 +165,8 @@ $$;
 
 -- Click analytics of one link from its click events (links with tracking on):
 -- dimension 'total' (one row), 'time' (one row per bucket: bucket set, key NULL), and
--- breakdowns 'referer_host', 'device', 'os', 'browser', 'country' (key set, NULL = unknown).
+-- breakdowns 'referer_host', 'device', 'os', 'browser', 'country' (key set, NULL = unknown),
+-- and 'bot': bot clicks by the rule that matched (key the rule's name, NULL for people).
 -- clicks and unique_visitors leave bots out; bot_clicks counts them.
 CREATE FUNCTION shortlink.click_stats(
     code text, domain text DEFAULT NULL, since timestamptz DEFAULT NULL,
@@ -189,23 +190,26 @@ BEGIN
                 WHEN grouping(e.os) = 0 THEN 'os'
                 WHEN grouping(e.browser) = 0 THEN 'browser'
                 WHEN grouping(e.country) = 0 THEN 'country'
+                WHEN grouping(e.bot) = 0 THEN 'bot'
                 ELSE 'total' END,
            e.b,
            CASE WHEN grouping(e.referer_host) = 0 THEN e.referer_host
                 WHEN grouping(e.device) = 0 THEN e.device
                 WHEN grouping(e.os) = 0 THEN e.os
                 WHEN grouping(e.browser) = 0 THEN e.browser
-                WHEN grouping(e.country) = 0 THEN e.country END,
+                WHEN grouping(e.country) = 0 THEN e.country
+                WHEN grouping(e.bot) = 0 THEN e.bot END,
            count(*) FILTER (WHERE NOT e.is_bot),
            count(DISTINCT e.visitor_hash) FILTER (WHERE NOT e.is_bot),
            count(*) FILTER (WHERE e.is_bot)
     FROM (SELECT date_trunc(bucket, ce.clicked_at) AS b, ce.referer_host, ce.device, ce.os,
-                 ce.browser, ce.country, ce.is_bot, ce.visitor_hash
+                 ce.browser, ce.country, ce.is_bot, ce.visitor_hash, ce.bot
           FROM shortlink.click_events ce
           WHERE ce.link_id = link
             AND (since IS NULL OR ce.clicked_at >= since)
             AND (until IS NULL OR ce.clicked_at < until)) e
-    GROUP BY GROUPING SETS ((), (e.b), (e.referer_host), (e.device), (e.os), (e.browser), (e.country))
+    GROUP BY GROUPING SETS ((), (e.b), (e.referer_host), (e.device), (e.os), (e.browser), (e.country),
+                            (e.bot))
     ORDER BY 1, 2, 3;
 END
 $$;

@@ -125,6 +125,7 @@ CREATE TABLE shortlink.click_events (
     referer_host  text,
     location      text,        -- the destination this click was sent to
     is_bot        boolean NOT NULL DEFAULT false,
+    bot           text,        -- the bot rule that matched (WhatsApp, Googlebot, ...); NULL for a person
     visitor_hash  text,        -- salted SHA-256 of the full IP and user agent: unique visitors
     device        text,
     os            text,

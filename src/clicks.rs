@@ -10,7 +10,7 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 
 use crate::error::{required, OrRaise};
-use crate::{domains, plan, settings};
+use crate::{bot_rules, domains, plan, settings};
 use shortlink_core::destination::MAX_URL_BYTES;
 use shortlink_core::{bots, ipanon, password, query, useragent};
 
@@ -68,15 +68,15 @@ plan!(
     INSERT_EVENT,
     write,
     "INSERT INTO shortlink.click_events (link_id, ip, user_agent, referer, referer_host, location,
-         is_bot, visitor_hash, device, os, browser, country)
+         is_bot, visitor_hash, device, os, browser, country, bot)
      VALUES ($1, $2, $3, $4, $5, $6, $7,
              CASE WHEN $8::text IS NOT NULL OR $3 IS NOT NULL THEN
                  encode(sha256(convert_to(
                      coalesce((SELECT s.value FROM shortlink.secrets s WHERE s.name = 'visitor_salt'), '')
                      || '|' || coalesce($8, '') || '|' || coalesce($3, ''), 'UTF8')), 'hex')
              END,
-             $9, $10, $11, $12)",
-    [INT8OID, INETOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID]
+             $9, $10, $11, $12, $13)",
+    [INT8OID, INETOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID]
 );
 plan!(
     INSERT_OUTBOX,
@@ -364,11 +364,12 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
             return gone(Outcome::Expired);
         }
         // The user agent is parsed once, and fully only when an event or callback needs it.
-        let client_info =
-            (link.tracking || link.targets.is_some()).then(|| useragent::parse(req.user_agent, None));
+        let operator = bot_rules::current(client);
+        let client_info = (link.tracking || link.targets.is_some())
+            .then(|| useragent::parse(req.user_agent, operator.as_deref()));
         let is_bot = match &client_info {
             Some(info) => info.is_bot(),
-            None => bots::is_bot(req.user_agent),
+            None => bots::detect(req.user_agent, operator.as_deref()).is_some(),
         };
         if is_bot && link.block_bots {
             return Outcome::Blocked.into();
@@ -442,6 +443,7 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
                             client_info.os.as_deref().into(),
                             client_info.browser.as_deref().into(),
                             req.country.as_deref().into(),
+                            client_info.bot.as_deref().into(),
                         ],
                     )
                     .or_raise();
@@ -455,6 +457,7 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
                 "short_url": format!("https://{domain}/{code}"),
                 "long_url": location,
                 "bot": is_bot,
+                "bot_rule": client_info.bot,
                 "ip": ip.as_ref().map(|i| i.0.clone()),
                 "user_agent": if link.tracking { req.user_agent } else { None },
                 "referer": if link.tracking { req.referer } else { None },

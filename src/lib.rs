@@ -8,6 +8,7 @@
 #![allow(clippy::type_complexity)]
 
 mod batch;
+mod bot_rules;
 mod clicks;
 mod domains;
 mod error;
@@ -35,12 +36,25 @@ extension_sql_file!(
     name = "manage",
     requires = ["functions", link_id]
 );
+extension_sql_file!(
+    "../sql/bot_rules.sql",
+    name = "bot_rules",
+    requires = ["manage", bot_pattern_error, invalidate_bot_rules]
+);
 // Last: it revokes PUBLIC's default EXECUTE on every function created before it.
 extension_sql_file!("../sql/security.sql", name = "security", finalize);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     settings::register();
+    bot_rules::register();
+    // Loaded by shared_preload_libraries: build the bot patterns and User-Agent parsers in
+    // the postmaster, so that every backend inherits them instead of building them on its
+    // first click (about 40 ms).
+    // SAFETY: a flag PostgreSQL sets while it loads preloaded libraries.
+    if unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
+        shortlink_core::useragent::warm();
+    }
 }
 
 // `#[pg_test]`s, each inside a transaction that is rolled back. Kept in their own file;

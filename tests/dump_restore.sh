@@ -11,12 +11,14 @@ check() {
     if [ "$2" = "$3" ]; then echo "ok   $1"; passed=$((passed + 1));
     else echo "FAIL $1: want $2, got $3"; failed=$((failed + 1)); fi
 }
-# Workspaces, their members and the host blocklist are users' data too.
+# Workspaces, their members, the host blocklist and bot rules are users' data too.
 psql -d "$DB" -c "CREATE ROLE sl_dump_app" 2>/dev/null || true
 psql -d "$DB" -c "DELETE FROM shortlink.workspace_members" -c "DELETE FROM shortlink.blocked_hosts" \
     -c "DELETE FROM shortlink.workspaces WHERE name = 'dumped'" \
     -c "SELECT shortlink.add_workspace('dumped')" -c "SELECT shortlink.grant_workspace('dumped', 'sl_dump_app')" \
-    -c "SELECT shortlink.block_host('blocked.example')" >/dev/null
+    -c "SELECT shortlink.block_host('blocked.example')" \
+    -c "DELETE FROM shortlink.bot_rules" \
+    -c "INSERT INTO shortlink.bot_rules (pattern, name) VALUES ('^dump-probe/', 'Dump probe')" >/dev/null
 dump=$(mktemp)
 trap 'rm -f "$dump"' EXIT
 "$PG_BIN/pg_dump" -h "$HOST" -p "$PORT" -U postgres -Fc -f "$dump" "$DB"
@@ -24,7 +26,7 @@ psql -d postgres -c "DROP DATABASE IF EXISTS $COPY" -c "CREATE DATABASE $COPY"
 "$PG_BIN/pg_restore" -h "$HOST" -p "$PORT" -U postgres --exit-on-error -d "$COPY" "$dump"
 # The install-time domain "localhost" and workspace "default" are made anew by CREATE
 # EXTENSION, not restored.
-for t in workspaces workspace_members blocked_hosts domains links click_counts click_events outbox deliveries; do
+for t in workspaces workspace_members blocked_hosts bot_rules domains links click_counts click_events outbox deliveries; do
     q="SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM shortlink.$t t"
     [ "$t" = domains ] && q="$q WHERE t.domain <> 'localhost'"
     [ "$t" = workspaces ] && q="$q WHERE t.id <> 0"
@@ -33,7 +35,10 @@ done
 before=$(psql -d "$COPY" -c "SELECT max(id) FROM shortlink.links")
 after=$(psql -d "$COPY" -c "SELECT id FROM shortlink.shorten('https://example.com/after-restore')")
 check "a link made after the restore gets a new id" true "$([ "$after" -gt "$before" ] && echo true || echo false)"
+check "restored bot rules are in effect" "true|Dump probe" "$(psql -d "$COPY" -c "SELECT code FROM shortlink.shorten('https://example.com/probe', '{\"code\": \"dump-probe\"}')" >/dev/null;
+    psql -d "$COPY" -c "SELECT status FROM shortlink.record_click('dump-probe', user_agent => 'Dump-Probe/1')" >/dev/null;
+    psql -d "$COPY" -c "SELECT e.is_bot || '|' || e.bot FROM shortlink.click_events e JOIN shortlink.links l ON l.id = e.link_id WHERE l.code = 'dump-probe'")"
 psql -d postgres -c "DROP DATABASE $COPY"
-psql -d "$DB" -c "DELETE FROM shortlink.workspace_members" -c "DROP ROLE sl_dump_app"
+psql -d "$DB" -c "DELETE FROM shortlink.workspace_members" -c "DELETE FROM shortlink.bot_rules" -c "DROP ROLE sl_dump_app"
 echo "dump and restore: $passed passed, $failed failed"
 [ "$failed" = 0 ]

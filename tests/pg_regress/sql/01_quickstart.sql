@@ -17,7 +17,8 @@ SELECT shortlink.resolve('no-such-code') IS NULL AS unknown_is_null;
 
 -- record_click() is what a redirect proxy calls once per request.
 SELECT * FROM shortlink.record_click('spring', ip => '203.0.113.7',
-                                     user_agent => 'Mozilla/5.0', referer => 'https://news.example/');
+                                     user_agent => 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1',
+                                     referer => 'https://news.example/');
 SELECT * FROM shortlink.record_click('no-such-code');
 
 SELECT code, domain, url, max_clicks, clicks, last_clicked_at IS NOT NULL AS clicked

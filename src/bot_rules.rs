@@ -1,0 +1,114 @@
+//! `shortlink.bot_rules`: an operator's own bot patterns and exceptions, changed with SQL.
+//!
+//! Each backend compiles the table once and keeps it. A statement trigger on the table
+//! calls [`invalidate_bot_rules`], which queues a relcache invalidation of the table; every
+//! backend receives it when the writing transaction commits (and the writer at once), and
+//! its callback marks the compiled rules stale, so the next click reloads them. Nothing
+//! is read per click while the table does not change.
+
+use pgrx::pg_sys;
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::prelude::*;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use crate::error::{required, OrRaise};
+use crate::plan;
+use shortlink_core::bots::{self, OperatorRule, OperatorRules};
+
+thread_local! {
+    static STALE: Cell<bool> = const { Cell::new(true) };
+    static TABLE: Cell<pg_sys::Oid> = const { Cell::new(pg_sys::InvalidOid) };
+    static RULES: RefCell<Option<Rc<OperatorRules>>> = const { RefCell::new(None) };
+}
+
+plan!(
+    LOAD_BOT_RULES,
+    read,
+    "SELECT t.oid, r.pattern, r.is_bot, r.name
+     FROM (SELECT 'shortlink.bot_rules'::pg_catalog.regclass::pg_catalog.oid) t(oid)
+     LEFT JOIN shortlink.bot_rules r ON true
+     ORDER BY r.id",
+    []
+);
+
+/// Registers the relcache callback; from `_PG_init`.
+pub fn register() {
+    // SAFETY: called once per process from _PG_init; the callback only sets flags.
+    unsafe {
+        pg_sys::CacheRegisterRelcacheCallback(Some(on_relcache), pg_sys::Datum::from(0usize));
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn on_relcache(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
+    // InvalidOid: the whole relcache was reset (e.g. after a cache overflow).
+    if relid == pg_sys::InvalidOid || relid == TABLE.with(Cell::get) {
+        STALE.with(|s| s.set(true));
+    }
+}
+
+/// The operator's rules, compiled; `None` while the table is empty.
+pub fn current(client: &mut pgrx::spi::SpiClient<'_>) -> Option<Rc<OperatorRules>> {
+    if STALE.with(Cell::get) {
+        // Marked fresh before reading, so that a change committed meanwhile marks it
+        // stale again.
+        STALE.with(|s| s.set(false));
+        let loaded = load(client);
+        RULES.with(|r| *r.borrow_mut() = loaded);
+    }
+    RULES.with(|r| r.borrow().clone())
+}
+
+fn load(client: &mut pgrx::spi::SpiClient<'_>) -> Option<Rc<OperatorRules>> {
+    let mut rules = Vec::new();
+    LOAD_BOT_RULES.with(client, |stmt| {
+        let table = client.select(stmt, None, &[]).or_raise();
+        for row in table {
+            TABLE.with(|t| t.set(required(row.get(1).or_raise(), "bot_rules oid")));
+            if let Some(pattern) = row.get::<String>(2).or_raise() {
+                rules.push(OperatorRule {
+                    pattern,
+                    is_bot: required(row.get(3).or_raise(), "bot_rules.is_bot"),
+                    name: row.get::<String>(4).or_raise().unwrap_or_default(),
+                });
+            }
+        }
+    });
+    if rules.is_empty() {
+        return None;
+    }
+    match OperatorRules::new(&rules) {
+        Ok(compiled) => Some(Rc::new(compiled)),
+        // The trigger checks every pattern as it is written; this is a table written
+        // around it (a restore without triggers, say).
+        Err(e) => {
+            STALE.with(|s| s.set(true));
+            ErrorReport::new(
+                PgSqlErrorCode::ERRCODE_INVALID_REGULAR_EXPRESSION,
+                "shortlink.bot_rules holds an invalid pattern",
+                "shortlink",
+            )
+            .set_detail(e.to_string())
+            .set_hint("Fix or delete the rule with UPDATE or DELETE on shortlink.bot_rules.")
+            .report(PgLogLevel::ERROR);
+            unreachable!("ERROR does not return")
+        }
+    }
+}
+
+/// Why a `shortlink.bot_rules` pattern would not compile, or NULL if it does.
+#[pg_extern(immutable, strict, parallel_safe)]
+#[search_path(pg_catalog, pg_temp)]
+fn bot_pattern_error(pattern: &str) -> Option<String> {
+    bots::check_operator_pattern(pattern).err().map(|e| e.reason)
+}
+
+/// Tells every backend that `shortlink.bot_rules` changed (at commit). Called by the
+/// table's statement trigger with its `TG_RELID`.
+#[pg_extern(volatile, strict, parallel_unsafe)]
+#[search_path(pg_catalog, pg_temp)]
+fn invalidate_bot_rules(table: pg_sys::Oid) {
+    // SAFETY: queues an invalidation message for a relation id; any id is accepted.
+    unsafe { pg_sys::CacheInvalidateRelcacheByRelid(table) };
+}
