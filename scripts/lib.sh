@@ -62,7 +62,9 @@ make_reachable() {
     done
 }
 
-# start_cluster DIR PORT: initdb (once) and start a cluster with its socket in DIR.
+# start_cluster DIR PORT: initdb (once) and start a cluster with its socket in DIR,
+# preloading shortlink (its bot patterns and User-Agent parsers are built once, in the
+# postmaster).
 start_cluster() {
     local dir=$1 port=$2
     mkdir -p "$dir"
@@ -76,7 +78,8 @@ start_cluster() {
         # RUST_BACKTRACE in the server's environment would put Rust backtraces into the
         # DETAIL of errors raised through pgrx: never start PostgreSQL with it.
         as_pg env -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-            -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null
+            -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=100 -c shared_preload_libraries=shortlink" \
+            start >/dev/null
     fi
 }
 
