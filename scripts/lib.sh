@@ -34,12 +34,57 @@ ensure_deps() {
 }
 
 # Builds the extension and installs it into the system PostgreSQL 15.
+# install_extension [--release]: builds the extension (debug unless --release) and installs
+# it into PostgreSQL's directories. Each file is replaced by a new one (install(1) unlinks
+# first), never rewritten in place, so a running cluster keeps the library it mapped until
+# it restarts instead of crashing on a file changed under it.
 install_extension() {
-    say "building and installing the extension ($*)"
-    (cd "$ROOT" && as_root env PATH="$PATH" cargo pgrx install --pg-config "$PG_CONFIG" "$@")
+    local profile=debug out
+    [ "${1:-}" = --release ] && profile=release
+    out=$ROOT/target/pgrx-package/$profile
+    say "building and installing the extension ($profile)"
+    rm -rf "$out"
+    (cd "$ROOT" && cargo pgrx package --pg-config "$PG_CONFIG" --out-dir "$out" \
+        $([ "$profile" = release ] || echo --debug))
+    (cd "$out" && find . -type f) | while read -r f; do
+        as_root install -D -m "$([ "${f%.so}" != "$f" ] && echo 755 || echo 644)" "$out/$f" "/${f#./}"
+    done
 }
 
-# The OS user that runs PostgreSQL: postgres when we are root (it refuses root).
+installed_files() {
+    echo "$("$PG_CONFIG" --pkglibdir)/shortlink.so"
+    ls "$("$PG_CONFIG" --sharedir)"/extension/shortlink.control \
+        "$("$PG_CONFIG" --sharedir)"/extension/shortlink--*.sql 2>/dev/null || true
+}
+
+# save_release_install DIR: if the installed extension is a release build (scripts/setup's),
+# keeps a copy in DIR for restore_release_install, and unlinks the installed library so
+# that the test builds written over it get a new file.
+save_release_install() {
+    local dir=$1 so f
+    so=$("$PG_CONFIG" --pkglibdir)/shortlink.so
+    rm -rf "$dir"
+    [ -f "$so" ] || return 0
+    readelf -S "$so" | grep -q '\.debug_info' && return 0
+    mkdir -p "$dir"
+    for f in $(installed_files); do cp -p "$f" "$dir/"; done
+    as_root rm -f "$so"
+}
+
+# restore_release_install DIR: puts back what save_release_install kept.
+restore_release_install() {
+    local dir=$1 f
+    [ -d "$dir" ] || return 0
+    for f in "$dir"/*; do
+        case $f in
+            *.so) as_root install -m 755 "$f" "$("$PG_CONFIG" --pkglibdir)/shortlink.so" ;;
+            *) as_root install -m 644 "$f" "$("$PG_CONFIG" --sharedir)/extension/$(basename "$f")" ;;
+        esac
+    done
+    rm -rf "$dir"
+    echo "note: reinstalled the release build of scripts/setup over the test build"
+}
+
 pg_user() { if [ "$(id -u)" = 0 ]; then echo postgres; else id -un; fi; }
 
 as_pg() {
