@@ -389,7 +389,7 @@ fn a_bad_alphabet_setting_is_22023() {
 fn the_tables_are_dumped_with_user_data() {
     assert_eq!(
         int("SELECT count(*) FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'shortlink'"),
-        13
+        15
     );
 }
 
@@ -664,7 +664,7 @@ fn click_stats_counts_clicks_visitors_and_bots_per_bucket_and_breakdown() {
 #[pg_test]
 fn tracking_off_stores_no_event_and_no_ip() {
     shorten("https://example.com/", r#"{"code": "private", "tracking": false, "callback_url": "https://hooks.example/"}"#);
-    run("SELECT shortlink.record_click('private', NULL, '203.0.113.9', 'Mozilla/5.0')");
+    run(&format!("SELECT shortlink.record_click('private', NULL, '203.0.113.9', '{IPHONE}')"));
     assert_eq!(int("SELECT count(*) FROM shortlink.click_events"), 0);
     assert_eq!(text("SELECT coalesce(payload->>'ip', 'none') FROM shortlink.outbox"), "none");
     assert_eq!(int("SELECT clicks FROM shortlink.stats('private')"), 1);
