@@ -101,7 +101,9 @@ fn load(client: &mut pgrx::spi::SpiClient<'_>) -> Option<Rc<OperatorRules>> {
 #[pg_extern(immutable, strict, parallel_safe)]
 #[search_path(pg_catalog, pg_temp)]
 fn bot_pattern_error(pattern: &str) -> Option<String> {
-    bots::check_operator_pattern(pattern).err().map(|e| e.reason)
+    bots::check_operator_pattern(pattern)
+        .err()
+        .map(|e| e.reason)
 }
 
 /// Tells every backend that `shortlink.bot_rules` changed (at commit). Called by the

@@ -7,6 +7,7 @@
 //! so concurrent clicks of a viral link do not queue on one row lock.
 
 use pgrx::pg_sys;
+use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 
 use crate::error::{required, OrRaise};
@@ -251,6 +252,10 @@ fn answer(
     password: Option<&str>,
     query: Option<&str>,
 ) -> TableIterator<'static, (String, Option<String>, i32)> {
+    // SAFETY: a flag PostgreSQL sets at transaction start (always on a hot standby).
+    if counting && unsafe { pg_sys::XactReadOnly } {
+        read_only_click();
+    }
     let req = Request {
         counting,
         ip,
@@ -265,6 +270,19 @@ fn answer(
         _ => Outcome::NotFound.into(),
     };
     TableIterator::once((outcome.status().to_owned(), location, http))
+}
+
+/// A click counts and stores its event: a hot standby or a read-only transaction cannot.
+fn read_only_click() -> ! {
+    ErrorReport::new(
+        PgSqlErrorCode::ERRCODE_READ_ONLY_SQL_TRANSACTION,
+        "cannot record a click in a read-only transaction",
+        "shortlink",
+    )
+    .set_detail("record_click counts the click and stores its event; this transaction cannot write (a hot standby, or transaction_read_only).")
+    .set_hint("Call record_click on the primary. resolve, peek_click and link_card answer on standbys.")
+    .report(PgLogLevel::ERROR);
+    unreachable!("ERROR does not return")
 }
 
 struct Request<'a> {

@@ -58,7 +58,7 @@ err=$("$PG_BIN/psql" -X -q -tA -h "$STANDBY" -p "$SPORT" -U postgres -d "$DB" \
 check "record_click on the standby: SQLSTATE 25006" "ERROR:  25006" "$err"
 msg=$("$PG_BIN/psql" -X -q -tA -h "$STANDBY" -p "$SPORT" -U postgres -d "$DB" \
     -c "SELECT status FROM shortlink.record_click('sb-before', user_agent => 'Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0')" 2>&1 || true)
-check "the error says read-only" 1 "$(grep -c 'read-only transaction' <<<"$msg")"
+check "the error says read-only and where to click" 2 "$(grep -cE 'cannot record a click in a read-only transaction|Call record_click on the primary' <<<"$msg")"
 check "nothing was counted" 0 "$(primary -c "SELECT clicks FROM shortlink.stats('sb-before')")"
 check "record_click on the primary still counts" "ok|1" \
     "$(primary -c "SELECT status FROM shortlink.record_click('sb-before', user_agent => 'Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0')")|$(primary -c "SELECT clicks FROM shortlink.stats('sb-before')")"

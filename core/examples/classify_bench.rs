@@ -69,14 +69,46 @@ fn main() {
     times.sort_unstable();
     let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize] as f64 / 1000.0;
     let bot_at = |q: f64| bot_times[((bot_times.len() - 1) as f64 * q) as usize] as f64 / 1000.0;
-    println!("User-Agent classification, pure Rust, release build, {} cores, {}", num_cpus(), today());
-    println!("  bot patterns built in                 {:>8.1} ms ({} upstream patterns)", bots_built.as_secs_f64() * 1e3, bots::builtin().upstream_patterns);
-    println!("  first parse (builds uap-core parsers) {:>8.1} ms", first_parse.as_secs_f64() * 1e3);
-    println!("  memory of patterns and parsers        {:>8.1} MiB (resident set growth)", (after.saturating_sub(before)) as f64 / 1024.0);
-    println!("  classify one User-Agent, {} of them ({} bots):", uas.len(), bots_seen);
-    println!("    p50 {:.2} µs   p90 {:.2} µs   p99 {:.2} µs   p99.9 {:.2} µs   max {:.2} µs", at(0.5), at(0.9), at(0.99), at(0.999), at(1.0));
+    println!(
+        "User-Agent classification, pure Rust, release build, {} cores, {}",
+        num_cpus(),
+        today()
+    );
+    println!(
+        "  bot patterns built in                 {:>8.1} ms ({} upstream patterns)",
+        bots_built.as_secs_f64() * 1e3,
+        bots::builtin().upstream_patterns
+    );
+    println!(
+        "  first parse (builds uap-core parsers) {:>8.1} ms",
+        first_parse.as_secs_f64() * 1e3
+    );
+    println!(
+        "  memory of patterns and parsers        {:>8.1} MiB (resident set growth)",
+        (after.saturating_sub(before)) as f64 / 1024.0
+    );
+    println!(
+        "  classify one User-Agent, {} of them ({} bots):",
+        uas.len(),
+        bots_seen
+    );
+    println!(
+        "    p50 {:.2} µs   p90 {:.2} µs   p99 {:.2} µs   p99.9 {:.2} µs   max {:.2} µs",
+        at(0.5),
+        at(0.9),
+        at(0.99),
+        at(0.999),
+        at(1.0)
+    );
     println!("  of which the bot test alone:");
-    println!("    p50 {:.2} µs   p90 {:.2} µs   p99 {:.2} µs   p99.9 {:.2} µs   max {:.2} µs", bot_at(0.5), bot_at(0.9), bot_at(0.99), bot_at(0.999), bot_at(1.0));
+    println!(
+        "    p50 {:.2} µs   p90 {:.2} µs   p99 {:.2} µs   p99.9 {:.2} µs   max {:.2} µs",
+        bot_at(0.5),
+        bot_at(0.9),
+        bot_at(0.99),
+        bot_at(0.999),
+        bot_at(1.0)
+    );
 }
 
 fn num_cpus() -> usize {

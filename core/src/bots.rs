@@ -264,7 +264,10 @@ fn classify_pattern(js: &str) -> Result<Upstream, PatternError> {
             }
             _ => (rest, Vec::new()),
         };
-        let literal_guards = not_before.iter().chain(&not_after).all(|g| literal(g).is_some());
+        let literal_guards = not_before
+            .iter()
+            .chain(&not_after)
+            .all(|g| literal(g).is_some());
         if core.contains("(?<") || core.contains("(?!") || core.contains("(?=") || !literal_guards {
             return Err(err("look-around other than literal guards at the ends"));
         }
@@ -364,7 +367,11 @@ impl Builtin {
 
     /// The first rule that matches: (start, end, name of a named rule). `ua` is the
     /// User-Agent and `lower` its ASCII-lowercased copy; exceptions are blanked out of both.
-    fn find(&self, ua: &mut [u8], lower: &mut [u8]) -> Option<(usize, usize, Option<&'static str>)> {
+    fn find(
+        &self,
+        ua: &mut [u8],
+        lower: &mut [u8],
+    ) -> Option<(usize, usize, Option<&'static str>)> {
         let spans: Vec<(usize, usize)> = self
             .not_bots
             .find_iter(&*lower)
@@ -387,7 +394,9 @@ impl Builtin {
 }
 
 fn lower_all(v: Vec<String>) -> Vec<Vec<u8>> {
-    v.into_iter().map(|s| s.to_ascii_lowercase().into_bytes()).collect()
+    v.into_iter()
+        .map(|s| s.to_ascii_lowercase().into_bytes())
+        .collect()
 }
 
 fn bytes_regex(pattern: &str, case_insensitive: bool) -> Result<Regex, PatternError> {
@@ -415,7 +424,9 @@ fn name_around(ua: &str, start: usize, end: usize) -> String {
     while e < b.len() && word(b[e]) {
         e += 1;
     }
-    let mut name = String::from_utf8_lossy(&b[s..e]).trim_matches(['.', '-', '_']).to_owned();
+    let mut name = String::from_utf8_lossy(&b[s..e])
+        .trim_matches(['.', '-', '_'])
+        .to_owned();
     if name.is_empty() || name.eq_ignore_ascii_case("mozilla") {
         name = String::from_utf8_lossy(&b[start.min(b.len())..end.min(b.len())])
             .trim()
@@ -467,7 +478,10 @@ fn with_copies<R>(s: &str, f: impl FnOnce(&mut [u8], &mut [u8]) -> R) -> R {
         lower.make_ascii_lowercase();
         f(copy, lower)
     } else {
-        f(&mut s.as_bytes().to_vec(), &mut s.as_bytes().to_ascii_lowercase())
+        f(
+            &mut s.as_bytes().to_vec(),
+            &mut s.as_bytes().to_ascii_lowercase(),
+        )
     }
 }
 
@@ -718,9 +732,15 @@ mod tests {
             name("Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)").as_deref(),
             Some("AhrefsBot")
         );
-        assert_eq!(name("Mozilla/5.0 (compatible; SomeNewCrawler/1.0)").as_deref(), Some("crawler"));
+        assert_eq!(
+            name("Mozilla/5.0 (compatible; SomeNewCrawler/1.0)").as_deref(),
+            Some("crawler")
+        );
         assert_eq!(name("ExampleBot").as_deref(), Some("ExampleBot"));
-        assert_eq!(name("Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"), None);
+        assert_eq!(
+            name("Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"),
+            None
+        );
     }
 
     #[test]
@@ -735,7 +755,8 @@ mod tests {
             _ => panic!("not split into guards"),
         };
         assert_eq!(g, ("scan".to_owned(), vec!["cam".to_owned()], vec![]));
-        let g = match classify_pattern("(?<! channel/|google/)google(?!(?:wv|app|/google| pixel))") {
+        let g = match classify_pattern("(?<! channel/|google/)google(?!(?:wv|app|/google| pixel))")
+        {
             Ok(Upstream::Guarded(core, before, after)) => (core, before, after),
             _ => panic!("not split into guards"),
         };
@@ -756,7 +777,9 @@ mod tests {
         // Chrome Frame in an Internet Explorer is a person...
         assert!(!bot("Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 6.1; Trident/4.0; chromeframe/11.0.696.57)"));
         // ...but a bot that carries it is still a bot.
-        assert!(bot("Mozilla/4.0 (compatible; MSIE 8.0; chromeframe/11.0; SomeCrawler/1.0)"));
+        assert!(bot(
+            "Mozilla/4.0 (compatible; MSIE 8.0; chromeframe/11.0; SomeCrawler/1.0)"
+        ));
     }
 
     #[test]
@@ -773,15 +796,33 @@ mod tests {
     #[test]
     fn operator_rules_come_first() {
         let rules = OperatorRules::new(&[
-            OperatorRule { pattern: "acmeapp/".into(), is_bot: false, name: String::new() },
-            OperatorRule { pattern: "^internal-probe".into(), is_bot: true, name: "Our probe".into() },
+            OperatorRule {
+                pattern: "acmeapp/".into(),
+                is_bot: false,
+                name: String::new(),
+            },
+            OperatorRule {
+                pattern: "^internal-probe".into(),
+                is_bot: true,
+                name: "Our probe".into(),
+            },
         ])
         .unwrap();
         // An exception wins over the built-in okhttp rule.
         assert_eq!(detect(Some("AcmeApp/2.0 okhttp/4.12"), Some(&rules)), None);
-        assert_eq!(detect(Some("okhttp/4.12"), Some(&rules)).as_deref(), Some("okhttp"));
-        assert_eq!(detect(Some("Internal-Probe 1"), Some(&rules)).as_deref(), Some("Our probe"));
-        let bad = OperatorRules::new(&[OperatorRule { pattern: "(".into(), is_bot: true, name: "x".into() }]);
+        assert_eq!(
+            detect(Some("okhttp/4.12"), Some(&rules)).as_deref(),
+            Some("okhttp")
+        );
+        assert_eq!(
+            detect(Some("Internal-Probe 1"), Some(&rules)).as_deref(),
+            Some("Our probe")
+        );
+        let bad = OperatorRules::new(&[OperatorRule {
+            pattern: "(".into(),
+            is_bot: true,
+            name: "x".into(),
+        }]);
         assert!(bad.is_err());
         assert!(check_operator_pattern("a(b").is_err());
         assert!(check_operator_pattern("a(b)").is_ok());

@@ -214,9 +214,28 @@ pub fn os_and_browser(ua: &str) -> (Option<Cow<'static, str>>, Option<Cow<'stati
 /// shortlink's name for a uap-core OS family; `None` for "Other".
 pub fn os_name(family: &str) -> Option<Cow<'static, str>> {
     const LINUX: &[&str] = &[
-        "Linux", "Ubuntu", "Kubuntu", "Xubuntu", "Lubuntu", "Fedora", "Debian", "Red Hat",
-        "CentOS", "Mint", "Linux Mint", "SUSE", "openSUSE", "Gentoo", "Mandriva", "Slackware",
-        "Arch Linux", "Mageia", "elementary OS", "PCLinuxOS", "Manjaro", "Sabayon",
+        "Linux",
+        "Ubuntu",
+        "Kubuntu",
+        "Xubuntu",
+        "Lubuntu",
+        "Fedora",
+        "Debian",
+        "Red Hat",
+        "CentOS",
+        "Mint",
+        "Linux Mint",
+        "SUSE",
+        "openSUSE",
+        "Gentoo",
+        "Mandriva",
+        "Slackware",
+        "Arch Linux",
+        "Mageia",
+        "elementary OS",
+        "PCLinuxOS",
+        "Manjaro",
+        "Sabayon",
     ];
     Some(Cow::Borrowed(match family {
         "Other" | "" => return None,
@@ -322,8 +341,17 @@ fn device(ua: &str, os: Option<&str>) -> &'static str {
         _ if has(
             ua,
             &[
-                "mobile", "opera mini", "kaios", "midp", "symbian", "blackberry", "brew ",
-                "netfront", "willcom", "docomo", "up.browser",
+                "mobile",
+                "opera mini",
+                "kaios",
+                "midp",
+                "symbian",
+                "blackberry",
+                "brew ",
+                "netfront",
+                "willcom",
+                "docomo",
+                "up.browser",
             ],
         ) =>
         {
@@ -609,7 +637,11 @@ mod tests {
         let c = parse(Some("WhatsApp/2.23.20.0 A"), None);
         assert_eq!((c.device, c.bot.as_deref()), ("bot", Some("WhatsApp")));
         assert!(c.is_bot());
-        assert!(!parse(Some("Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"), None).is_bot());
+        assert!(!parse(
+            Some("Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"),
+            None
+        )
+        .is_bot());
     }
 
     #[test]
@@ -621,7 +653,10 @@ mod tests {
         assert_eq!(os_name("KaiOS").as_deref(), Some("KaiOS"));
         assert_eq!(os_name("Other"), None);
         assert_eq!(browser_name("Chrome Mobile iOS").as_deref(), Some("Chrome"));
-        assert_eq!(browser_name("Mobile Safari UI/WKWebView").as_deref(), Some("iOS WebView"));
+        assert_eq!(
+            browser_name("Mobile Safari UI/WKWebView").as_deref(),
+            Some("iOS WebView")
+        );
         assert_eq!(browser_name("IE").as_deref(), Some("Internet Explorer"));
         assert_eq!(browser_name("Other"), None);
     }

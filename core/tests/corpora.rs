@@ -20,7 +20,9 @@ use std::io::Read;
 use std::path::PathBuf;
 
 fn data(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data").join(path)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data")
+        .join(path)
 }
 
 fn text(path: &str) -> String {
@@ -87,7 +89,10 @@ fn score(
         if have.as_deref() == Some(want.as_str()) {
             right += 1;
         } else if wrong.len() < 5 || std::env::var("SHORTLINK_CORPUS_DUMP").is_ok() {
-            wrong.push(format!("    want {want}, got {have:?}: {}", c.user_agent_string));
+            wrong.push(format!(
+                "    want {want}, got {have:?}: {}",
+                c.user_agent_string
+            ));
         }
     }
     println!(
@@ -188,7 +193,11 @@ fn clients_on_uap_core_tests() {
     let os = uap_cases("uap-core/test_os.yaml");
     let (r, n, _) = score(
         &os,
-        |f| useragent::os_name(f).map(|s| s.into_owned()).filter(|s| OS_VOCABULARY.contains(&s.as_str())),
+        |f| {
+            useragent::os_name(f)
+                .map(|s| s.into_owned())
+                .filter(|s| OS_VOCABULARY.contains(&s.as_str()))
+        },
         |ua| useragent::os_and_browser(ua).0.map(|s| s.into_owned()),
         "OS (uap-core test_os.yaml)",
     );
@@ -196,24 +205,42 @@ fn clients_on_uap_core_tests() {
 
     let apple_apps: Vec<Case> = os
         .into_iter()
-        .filter(|c| c.user_agent_string.contains("CFNetwork") || c.user_agent_string.contains("Darwin"))
+        .filter(|c| {
+            c.user_agent_string.contains("CFNetwork") || c.user_agent_string.contains("Darwin")
+        })
         .collect();
     let (r, n, _) = score(
         &apple_apps,
-        |f| useragent::os_name(f).map(|s| s.into_owned()).filter(|s| OS_VOCABULARY.contains(&s.as_str())),
+        |f| {
+            useragent::os_name(f)
+                .map(|s| s.into_owned())
+                .filter(|s| OS_VOCABULARY.contains(&s.as_str()))
+        },
         |ua| useragent::os_and_browser(ua).0.map(|s| s.into_owned()),
         "  of which iOS/macOS apps (CFNetwork, Darwin)",
     );
-    assert!(n > 0 && pct(r, n) >= 95.0, "CFNetwork/Darwin OS accuracy {:.2}%", pct(r, n));
+    assert!(
+        n > 0 && pct(r, n) >= 95.0,
+        "CFNetwork/Darwin OS accuracy {:.2}%",
+        pct(r, n)
+    );
 
     let ua = uap_cases("uap-core/test_ua.yaml");
     let (r, n, _) = score(
         &ua,
-        |f| useragent::browser_name(f).map(|s| s.into_owned()).filter(|s| BROWSER_VOCABULARY.contains(&s.as_str())),
+        |f| {
+            useragent::browser_name(f)
+                .map(|s| s.into_owned())
+                .filter(|s| BROWSER_VOCABULARY.contains(&s.as_str()))
+        },
         |ua| useragent::os_and_browser(ua).1.map(|s| s.into_owned()),
         "browser (uap-core test_ua.yaml)",
     );
-    assert!(pct(r, n) >= 95.0, "browser accuracy {:.2}% < 95%", pct(r, n));
+    assert!(
+        pct(r, n) >= 95.0,
+        "browser accuracy {:.2}% < 95%",
+        pct(r, n)
+    );
 
     let device = uap_cases("uap-core/test_device.yaml.gz");
     let (r, n, _) = score(
@@ -222,5 +249,9 @@ fn clients_on_uap_core_tests() {
         |ua| Some(useragent::parse(Some(ua), None).device.to_owned()),
         "device class (uap-core test_device.yaml)",
     );
-    assert!(pct(r, n) >= 95.0, "device class accuracy {:.2}% < 95%", pct(r, n));
+    assert!(
+        pct(r, n) >= 95.0,
+        "device class accuracy {:.2}% < 95%",
+        pct(r, n)
+    );
 }

@@ -243,7 +243,9 @@ async fn record_clicks(conn: &Conn, batch: &[Pending]) -> Vec<Answer> {
         .client
         .query(
             &conn.record_clicks,
-            &[&codes, &domains, &ips, &agents, &referers, &countries, &queries],
+            &[
+                &codes, &domains, &ips, &agents, &referers, &countries, &queries,
+            ],
         )
         .await;
     match rows {
