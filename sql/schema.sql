@@ -99,8 +99,12 @@ CREATE TABLE shortlink.links (
 );
 COMMENT ON TABLE shortlink.links IS 'One row per short link; use shortlink.stats() for its click count.';
 CREATE INDEX links_expires_at_idx ON shortlink.links (expires_at) WHERE expires_at IS NOT NULL;
-CREATE INDEX links_tags_idx ON shortlink.links USING gin (tags);
-CREATE INDEX links_metadata_idx ON shortlink.links USING gin (metadata jsonb_path_ops);
+-- Only links that have tags or metadata are indexed: a campaign of plain links writes no
+-- GIN entries at all. A query uses these indexes when it says so too
+-- (... WHERE tags <> '{}' AND tags @> ARRAY['x']).
+CREATE INDEX links_tags_idx ON shortlink.links USING gin (tags) WHERE tags <> '{}';
+CREATE INDEX links_metadata_idx ON shortlink.links USING gin (metadata jsonb_path_ops)
+    WHERE metadata <> '{}';
 
 -- Click counters of links without max_clicks, spread over shards (one per backend pid
 -- modulo shortlink.click_shards) so a viral link's clicks do not queue on one row lock.
