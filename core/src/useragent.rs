@@ -198,10 +198,40 @@ pub fn parse(user_agent: Option<&str>, operator: Option<&OperatorRules>) -> Clie
     }
 }
 
+/// User-Agents whose OS and browser are remembered per process; the memory is cleared
+/// whole when it fills.
+const CACHED_USER_AGENTS: usize = 4096;
+
+type OsAndBrowser = (Option<Cow<'static, str>>, Option<Cow<'static, str>>);
+
+thread_local! {
+    /// Real click traffic repeats a few thousand User-Agents, and uap-core's regexes are the
+    /// costly part of classifying one, so their answers are remembered. (The bot test is
+    /// not: operator rules can change its answer.)
+    static SEEN: std::cell::RefCell<std::collections::HashMap<Box<str>, OsAndBrowser>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 /// The operating system and browser uap-core's regexes find in a User-Agent, in shortlink's
 /// vocabulary, whether or not it is a bot's.
-pub fn os_and_browser(ua: &str) -> (Option<Cow<'static, str>>, Option<Cow<'static, str>>) {
+pub fn os_and_browser(ua: &str) -> OsAndBrowser {
     let ua = bots::truncate_at_char_boundary(ua, 512);
+    if let Some(hit) = SEEN.with(|seen| seen.borrow().get(ua).cloned()) {
+        return hit;
+    }
+    let found = parse_os_and_browser(ua);
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.len() >= CACHED_USER_AGENTS {
+            seen.clear();
+        }
+        seen.insert(ua.into(), found.clone());
+    });
+    found
+}
+
+/// [`os_and_browser`] without the memory.
+fn parse_os_and_browser(ua: &str) -> OsAndBrowser {
     let p = parsers();
     let os = p.os.extract(ua).and_then(|v| os_name(&v.os));
     let browser = p
@@ -642,6 +672,21 @@ mod tests {
             None
         )
         .is_bot());
+    }
+
+    #[test]
+    fn remembered_answers_are_the_same() {
+        let ua = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 \
+                  (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1";
+        let first = os_and_browser(ua);
+        assert_eq!(first, parse_os_and_browser(ua));
+        assert_eq!(os_and_browser(ua), first);
+        // Past the limit the memory starts over; answers stay right.
+        for i in 0..CACHED_USER_AGENTS + 10 {
+            let _ = os_and_browser(&format!("App{i}/1.0 CFNetwork/1408.0.4 Darwin/22.5.0"));
+        }
+        assert!(SEEN.with(|s| s.borrow().len()) <= CACHED_USER_AGENTS);
+        assert_eq!(os_and_browser(ua), first);
     }
 
     #[test]
