@@ -44,8 +44,8 @@ AS $$
            l.expired_url, l.metadata,
            (l.limited_clicks + coalesce(c.clicks, 0))::bigint,
            coalesce(c.bot_clicks, 0)::bigint,
-           (SELECT count(DISTINCT e.visitor_hash) FROM shortlink.click_events e
-            WHERE e.link_id = l.id AND NOT e.is_bot),
+           coalesce((SELECT t.visitors FROM shortlink.click_totals(l.id, NULL, NULL) t
+                     WHERE t.dimension = 'total'), 0),
            greatest(l.limited_last_clicked_at, c.last_clicked_at)
     FROM shortlink.links l
     LEFT JOIN LATERAL (
@@ -163,11 +163,14 @@ BEGIN
 END
 $$;
 
--- Click analytics of one link from its click events (links with tracking on):
--- dimension 'total' (one row), 'time' (one row per bucket: bucket set, key NULL), and
--- breakdowns 'referer_host', 'device', 'os', 'browser', 'country' (key set, NULL = unknown),
--- and 'bot': bot clicks by the rule that matched (key the rule's name, NULL for people).
--- clicks and unique_visitors leave bots out; bot_clicks counts them.
+-- Click analytics of one link (links with tracking on): dimension 'total' (one row),
+-- 'time' (one row per bucket: bucket set, key NULL), and breakdowns 'referer_host',
+-- 'device', 'os', 'browser', 'country' (key set, NULL = unknown), and 'bot': bot clicks
+-- by the rule that matched (key the rule's name, NULL for people). clicks and
+-- unique_visitors leave bots out; bot_clicks counts them. A unique visitor is one visitor
+-- hash within one UTC hour (sql/rollups.sql). Read from click_rollups up to the rollup
+-- watermark, which have hour resolution, and from the raw events after it; 'minute'
+-- buckets come from the raw events while they are kept (shortlink.click_retention).
 CREATE FUNCTION shortlink.click_stats(
     code text, domain text DEFAULT NULL, since timestamptz DEFAULT NULL,
     until timestamptz DEFAULT NULL, bucket text DEFAULT 'day')
@@ -178,38 +181,32 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     link bigint := shortlink.require_link($1, $2);
+    raw_from timestamptz := coalesce((SELECT s.raw_from FROM shortlink.rollup_state s), '-infinity');
 BEGIN
     IF bucket IS NULL OR bucket NOT IN ('minute', 'hour', 'day', 'week', 'month', 'year') THEN
         RAISE EXCEPTION 'invalid bucket: must be minute, hour, day, week, month or year, not %', coalesce(bucket, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     RETURN QUERY
-    SELECT CASE WHEN grouping(e.b) = 0 THEN 'time'
-                WHEN grouping(e.referer_host) = 0 THEN 'referer_host'
-                WHEN grouping(e.device) = 0 THEN 'device'
-                WHEN grouping(e.os) = 0 THEN 'os'
-                WHEN grouping(e.browser) = 0 THEN 'browser'
-                WHEN grouping(e.country) = 0 THEN 'country'
-                WHEN grouping(e.bot) = 0 THEN 'bot'
-                ELSE 'total' END,
-           e.b,
-           CASE WHEN grouping(e.referer_host) = 0 THEN e.referer_host
-                WHEN grouping(e.device) = 0 THEN e.device
-                WHEN grouping(e.os) = 0 THEN e.os
-                WHEN grouping(e.browser) = 0 THEN e.browser
-                WHEN grouping(e.country) = 0 THEN e.country
-                WHEN grouping(e.bot) = 0 THEN e.bot END,
-           count(*) FILTER (WHERE NOT e.is_bot),
-           count(DISTINCT e.visitor_hash) FILTER (WHERE NOT e.is_bot),
-           count(*) FILTER (WHERE e.is_bot)
-    FROM (SELECT date_trunc(bucket, ce.clicked_at) AS b, ce.referer_host, ce.device, ce.os,
-                 ce.browser, ce.country, ce.is_bot, ce.visitor_hash, ce.bot
+    SELECT t.dimension, NULL::timestamptz, t.key, t.clicks, t.visitors, t.bot_clicks
+    FROM shortlink.click_totals(link, since, until) t
+    UNION ALL
+    SELECT 'time', b.b, NULL, sum(b.clicks)::bigint, sum(b.visitors)::bigint, sum(b.bot_clicks)::bigint
+    FROM (SELECT date_trunc(bucket, h.bucket_start) AS b, h.clicks, h.visitors, h.bot_clicks
+          FROM shortlink.click_hour_rows(link, since,
+                                         CASE WHEN bucket = 'minute' THEN least(until, raw_from) ELSE until END) h
+          WHERE h.dimension = 'total'
+          UNION ALL
+          -- Minutes, where the raw events still are: a visitor once per minute.
+          SELECT date_trunc('minute', ce.clicked_at), count(*) FILTER (WHERE NOT ce.is_bot),
+                 count(DISTINCT ce.visitor_hash) FILTER (WHERE NOT ce.is_bot),
+                 count(*) FILTER (WHERE ce.is_bot)
           FROM shortlink.click_events ce
-          WHERE ce.link_id = link
-            AND (since IS NULL OR ce.clicked_at >= since)
-            AND (until IS NULL OR ce.clicked_at < until)) e
-    GROUP BY GROUPING SETS ((), (e.b), (e.referer_host), (e.device), (e.os), (e.browser), (e.country),
-                            (e.bot))
+          WHERE bucket = 'minute' AND ce.link_id = link
+            AND ce.clicked_at >= greatest(since, raw_from)
+            AND ce.clicked_at < coalesce(until, 'infinity')
+          GROUP BY 1) b
+    GROUP BY b.b
     ORDER BY 1, 2, 3;
 END
 $$;

@@ -291,6 +291,9 @@ BEGIN
         shortlink.update_link(text, jsonb, text), shortlink.get_link(text, text),
         shortlink.list_links(jsonb, integer, bigint), shortlink.stats(text, text),
         shortlink.click_stats(text, text, timestamptz, timestamptz, text),
+        shortlink.click_totals(bigint, timestamptz, timestamptz),
+        shortlink.click_hour_rows(bigint, timestamptz, timestamptz),
+        shortlink.click_hours(bigint, timestamptz, timestamptz),
         shortlink.disable(text, text), shortlink.enable(text, text),
         shortlink.delete_link(text, text), shortlink.set_disabled(text, text, boolean),
         shortlink.link_id(text, text), shortlink.require_link(text, text),
@@ -299,8 +302,8 @@ BEGIN
         shortlink.sees_every_workspace(), shortlink.current_workspace(),
         shortlink.workspace_id(text), shortlink.workspace_granted(text), shortlink.url_host(text), shortlink.host_blocked(text) TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON shortlink.workspaces, shortlink.workspace_members,
-        shortlink.domains, shortlink.click_counts, shortlink.click_events, shortlink.outbox,
-        shortlink.deliveries TO %s', role);
+        shortlink.domains, shortlink.click_counts, shortlink.click_events, shortlink.click_rollups,
+        shortlink.rollup_state, shortlink.outbox, shortlink.deliveries TO %s', role);
     -- Every column of links but password_hash.
     EXECUTE pg_catalog.format('GRANT SELECT (%s) ON shortlink.links TO %s',
         (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum)
@@ -420,6 +423,7 @@ ALTER TABLE shortlink.domains ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.links ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.click_counts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.click_events ENABLE ROW LEVEL SECURITY;
+ALTER TABLE shortlink.click_rollups ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.outbox ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.deliveries ENABLE ROW LEVEL SECURITY;
 
@@ -435,6 +439,8 @@ CREATE POLICY workspace_links ON shortlink.links
 CREATE POLICY workspace_click_counts ON shortlink.click_counts
     USING (link_id IN (SELECT l.id FROM shortlink.links l));
 CREATE POLICY workspace_click_events ON shortlink.click_events
+    USING (link_id IN (SELECT l.id FROM shortlink.links l));
+CREATE POLICY workspace_click_rollups ON shortlink.click_rollups
     USING (link_id IN (SELECT l.id FROM shortlink.links l));
 CREATE POLICY workspace_outbox ON shortlink.outbox
     USING (link_id IN (SELECT l.id FROM shortlink.links l));

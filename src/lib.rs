@@ -32,9 +32,14 @@ extension_sql_file!(
     requires = [shorten]
 );
 extension_sql_file!(
+    "../sql/rollups.sql",
+    name = "rollups",
+    requires = ["functions", click_retention_minutes]
+);
+extension_sql_file!(
     "../sql/manage.sql",
     name = "manage",
-    requires = ["functions", link_id]
+    requires = ["rollups", link_id]
 );
 extension_sql_file!(
     "../sql/bot_rules.sql",

@@ -1,7 +1,7 @@
 //! The `shortlink.*` settings (GUCs), registered in `_PG_init`.
 
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
-use pgrx::{pg_guard, pg_sys, Spi};
+use pgrx::{pg_guard, pg_sys, search_path, Spi};
 use shortlink_core::codes::{Alphabet, MAX_CODE_LENGTH, MIN_CODE_LENGTH};
 use shortlink_core::{Error, Result};
 use std::ffi::CString;
@@ -17,6 +17,7 @@ static COLLISION_RETRIES: GucSetting<i32> = GucSetting::<i32>::new(3);
 static CLICK_SHARDS: GucSetting<i32> = GucSetting::<i32>::new(32);
 static ANONYMIZE_IP: GucSetting<bool> = GucSetting::<bool>::new(true);
 static ALLOW_PRIVATE_DESTINATIONS: GucSetting<bool> = GucSetting::<bool>::new(false);
+static CLICK_RETENTION_MINUTES: GucSetting<i32> = GucSetting::<i32>::new(0);
 static WORKSPACE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c""));
 
 pub fn register() {
@@ -92,6 +93,16 @@ pub fn register() {
         GucContext::Suset,
         GucFlags::default(),
     );
+    GucRegistry::define_int_guc(
+        c"shortlink.click_retention",
+        c"How long shortlink.maintain() keeps raw click events (0: for ever), e.g. '90d'.",
+        c"Older day partitions of click_events are dropped once rolled up; click_rollups keep their counts. Superuser only.",
+        &CLICK_RETENTION_MINUTES,
+        0,
+        i32::MAX,
+        GucContext::Suset,
+        GucFlags::UNIT_MIN,
+    );
     // SAFETY: the check hook is a #[pg_guard] function and the setting a static.
     unsafe {
         GucRegistry::define_string_guc_with_hooks(
@@ -153,6 +164,10 @@ pub fn workspace() -> String {
     string(&WORKSPACE)
 }
 
+fn click_retention_minutes_setting() -> i32 {
+    CLICK_RETENTION_MINUTES.get()
+}
+
 pub fn allow_private_destinations() -> bool {
     ALLOW_PRIVATE_DESTINATIONS.get()
 }
@@ -206,4 +221,12 @@ unsafe extern "C-unwind" fn check_workspace(
         pg_sys::GUC_check_errdetail_string = pg_sys::pstrdup(c.as_ptr());
     }
     false
+}
+
+/// `shortlink.click_retention` in minutes (0: keep click events for ever), read by
+/// `shortlink.maintain()`; calling it loads the library, which defines the setting.
+#[pgrx::pg_extern(stable, parallel_safe)]
+#[search_path(pg_catalog, pg_temp)]
+fn click_retention_minutes() -> i32 {
+    click_retention_minutes_setting()
 }

@@ -26,12 +26,17 @@ psql -d postgres -c "DROP DATABASE IF EXISTS $COPY" -c "CREATE DATABASE $COPY"
 "$PG_BIN/pg_restore" -h "$HOST" -p "$PORT" -U postgres --exit-on-error -d "$COPY" "$dump"
 # The install-time domain "localhost" and workspace "default" are made anew by CREATE
 # EXTENSION, not restored.
-for t in workspaces workspace_members blocked_hosts bot_rules domains links click_counts click_events outbox deliveries; do
+# Day partitions made by maintain() are ordinary tables to pg_dump; rollups are data too.
+psql -d "$DB" -c "SELECT shortlink.maintain()" >/dev/null
+for t in workspaces workspace_members blocked_hosts bot_rules domains links click_counts click_events click_rollups rollup_state outbox deliveries; do
     q="SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM shortlink.$t t"
     [ "$t" = domains ] && q="$q WHERE t.domain <> 'localhost'"
     [ "$t" = workspaces ] && q="$q WHERE t.id <> 0"
     check "pg_dump keeps shortlink.$t" "$(psql -d "$DB" -c "$q")" "$(psql -d "$COPY" -c "$q")"
 done
+partitions="SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'shortlink.click_events'::regclass"
+check "pg_dump keeps the day partitions of click_events" "$(psql -d "$DB" -c "$partitions")" "$(psql -d "$COPY" -c "$partitions")"
+check "maintain() runs on the restored database" 0 "$(psql -d "$COPY" -c "SELECT shortlink.maintain()->>'partitions_created'")"
 before=$(psql -d "$COPY" -c "SELECT max(id) FROM shortlink.links")
 after=$(psql -d "$COPY" -c "SELECT id FROM shortlink.shorten('https://example.com/after-restore')")
 check "a link made after the restore gets a new id" true "$([ "$after" -gt "$before" ] && echo true || echo false)"

@@ -3,7 +3,9 @@
 #   run.sh HOST PORT DBNAME
 # - a link with max_clicks N, clicked from 16 connections far more than N times, ends with
 #   exactly N clicks and N click events;
-# - a link without max_clicks, clicked K times from 32 connections, ends with exactly K.
+# - a link without max_clicks, clicked K times from 32 connections, ends with exactly K;
+# - shortlink.maintain() beside clicks: no click lost, one run at a time, and rollups held
+#   back by a transaction that could still add clicks.
 set -euo pipefail
 HOST=$1 PORT=$2 DB=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -75,6 +77,40 @@ check "a domain deleted during a link's creation is refused once the link commit
 check "the link and its domain are both there" "1|1" \
     "$(psql -c "SELECT (SELECT count(*) FROM shortlink.links WHERE domain = 'race.example') || '|' || (SELECT count(*) FROM shortlink.domains WHERE domain = 'race.example')")"
 rm -f "$creator_out" "$deleter_out"
+
+# maintain() while 32 connections click: every click is counted, in click_stats too.
+psql -c "DELETE FROM shortlink.links WHERE code = 'conc-maintained'"
+psql -c "SELECT FROM shortlink.shorten('https://example.com/maintained', '{\"code\": \"conc-maintained\"}')"
+sed 's/conc-viral/conc-maintained/' "$HERE/click_viral.sql" >/tmp/shortlink-click-maintained.sql
+pgbench -c 32 -j 2 -t 50 -f /tmp/shortlink-click-maintained.sql >/tmp/shortlink-pgbench-maintained.log 2>&1 &
+clicks=$!
+for _ in 1 2 3 4 5; do psql -c "SELECT shortlink.maintain()" >/dev/null; sleep 0.2; done
+wait "$clicks" || { cat /tmp/shortlink-pgbench-maintained.log; exit 1; }
+check "clicks during maintain(): stats" "$K" "$(psql -c "SELECT clicks FROM shortlink.stats('conc-maintained')")"
+check "clicks during maintain(): click_stats" "$K" \
+    "$(psql -c "SELECT clicks FROM shortlink.click_stats('conc-maintained') WHERE dimension = 'total'")"
+check "clicks during maintain(): none in the default partition" 0 \
+    "$(psql -c "SELECT count(*) FROM shortlink.click_events_default")"
+
+# One maintain() at a time: a second run while the first holds its lock returns at once.
+"$PG_BIN/psql" -X -q -tA -h "$HOST" -p "$PORT" -U postgres -d "$DB" \
+    -c "BEGIN" -c "SELECT FROM shortlink.maintain()" -c "SELECT pg_sleep(2)" -c "COMMIT" >/dev/null 2>&1 &
+first=$!
+sleep 1
+check "a concurrent maintain() returns at once" "another shortlink.maintain() is running" \
+    "$(psql -c "SELECT shortlink.maintain()->>'skipped'")"
+wait "$first"
+
+# A click is stamped with its transaction's start: while a transaction that began before
+# an hour's end is open, that hour is not rolled up.
+"$PG_BIN/psql" -X -q -tA -h "$HOST" -p "$PORT" -U postgres -d "$DB" \
+    -c "BEGIN" -c "SELECT now()" -c "SELECT pg_sleep(2)" -c "COMMIT" >/dev/null 2>&1 &
+open_xact=$!
+sleep 1
+check "an open transaction holds the rollup horizon at its start's hour" t \
+    "$(psql -c "SELECT shortlink.rollup_horizon('infinity') = (SELECT date_trunc('hour', a.xact_start, 'UTC') FROM pg_stat_activity a WHERE a.query = 'SELECT pg_sleep(2)' AND a.datname = current_database())")"
+wait "$open_xact"
+check "without one, every past hour can be rolled up" infinity "$(psql -c "SELECT shortlink.rollup_horizon('infinity')")"
 
 echo "concurrency: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -1,0 +1,277 @@
+-- Click analytics that stay fast as click events pile up: day partitions of click_events,
+-- rollups per link and UTC hour and day, retention, and shortlink.maintain(), which keeps
+-- all three.
+--
+-- What "exact" means here. clicks and bot_clicks are sums and stay exact through rollups.
+-- A visitor is one visitor hash (IP and user agent) within one UTC hour: someone who
+-- clicks five times in ten minutes is one visitor, someone who clicks in the morning and
+-- in the evening is two. That is what lets a year of statistics be summed from 8,760
+-- hours instead of counted from every click, and it is the same before and after an hour
+-- is rolled up.
+
+-- Click events of one link in [since, until) summed per UTC hour, for the total and each
+-- breakdown: the rows of shortlink.click_rollups (period 'hour') that they will become.
+CREATE FUNCTION shortlink.click_hours(link bigint, since timestamptz, until timestamptz)
+RETURNS TABLE (bucket_start timestamptz, dimension text, key text, clicks bigint,
+               bot_clicks bigint, visitors bigint)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT e.h,
+           CASE WHEN grouping(e.referer_host) = 0 THEN 'referer_host'
+                WHEN grouping(e.device) = 0 THEN 'device'
+                WHEN grouping(e.os) = 0 THEN 'os'
+                WHEN grouping(e.browser) = 0 THEN 'browser'
+                WHEN grouping(e.country) = 0 THEN 'country'
+                WHEN grouping(e.bot) = 0 THEN 'bot'
+                ELSE 'total' END,
+           CASE WHEN grouping(e.referer_host) = 0 THEN e.referer_host
+                WHEN grouping(e.device) = 0 THEN e.device
+                WHEN grouping(e.os) = 0 THEN e.os
+                WHEN grouping(e.browser) = 0 THEN e.browser
+                WHEN grouping(e.country) = 0 THEN e.country
+                WHEN grouping(e.bot) = 0 THEN e.bot END,
+           count(*) FILTER (WHERE NOT e.is_bot),
+           count(*) FILTER (WHERE e.is_bot),
+           count(DISTINCT e.visitor_hash) FILTER (WHERE NOT e.is_bot)
+    FROM (SELECT date_trunc('hour', ce.clicked_at, 'UTC') AS h, ce.referer_host, ce.device,
+                 ce.os, ce.browser, ce.country, ce.is_bot, ce.visitor_hash, ce.bot
+          FROM shortlink.click_events ce
+          WHERE ce.link_id = link
+            AND ce.clicked_at >= coalesce(since, '-infinity')
+            AND ce.clicked_at < coalesce(until, 'infinity')) e
+    GROUP BY GROUPING SETS ((e.h), (e.h, e.referer_host), (e.h, e.device), (e.h, e.os),
+                            (e.h, e.browser), (e.h, e.country), (e.h, e.bot))
+$$;
+
+-- The hours of one link's clicks in [since, until): rolled-up hours (hour resolution:
+-- since is taken down to its hour) and, from the rollup watermark on, hours summed from
+-- the raw events (exact to the microsecond).
+CREATE FUNCTION shortlink.click_hour_rows(link bigint, since timestamptz, until timestamptz)
+RETURNS TABLE (bucket_start timestamptz, dimension text, key text, clicks bigint,
+               bot_clicks bigint, visitors bigint)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH w AS (SELECT coalesce((SELECT s.rolled_up_to FROM shortlink.rollup_state s),
+                               '-infinity') AS rolled_up_to)
+    SELECT r.bucket_start, r.dimension, r.key, r.clicks, r.bot_clicks, r.visitors
+    FROM shortlink.click_rollups r, w
+    WHERE r.link_id = link AND r.period = 'hour'
+      AND r.bucket_start >= coalesce(date_trunc('hour', since, 'UTC'), '-infinity')
+      AND r.bucket_start < least(coalesce(until, 'infinity'), w.rolled_up_to)
+    UNION ALL
+    SELECT h.* FROM w, shortlink.click_hours(link, greatest(since, w.rolled_up_to), until) h
+$$;
+
+-- One link's totals per dimension and key over [since, until): whole rolled-up UTC days
+-- from their day rows, the other hours from shortlink.click_hour_rows. Time proportional
+-- to the days and hours asked for, not to the clicks.
+CREATE FUNCTION shortlink.click_totals(link bigint, since timestamptz, until timestamptz)
+RETURNS TABLE (dimension text, key text, clicks bigint, bot_clicks bigint, visitors bigint)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH w AS (SELECT coalesce(date_trunc('hour', since, 'UTC'), '-infinity') AS lo,
+                      least(coalesce(until, 'infinity'),
+                            coalesce((SELECT s.rolled_up_to FROM shortlink.rollup_state s),
+                                     '-infinity')) AS whole_days_before),
+    pieces AS (
+        SELECT r.dimension, r.key, r.clicks, r.bot_clicks, r.visitors
+        FROM shortlink.click_rollups r, w
+        WHERE r.link_id = link AND r.period = 'day'
+          AND r.bucket_start >= w.lo AND r.bucket_start + interval '1 day' <= w.whole_days_before
+        UNION ALL
+        SELECT h.dimension, h.key, h.clicks, h.bot_clicks, h.visitors
+        FROM w, shortlink.click_hour_rows(link, since, until) h
+        WHERE NOT (date_trunc('day', h.bucket_start, 'UTC') >= w.lo
+                   AND date_trunc('day', h.bucket_start, 'UTC') + interval '1 day' <= w.whole_days_before)
+        UNION ALL
+        SELECT 'total', NULL, 0, 0, 0)  -- a total row even without clicks
+    SELECT p.dimension, p.key, sum(p.clicks)::bigint, sum(p.bot_clicks)::bigint,
+           sum(p.visitors)::bigint
+    FROM pieces p
+    GROUP BY p.dimension, p.key
+$$;
+
+-- Day partitions of click_events from today (UTC) to `ahead` days on, and for each day
+-- that has clicks in the default partition; those clicks move into it. Returns how many
+-- it created.
+CREATE FUNCTION shortlink.create_click_partitions(ahead integer)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    day timestamptz;
+    part text;
+    created integer := 0;
+BEGIN
+    FOR day IN SELECT d FROM pg_catalog.generate_series(
+                       date_trunc('day', pg_catalog.now(), 'UTC'),
+                       date_trunc('day', pg_catalog.now(), 'UTC') + pg_catalog.make_interval(days => ahead),
+                       interval '1 day') AS d
+               UNION
+               SELECT date_trunc('day', e.clicked_at, 'UTC') FROM shortlink.click_events_default e
+               ORDER BY 1 LOOP
+        part := 'click_events_' || pg_catalog.to_char(day AT TIME ZONE 'UTC', 'YYYYMMDD');
+        CONTINUE WHEN pg_catalog.to_regclass('shortlink.' || part) IS NOT NULL;
+        -- CREATE TABLE ... PARTITION OF would lock click_events against every click;
+        -- ATTACH PARTITION lets clicks go on.
+        EXECUTE pg_catalog.format('CREATE TABLE shortlink.%I (LIKE shortlink.click_events INCLUDING DEFAULTS)', part);
+        IF EXISTS (SELECT 1 FROM shortlink.click_events_default e
+                   WHERE e.clicked_at >= day AND e.clicked_at < day + interval '1 day') THEN
+            -- Clicks of this day arrived before its partition: move them, holding off new
+            -- ones until the partition is attached.
+            LOCK TABLE shortlink.click_events_default IN SHARE ROW EXCLUSIVE MODE;
+            EXECUTE pg_catalog.format(
+                'WITH moved AS (DELETE FROM shortlink.click_events_default e
+                                WHERE e.clicked_at >= $1 AND e.clicked_at < $2 RETURNING e.*)
+                 INSERT INTO shortlink.%I SELECT * FROM moved', part)
+                USING day, day + interval '1 day';
+        END IF;
+        EXECUTE pg_catalog.format('CREATE INDEX %I ON shortlink.%I (link_id, clicked_at)',
+                                  part || '_link_id_clicked_at_idx', part);
+        EXECUTE pg_catalog.format('ALTER TABLE shortlink.click_events ATTACH PARTITION shortlink.%I FOR VALUES FROM (%L) TO (%L)',
+                                  part, day, day + interval '1 day');
+        EXECUTE pg_catalog.format('COMMENT ON TABLE shortlink.%I IS %L', part,
+                                  'Click events of ' || pg_catalog.to_char(day AT TIME ZONE 'UTC', 'YYYY-MM-DD') || ' (UTC); made by shortlink.maintain().');
+        created := created + 1;
+    END LOOP;
+    RETURN created;
+END
+$$;
+
+-- The latest instant up to which click events can be rolled up at `at`: the start of the
+-- UTC hour of a minute before, and no later than the start of any transaction
+-- of this database still running, since a click is stamped with its transaction's start
+-- (now()) and could still commit. A session this role cannot see, or a prepared
+-- transaction holding click_events, stops rollups where they are.
+CREATE FUNCTION shortlink.rollup_horizon(at timestamptz DEFAULT pg_catalog.clock_timestamp())
+RETURNS timestamptz
+LANGUAGE sql VOLATILE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE
+        WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
+                     WHERE a.datname = pg_catalog.current_database()
+                       AND a.pid <> pg_catalog.pg_backend_pid() AND a.state IS NULL)
+          OR EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+                     WHERE l.pid IS NULL AND l.locktype = 'relation'
+                       AND l.relation = 'shortlink.click_events'::pg_catalog.regclass)
+        THEN NULL
+        ELSE least(date_trunc('hour', at - interval '1 minute', 'UTC'),
+                   (SELECT date_trunc('hour', min(a.xact_start), 'UTC')
+                    FROM pg_catalog.pg_stat_activity a
+                    WHERE a.datname = pg_catalog.current_database()
+                      AND a.pid <> pg_catalog.pg_backend_pid()
+                      AND a.backend_type <> 'autovacuum worker'))
+    END
+$$;
+
+-- Maintenance, one call for all of it; safe to run concurrently and often (a run that
+-- finds another under way returns at once). Schedule it with pg_cron:
+--   SELECT cron.schedule('shortlink', '*/5 * * * *', 'SELECT shortlink.maintain()');
+-- 1. Creates the day partitions of click_events for today and the next 7 days (UTC).
+-- 2. Rolls up the click events of every finished hour into click_rollups.
+-- 3. Drops the day partitions older than shortlink.click_retention (0: keep forever), once
+--    rolled up. A drop waits at most 100 ms for its lock (clicks queue behind it), else
+--    it is left for the next run.
+-- Returns what it did, as jsonb.
+CREATE FUNCTION shortlink.maintain()
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    state shortlink.rollup_state;
+    created integer;
+    horizon timestamptz;
+    rows_hour bigint := 0;
+    retention interval;
+    bound timestamptz;
+    part record;
+    dropped integer := 0;
+    kept_by_lock integer := 0;
+    lock_was text;
+BEGIN
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'shortlink.maintain() can only run in a READ COMMITTED transaction'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'An older snapshot could miss clicks committed before the rollup.';
+    END IF;
+    INSERT INTO shortlink.rollup_state (rolled_up_to) VALUES ('-infinity')
+    ON CONFLICT (singleton) DO NOTHING;
+    SELECT * INTO state FROM shortlink.rollup_state FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('skipped', 'another shortlink.maintain() is running');
+    END IF;
+
+    created := shortlink.create_click_partitions(7);
+
+    PERFORM pg_catalog.pg_stat_clear_snapshot();
+    horizon := shortlink.rollup_horizon();
+    IF horizon > state.rolled_up_to THEN
+        INSERT INTO shortlink.click_rollups AS r (link_id, period, bucket_start, dimension, key,
+                                                 clicks, bot_clicks, visitors)
+        SELECT l.link_id, 'hour', h.bucket_start, h.dimension, h.key, h.clicks, h.bot_clicks, h.visitors
+        FROM (SELECT DISTINCT e.link_id FROM shortlink.click_events e
+              WHERE e.clicked_at >= state.rolled_up_to AND e.clicked_at < horizon) l,
+             shortlink.click_hours(l.link_id, state.rolled_up_to, horizon) h;
+        GET DIAGNOSTICS rows_hour = ROW_COUNT;
+        -- The UTC days this completes get a day row: the sum of their hours.
+        INSERT INTO shortlink.click_rollups (link_id, period, bucket_start, dimension, key,
+                                             clicks, bot_clicks, visitors)
+        SELECT r.link_id, 'day', date_trunc('day', r.bucket_start, 'UTC'), r.dimension, r.key,
+               sum(r.clicks), sum(r.bot_clicks), sum(r.visitors)
+        FROM shortlink.click_rollups r
+        WHERE r.period = 'hour'
+          AND r.bucket_start >= date_trunc('day', state.rolled_up_to, 'UTC')
+          AND r.bucket_start < date_trunc('day', horizon, 'UTC')
+        GROUP BY r.link_id, date_trunc('day', r.bucket_start, 'UTC'), r.dimension, r.key;
+        UPDATE shortlink.rollup_state SET rolled_up_to = horizon;
+        state.rolled_up_to := horizon;
+    END IF;
+
+    retention := pg_catalog.make_interval(mins => shortlink.click_retention_minutes());
+    IF retention > interval '0' THEN
+        -- Never drop what is not rolled up yet; events before `bound` go.
+        bound := date_trunc('day', least(state.rolled_up_to, pg_catalog.now() - retention), 'UTC');
+        lock_was := pg_catalog.current_setting('lock_timeout');
+        FOR part IN
+            SELECT c.oid::pg_catalog.regclass AS rel,
+                   pg_catalog.to_timestamp(pg_catalog.substr(c.relname, 14), 'YYYYMMDD')::timestamp
+                       AT TIME ZONE 'UTC' AS starts
+            FROM pg_catalog.pg_inherits i
+            JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'shortlink.click_events'::pg_catalog.regclass
+              AND c.relname ~ '^click_events_[0-9]{8}$'
+            ORDER BY c.relname
+        LOOP
+            EXIT WHEN part.starts + interval '1 day' > bound;
+            BEGIN
+                -- A drop locks click_events: give up rather than hold clicks up for long.
+                PERFORM pg_catalog.set_config('lock_timeout', '100ms', true);
+                EXECUTE pg_catalog.format('DROP TABLE %s', part.rel);
+                dropped := dropped + 1;
+            EXCEPTION WHEN lock_not_available THEN
+                kept_by_lock := kept_by_lock + 1;
+                bound := part.starts;
+                EXIT;
+            END;
+        END LOOP;
+        PERFORM pg_catalog.set_config('lock_timeout', lock_was, true);
+        -- Clicks that landed in the default partition age out by the same rule.
+        DELETE FROM shortlink.click_events_default e WHERE e.clicked_at < bound;
+        UPDATE shortlink.rollup_state SET raw_from = greatest(raw_from, bound);
+    END IF;
+
+    RETURN jsonb_build_object(
+        'partitions_created', created,
+        'rollup_rows', rows_hour,
+        'rolled_up_to', state.rolled_up_to,
+        'rollups_held_back_by', CASE WHEN horizon IS NULL THEN 'a session this role cannot see or a prepared transaction' END,
+        'partitions_dropped', dropped,
+        'partitions_kept_by_lock_timeout', kept_by_lock);
+END
+$$;
