@@ -13,6 +13,7 @@ mod clicks;
 mod domains;
 mod error;
 mod json_arg;
+mod link_row;
 mod manage;
 mod plans;
 mod privilege;
