@@ -10,8 +10,8 @@ use pgrx::pg_sys;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 
-use crate::error::{required, OrRaise};
-use crate::{bot_rules, domains, plan, settings};
+use crate::error::OrRaise;
+use crate::{bot_rules, domains, link_row, plan, settings};
 use shortlink_core::destination::MAX_URL_BYTES;
 use shortlink_core::{bots, ipanon, password, query, useragent};
 
@@ -19,21 +19,6 @@ use shortlink_core::{bots, ipanon, password, query, useragent};
 /// boundary.
 pub const MAX_HEADER_BYTES: usize = 4096;
 
-plan!(
-    FIND_LINK,
-    read,
-    "SELECT id, url, tracking, disabled,
-            expires_at IS NOT NULL AND expires_at <= now() AS expired,
-            max_clicks IS NOT NULL AS limited,
-            redirect_type::int4, password_hash, forward_params, block_bots, expired_url,
-            CASE WHEN callback_url IS NOT NULL OR cardinality(webhook_urls) > 0
-                 THEN array_remove(array_prepend(callback_url, coalesce(webhook_urls, '{}')), NULL)
-            END AS targets,
-            title IS NOT NULL OR description IS NOT NULL OR image IS NOT NULL AS has_card,
-            cloaked
-     FROM shortlink.links WHERE domain = $1 AND code = $2",
-    [TEXTOID, TEXTOID]
-);
 plan!(
     COUNT_LIMITED,
     write,
@@ -345,21 +330,34 @@ fn location_of(link: &Found, req: &Request<'_>) -> String {
 
 fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
     Spi::connect_mut(|client| {
-        let found = FIND_LINK.select_row(client, &[domain.into(), code.into()], |t| Found {
-            id: required(t.get(1).or_raise(), "links.id"),
-            url: required(t.get(2).or_raise(), "links.url"),
-            tracking: required(t.get(3).or_raise(), "links.tracking"),
-            disabled: required(t.get(4).or_raise(), "links.disabled"),
-            expired: required(t.get(5).or_raise(), "expired"),
-            limited: required(t.get(6).or_raise(), "limited"),
-            redirect_type: required(t.get(7).or_raise(), "links.redirect_type"),
-            password_hash: t.get(8).or_raise(),
-            forward_params: required(t.get(9).or_raise(), "links.forward_params"),
-            block_bots: required(t.get(10).or_raise(), "links.block_bots"),
-            expired_url: t.get(11).or_raise(),
-            targets: t.get(12).or_raise(),
-            has_card: required(t.get(13).or_raise(), "has_card"),
-            cloaked: required(t.get(14).or_raise(), "links.cloaked"),
+        let found = link_row::find_for_click(domain, code, |row| {
+            // Positions in link_row::CLICK_COLUMNS.
+            let expires_at: Option<i64> = row.get(4);
+            // SAFETY: reads the transaction's start time, as now() does.
+            let now = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
+            let mut targets: Vec<Option<String>> = Vec::new();
+            if let Some(callback) = row.get::<String>(11) {
+                targets.push(Some(callback));
+            }
+            if let Some(hooks) = row.get::<Vec<Option<String>>>(12) {
+                targets.extend(hooks.into_iter().filter(Option::is_some));
+            }
+            Some(Found {
+                id: row.get(0)?,
+                url: row.get(1)?,
+                tracking: row.get(2).unwrap_or(true),
+                disabled: row.get(3).unwrap_or(false),
+                expired: expires_at.is_some_and(|at| at <= now),
+                limited: !row.is_null(5),
+                redirect_type: row.get::<i16>(6).map_or(302, i32::from),
+                password_hash: row.get(7),
+                forward_params: row.get(8).unwrap_or(false),
+                block_bots: row.get(9).unwrap_or(false),
+                expired_url: row.get(10),
+                targets: (!targets.is_empty()).then_some(targets),
+                has_card: !(row.is_null(13) && row.is_null(14) && row.is_null(15)),
+                cloaked: row.get(16).unwrap_or(false),
+            })
         });
         let Some(link) = found else {
             return Outcome::NotFound.into();

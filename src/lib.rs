@@ -54,6 +54,7 @@ extension_sql_file!("../sql/security.sql", name = "security", finalize);
 pub extern "C-unwind" fn _PG_init() {
     settings::register();
     bot_rules::register();
+    link_row::register();
     // Loaded by shared_preload_libraries: build the bot patterns and User-Agent parsers in
     // the postmaster, so that every backend inherits them instead of building them on its
     // first click (about 40 ms).

@@ -18,12 +18,12 @@ pub struct LinkRow {
     pub url: String,
     pub disabled: bool,
     pub has_password: bool,
-    pub expires_at: Option<pg_sys::TimestampTz>,
+    pub expires_at: Option<i64>,
     pub max_clicks: Option<i64>,
     pub limited_clicks: i64,
 }
 
-/// Columns read from `shortlink.links`, in this order.
+/// Columns `resolve` reads from `shortlink.links`, in this order.
 const COLUMNS: [&CStr; 7] = [
     c"id",
     c"url",
@@ -34,10 +34,65 @@ const COLUMNS: [&CStr; 7] = [
     c"limited_clicks",
 ];
 
+/// Columns `record_click` and `peek_click` read from `shortlink.links`; the `CLICK_*`
+/// constants are their positions.
+pub const CLICK_COLUMNS: [&CStr; 17] = [
+    c"id",
+    c"url",
+    c"tracking",
+    c"disabled",
+    c"expires_at",
+    c"max_clicks",
+    c"redirect_type",
+    c"password_hash",
+    c"forward_params",
+    c"block_bots",
+    c"expired_url",
+    c"callback_url",
+    c"webhook_urls",
+    c"title",
+    c"description",
+    c"image",
+    c"cloaked",
+];
+
+/// The relations read here and the attribute numbers of COLUMNS in `links`, found once
+/// per backend and forgotten when any of them is invalidated (a dropped and recreated
+/// extension gets new ones).
+#[derive(Clone, Copy)]
+struct Catalog {
+    links: pg_sys::Oid,
+    links_key: pg_sys::Oid,
+    counts: pg_sys::Oid,
+    counts_key: pg_sys::Oid,
+    columns: [i16; 7],
+    click_columns: [i16; 17],
+    counts_clicks: i16,
+}
+
 thread_local! {
-    /// Attribute numbers of COLUMNS, for the `links` relation they were read from (a
-    /// dropped and recreated extension gets new relation ids).
-    static ATTNUMS: Cell<(pg_sys::Oid, [i16; 7])> = const { Cell::new((pg_sys::InvalidOid, [0; 7])) };
+    static CATALOG: Cell<Option<Catalog>> = const { Cell::new(None) };
+}
+
+/// Registers the relcache callback; from `_PG_init`.
+pub fn register() {
+    // SAFETY: called once per process from _PG_init; the callback only clears a cell.
+    unsafe {
+        pg_sys::CacheRegisterRelcacheCallback(Some(on_relcache), pg_sys::Datum::from(0usize));
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn on_relcache(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
+    let Some(c) = CATALOG.with(Cell::get) else {
+        return;
+    };
+    // InvalidOid: the whole relcache was reset.
+    if relid == pg_sys::InvalidOid
+        || [c.links, c.links_key, c.counts, c.counts_key].contains(&relid)
+    {
+        CATALOG.with(|cell| cell.set(None));
+    }
 }
 
 fn relation(name: &CStr) -> pg_sys::Oid {
@@ -60,24 +115,43 @@ fn relation(name: &CStr) -> pg_sys::Oid {
     oid
 }
 
-fn attnums(links: pg_sys::Oid) -> [i16; 7] {
-    let (cached_for, cached) = ATTNUMS.with(Cell::get);
-    if cached_for == links {
-        return cached;
+fn attnum(rel: pg_sys::Oid, table: &str, name: &CStr) -> i16 {
+    // SAFETY: a syscache lookup of a column by name.
+    let num = unsafe { pg_sys::get_attnum(rel, name.as_ptr()) };
+    if num <= 0 {
+        error!(
+            "column shortlink.{table}.{} does not exist",
+            name.to_string_lossy()
+        );
     }
-    let mut nums = [0i16; 7];
-    for (num, name) in nums.iter_mut().zip(COLUMNS) {
-        // SAFETY: a syscache lookup of a column by name.
-        *num = unsafe { pg_sys::get_attnum(links, name.as_ptr()) };
-        if *num <= 0 {
-            error!(
-                "column shortlink.links.{} does not exist",
-                name.to_string_lossy()
-            );
-        }
+    num
+}
+
+fn catalog() -> Catalog {
+    if let Some(c) = CATALOG.with(Cell::get) {
+        return c;
     }
-    ATTNUMS.with(|c| c.set((links, nums)));
-    nums
+    let links = relation(c"links");
+    let counts = relation(c"click_counts");
+    let mut columns = [0i16; 7];
+    for (num, name) in columns.iter_mut().zip(COLUMNS) {
+        *num = attnum(links, "links", name);
+    }
+    let mut click_columns = [0i16; 17];
+    for (num, name) in click_columns.iter_mut().zip(CLICK_COLUMNS) {
+        *num = attnum(links, "links", name);
+    }
+    let c = Catalog {
+        links,
+        links_key: relation(c"links_domain_code_key"),
+        counts,
+        counts_key: relation(c"click_counts_pkey"),
+        columns,
+        click_columns,
+        counts_clicks: attnum(counts, "click_counts", c"clicks"),
+    };
+    CATALOG.with(|cell| cell.set(Some(c)));
+    c
 }
 
 /// One visible row of `index` on `heap` whose leading columns equal `keys`, handed to
@@ -142,19 +216,54 @@ unsafe fn attr(slot: *mut pg_sys::TupleTableSlot, num: i16) -> (pg_sys::Datum, b
     unsafe { (*(*slot).tts_values.add(i), *(*slot).tts_isnull.add(i)) }
 }
 
-/// The link `code` on `domain` (already normalized), as the calling statement sees it.
-pub fn find(domain: &str, code: &str) -> Option<LinkRow> {
+/// A row of `links` in a scan's slot, its columns addressed by position in a column set.
+pub struct Row<'a> {
+    slot: *mut pg_sys::TupleTableSlot,
+    nums: &'a [i16],
+}
+
+impl Row<'_> {
+    pub fn is_null(&self, i: usize) -> bool {
+        // SAFETY: the slot is valid and deformed up to every column of the set while the
+        // row is lent out.
+        unsafe { attr(self.slot, self.nums[i]).1 }
+    }
+
+    /// Column `i` of the set, NULL as None. The caller names the column's Rust type.
+    pub fn get<T: FromDatum>(&self, i: usize) -> Option<T> {
+        // SAFETY: as in is_null; T is the type of the column at position i (see the set).
+        unsafe {
+            let (datum, null) = attr(self.slot, self.nums[i]);
+            T::from_datum(datum, null)
+        }
+    }
+}
+
+/// The link `code` on `domain` (already normalized) as the calling statement sees it,
+/// read by `read` through the columns of `record_click` (CLICK_COLUMNS).
+pub fn find_for_click<T>(
+    domain: &str,
+    code: &str,
+    read: impl FnMut(&Row<'_>) -> Option<T>,
+) -> Option<T> {
+    find_with(domain, code, |c| &c.click_columns, read)
+}
+
+fn find_with<T>(
+    domain: &str,
+    code: &str,
+    set: fn(&Catalog) -> &[i16],
+    mut read: impl FnMut(&Row<'_>) -> Option<T>,
+) -> Option<T> {
     // SAFETY: a transaction is open (we are called from SQL) and the active snapshot is
     // the calling statement's.
     if !unsafe { pg_sys::ActiveSnapshotSet() } {
         error!("shortlink: no active snapshot to read links with");
     }
-    let links = relation(c"links");
-    let index = relation(c"links_domain_code_key");
-    let nums = attnums(links);
+    let cat = catalog();
+    let nums = set(&cat);
     let deform_to = *nums.iter().max().unwrap_or(&1);
-    let (domain_datum, code_datum) = (domain.into_datum(), code.into_datum());
-    let (Some(domain_datum), Some(code_datum)) = (domain_datum, code_datum) else {
+    let (Some(domain_datum), Some(code_datum)) = (domain.into_datum(), code.into_datum()) else {
         return None;
     };
     let keys = [
@@ -165,42 +274,40 @@ pub fn find(domain: &str, code: &str) -> Option<LinkRow> {
         ),
         (pg_sys::F_TEXTEQ, pg_sys::DEFAULT_COLLATION_OID, code_datum),
     ];
-    // SAFETY: links_domain_code_key is the unique index on links (domain text, code text);
-    // each attribute is read with the type of its column in sql/schema.sql.
+    // SAFETY: links_domain_code_key is the unique index on links (domain text, code text).
     let mut rows = unsafe {
-        scan(links, index, &keys, |slot| {
+        scan(cat.links, cat.links_key, &keys, |slot| {
             pg_sys::slot_getsomeattrs_int(slot, deform_to as i32);
-            let get = |n: usize| attr(slot, nums[n]);
-            let (id, id_null) = get(0);
-            let (url, url_null) = get(1);
-            let (disabled, _) = get(2);
-            let (_, no_password) = get(3);
-            let (expires_at, no_expiry) = get(4);
-            let (max_clicks, no_max) = get(5);
-            let (limited, limited_null) = get(6);
-            Some(LinkRow {
-                id: i64::from_datum(id, id_null)?,
-                url: String::from_datum(url, url_null)?,
-                disabled: bool::from_datum(disabled, false).unwrap_or(false),
-                has_password: !no_password,
-                expires_at: (!no_expiry).then(|| expires_at.value() as pg_sys::TimestampTz),
-                max_clicks: i64::from_datum(max_clicks, no_max),
-                limited_clicks: i64::from_datum(limited, limited_null).unwrap_or(0),
-            })
+            read(&Row { slot, nums })
         })
     };
     rows.pop()
 }
 
+/// The link `code` on `domain` (already normalized), as the calling statement sees it.
+pub fn find(domain: &str, code: &str) -> Option<LinkRow> {
+    find_with(
+        domain,
+        code,
+        |c| &c.columns,
+        |row| {
+            Some(LinkRow {
+                id: row.get(0)?,
+                url: row.get(1)?,
+                disabled: row.get(2).unwrap_or(false),
+                has_password: !row.is_null(3),
+                expires_at: row.get::<i64>(4),
+                max_clicks: row.get(5),
+                limited_clicks: row.get(6).unwrap_or(0),
+            })
+        },
+    )
+}
+
 /// The sum of the sharded click counters of link `id` (shortlink.click_counts).
 pub fn sharded_clicks(id: i64) -> i64 {
-    let counts = relation(c"click_counts");
-    let index = relation(c"click_counts_pkey");
-    // SAFETY: a syscache lookup of a column by name.
-    let clicks_num = unsafe { pg_sys::get_attnum(counts, c"clicks".as_ptr()) };
-    if clicks_num <= 0 {
-        error!("column shortlink.click_counts.clicks does not exist");
-    }
+    let cat = catalog();
+    let clicks_num = cat.counts_clicks;
     let Some(id_datum) = id.into_datum() else {
         return 0;
     };
@@ -208,7 +315,7 @@ pub fn sharded_clicks(id: i64) -> i64 {
     // SAFETY: click_counts_pkey is the index on click_counts (link_id bigint, shard int);
     // clicks is a bigint column.
     let shards = unsafe {
-        scan(counts, index, &keys, |slot| {
+        scan(cat.counts, cat.counts_key, &keys, |slot| {
             pg_sys::slot_getsomeattrs_int(slot, clicks_num as i32);
             let (clicks, null) = attr(slot, clicks_num);
             i64::from_datum(clicks, null)
