@@ -20,6 +20,9 @@ thread_local! {
     static STALE: Cell<bool> = const { Cell::new(true) };
     static TABLE: Cell<pg_sys::Oid> = const { Cell::new(pg_sys::InvalidOid) };
     static RULES: RefCell<Option<Rc<OperatorRules>>> = const { RefCell::new(None) };
+    /// Counts the loads of the rules: remembered classifications of older generations
+    /// are void (useragent::parse_remembered).
+    static GENERATION: Cell<u64> = const { Cell::new(0) };
 }
 
 plan!(
@@ -56,8 +59,14 @@ pub fn current(client: &mut pgrx::spi::SpiClient<'_>) -> Option<Rc<OperatorRules
         STALE.with(|s| s.set(false));
         let loaded = load(client);
         RULES.with(|r| *r.borrow_mut() = loaded);
+        GENERATION.with(|g| g.set(g.get().wrapping_add(1)));
     }
     RULES.with(|r| r.borrow().clone())
+}
+
+/// Which load of the rules [`current`] returned last.
+pub fn generation() -> u64 {
+    GENERATION.with(Cell::get)
 }
 
 fn load(client: &mut pgrx::spi::SpiClient<'_>) -> Option<Rc<OperatorRules>> {

@@ -198,6 +198,47 @@ pub fn parse(user_agent: Option<&str>, operator: Option<&OperatorRules>) -> Clie
     }
 }
 
+thread_local! {
+    /// Whole classifications of recent User-Agents, valid for one generation of the
+    /// operator's rules (see [`parse_remembered`]).
+    static CLASSIFIED: std::cell::RefCell<(u64, std::collections::HashMap<Box<str>, ClientInfo>)> =
+        std::cell::RefCell::new((0, std::collections::HashMap::new()));
+}
+
+/// [`parse`], remembered per process for the last [`CACHED_USER_AGENTS`] User-Agents:
+/// real click traffic repeats a few thousand, and a repeated one then costs a hash
+/// lookup. `rules_generation` names the operator's rules in force; when it changes, the
+/// memory is cleared, since new rules can change whether a User-Agent is a bot.
+pub fn parse_remembered(
+    user_agent: Option<&str>,
+    operator: Option<&OperatorRules>,
+    rules_generation: u64,
+) -> ClientInfo {
+    let ua = match user_agent.map(str::trim) {
+        Some(ua) if !ua.is_empty() => ua,
+        _ => return ClientInfo::UNKNOWN,
+    };
+    let hit = CLASSIFIED.with(|c| {
+        let c = c.borrow();
+        (c.0 == rules_generation)
+            .then(|| c.1.get(ua).cloned())
+            .flatten()
+    });
+    if let Some(info) = hit {
+        return info;
+    }
+    let info = parse(Some(ua), operator);
+    CLASSIFIED.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.0 != rules_generation || c.1.len() >= CACHED_USER_AGENTS {
+            c.1.clear();
+            c.0 = rules_generation;
+        }
+        c.1.insert(ua.into(), info.clone());
+    });
+    info
+}
+
 /// User-Agents whose OS and browser are remembered per process; the memory is cleared
 /// whole when it fills.
 const CACHED_USER_AGENTS: usize = 4096;
@@ -397,6 +438,27 @@ mod tests {
 
     fn leak(s: Option<Cow<'static, str>>) -> Option<&'static str> {
         s.map(|s| &*Box::leak(s.into_owned().into_boxed_str()))
+    }
+
+    #[test]
+    fn remembered_classifications_follow_the_rules_generation() {
+        let ua =
+            "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0 AcmeWatch/1";
+        let first = parse_remembered(Some(ua), None, 1);
+        assert_eq!(first, parse(Some(ua), None));
+        assert!(!first.is_bot());
+        let rules = crate::bots::OperatorRules::new(&[crate::bots::OperatorRule {
+            pattern: "acmewatch/".into(),
+            is_bot: true,
+            name: "Acme watcher".into(),
+        }])
+        .unwrap();
+        // Same generation: the remembered answer, whatever rules are passed.
+        assert!(!parse_remembered(Some(ua), Some(&rules), 1).is_bot());
+        // A new generation of rules: classified again.
+        let again = parse_remembered(Some(ua), Some(&rules), 2);
+        assert_eq!(again.bot.as_deref(), Some("Acme watcher"));
+        assert_eq!(parse_remembered(Some(" "), None, 2), ClientInfo::UNKNOWN);
     }
 
     fn p(ua: &str) -> (&'static str, Option<&'static str>, Option<&'static str>) {
