@@ -12,12 +12,22 @@ use crate::json_arg::{self, JsonbText};
 use crate::privilege::Caller;
 use crate::{plan, settings};
 
-// The domain row of a new link, held FOR KEY SHARE until the link commits (so that
-// domains_guard's DELETE waits for it), with the host checks of its destinations in the
-// same statement: the first blocked host among $2 (destination hosts and their parent
-// domains) and the first of $3 (destination hosts) that is a short domain (a loop).
+// The domain row of a new link, with the host checks of its destinations in the same
+// statement: the first blocked host among $2 (destination hosts and their parent domains)
+// and the first of $3 (destination hosts) that is a short domain (a loop). In READ
+// COMMITTED the domain is held by a shared advisory lock (see `hold_domain`); with an
+// older snapshot, by a FOR KEY SHARE row lock (DOMAIN_FOR_LINK_LOCKED).
 plan!(
     DOMAIN_FOR_LINK,
+    read,
+    "SELECT d.workspace_id,
+            (SELECT b.host FROM shortlink.blocked_hosts b WHERE b.host = ANY ($2) LIMIT 1),
+            (SELECT s.domain FROM shortlink.domains s WHERE s.domain = ANY ($3) LIMIT 1)
+     FROM shortlink.domains d WHERE d.domain = $1",
+    [TEXTOID, TEXTARRAYOID, TEXTARRAYOID]
+);
+plan!(
+    DOMAIN_FOR_LINK_LOCKED,
     write,
     "SELECT d.workspace_id,
             (SELECT b.host FROM shortlink.blocked_hosts b WHERE b.host = ANY ($2) LIMIT 1),
@@ -143,9 +153,49 @@ pub fn vet_hosts(client: &pgrx::spi::SpiClient<'_>, dest: &Destinations) -> Resu
     dest.refuse(blocked, short)
 }
 
+/// The first key of the advisory locks that hold domains (`'shlk'`); the second is
+/// `hashtext(domain)`. sql/schema.sql's domains_guard takes the same lock exclusively.
+const DOMAIN_LOCK_CLASS: i32 = 0x7368_6c6b;
+
+/// Holds `domain` against removal until the transaction ends: a shared advisory lock,
+/// which domains_guard's exclusive one waits for. Unlike a row lock it writes nothing to
+/// the domain's row, so concurrent shortens on one domain share no MultiXact. Taken
+/// before the statement that reads the domain, so that statement's snapshot sees a
+/// removal that committed while it waited.
+fn hold_domain(domain: &str) {
+    let Some(text) = domain.into_datum() else {
+        return;
+    };
+    // SAFETY: hashtext is called with a text datum, as SQL calls it; the lock tag is what
+    // SET_LOCKTAG_ADVISORY builds for pg_advisory_xact_lock_shared(int4, int4), and the
+    // lock is released at the end of the transaction (not a session lock).
+    unsafe {
+        let hash = pg_sys::OidFunctionCall1Coll(
+            pg_sys::Oid::from(pg_sys::F_HASHTEXT),
+            pg_sys::DEFAULT_COLLATION_OID,
+            text,
+        )
+        .value() as u32;
+        let mut tag = pg_sys::LOCKTAG {
+            locktag_field1: pg_sys::MyDatabaseId.to_u32(),
+            locktag_field2: DOMAIN_LOCK_CLASS as u32,
+            locktag_field3: hash,
+            locktag_field4: 2,
+            locktag_type: pg_sys::LockTagType::LOCKTAG_ADVISORY as u8,
+            locktag_lockmethodid: pg_sys::USER_LOCKMETHOD as u8,
+        };
+        pg_sys::LockAcquire(
+            &mut tag,
+            pg_sys::ShareLock as pg_sys::LOCKMODE,
+            false,
+            false,
+        );
+    }
+}
+
 /// The registered domain a new link goes on (opts' `domain` or the default), which must
-/// be in one of the caller's workspaces, with its destinations vetted. The domain row
-/// stays locked FOR KEY SHARE until the transaction ends.
+/// be in one of the caller's workspaces, with its destinations vetted. The domain is held
+/// against removal until the transaction ends.
 pub fn for_new_link(
     client: &mut pgrx::spi::SpiClient<'_>,
     domain: Option<&str>,
@@ -170,7 +220,17 @@ pub fn for_new_link(
         }
     };
     let (suffixes, hosts) = dest.hosts();
-    let found = DOMAIN_FOR_LINK.with_mut(client, |client, stmt| {
+    // SAFETY: reads the transaction's isolation level, a backend global.
+    let read_committed = unsafe { pg_sys::XactIsoLevel } == pg_sys::XACT_READ_COMMITTED as i32;
+    let plan = if read_committed {
+        hold_domain(&name);
+        &DOMAIN_FOR_LINK
+    } else {
+        // An older snapshot could still see a domain removed since: lock its row, which
+        // fails with a serialization error if it was.
+        &DOMAIN_FOR_LINK_LOCKED
+    };
+    let found = plan.with_mut(client, |client, stmt| {
         let t = client
             .update(
                 stmt,

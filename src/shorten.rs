@@ -35,6 +35,19 @@ plan!(
      RETURNING id, created_at, expires_at",
     [TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, JSONBOID, TEXTOID]
 );
+// INSERT_LINK for a link without column options (the common, campaign case): no
+// jsonb_populate_record to set up and run per link.
+plan!(
+    INSERT_PLAIN_LINK,
+    write,
+    "INSERT INTO shortlink.links (domain, code, url, expires_at, password_hash)
+     VALUES ($1, $2, $3,
+             CASE WHEN $5 IS NOT NULL THEN now() + make_interval(secs => $5) ELSE $4::timestamptz END,
+             $6)
+     ON CONFLICT (domain, code) DO NOTHING
+     RETURNING id, created_at, expires_at",
+    [TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, TEXTOID]
+);
 plan!(
     EXISTING_LINK,
     read,
@@ -224,22 +237,25 @@ fn insert_link(
                 )?;
                 domains::vet_hosts(client, &Destinations(vec![("url", url.clone())]))?;
             }
-            Ok(INSERT_LINK.with_mut(client, |client, stmt| {
-                let t = client
-                    .update(
-                        stmt,
-                        None,
-                        &[
-                            domain.as_str().into(),
-                            code.into(),
-                            url.as_str().into(),
-                            expires_at.as_deref().into(),
-                            expire_in.into(),
-                            JsonB(columns.clone()).into(),
-                            password_hash.into(),
-                        ],
-                    )
-                    .or_raise();
+            let plain = o.columns.is_empty();
+            let mut args: Vec<pgrx::datum::DatumWithOid<'_>> = vec![
+                domain.as_str().into(),
+                code.into(),
+                url.as_str().into(),
+                expires_at.as_deref().into(),
+                expire_in.into(),
+            ];
+            if !plain {
+                args.push(JsonB(columns.clone()).into());
+            }
+            args.push(password_hash.into());
+            let plan = if plain {
+                &INSERT_PLAIN_LINK
+            } else {
+                &INSERT_LINK
+            };
+            Ok(plan.with_mut(client, |client, stmt| {
+                let t = client.update(stmt, None, &args).or_raise();
                 if t.is_empty() {
                     return None;
                 }
