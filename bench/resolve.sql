@@ -1,2 +1,2 @@
-\set n random(1, 10000)
+\set n random(1, :links)
 SELECT shortlink.resolve('bench' || :n);

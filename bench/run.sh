@@ -4,11 +4,18 @@
 # The legs alternate, round after round, and each figure is the median of the rounds.
 # Prints every campaign-scale ratio against its target, and the first-click cost.
 # About 6 minutes with the defaults.
-#   bench/run.sh [SECONDS_PER_RUN] [ROUNDS]
+#   bench/run.sh [--large] [SECONDS_PER_RUN] [ROUNDS]
+# --large then grows the database to 10^7 links and 10^8 click events over a year
+# (bench/large_load.sql), runs every leg again, and prints each ratio at both sizes, their
+# quotient (flat: >= 0.9), and the latency of stats() and click_stats() of a link with
+# 10^7 events. About 50 minutes more on 2 cores, and 25 GB of disk.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 HERE=$ROOT/bench
+LARGE=false
+[ "${1:-}" = --large ] && { LARGE=true; shift; }
 SECS=${1:-5} ROUNDS=${2:-3}
+LINKS=10000 LARGE_LINKS=${SHORTLINK_BENCH_LINKS:-10000000} LARGE_EVENTS=${SHORTLINK_BENCH_EVENTS:-100000000}
 DIR=$ROOT/.pgdata PORT=${SHORTLINK_PORT:-54315} DB=shortlink_bench
 psql() { "$PG_BIN/psql" -X -q -tA -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -U postgres "$@"; }
 [ -S "$DIR/.s.PGSQL.$PORT" ] || { echo "start the demo cluster first: scripts/setup" >&2; exit 1; }
@@ -22,6 +29,7 @@ fi
 psql -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
 psql -d $DB <<'SQL'
 CREATE EXTENSION shortlink;
+SELECT shortlink.maintain() ->> 'partitions_created' AS day_partitions;
 SELECT count(*) FROM generate_series(1, 10000) g,
     LATERAL shortlink.shorten('https://example.com/page/' || g, jsonb_build_object('code', 'bench' || g));
 SELECT FROM shortlink.shorten('https://example.com/viral', '{"code": "bench-viral"}');
@@ -77,16 +85,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 tps() { # tps CLIENTS SCRIPT
     "$PG_BIN/pgbench" -n -M prepared -h "$DIR" -p "$PORT" -U postgres -c "$1" -j 2 -T "$SECS" \
-        -f "$HERE/$2" "$DB" 2>&1 | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
+        -D links="$LINKS" -f "$HERE/$2" "$DB" 2>&1 | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
 }
-say "$ROUNDS rounds of ${SECS}s per leg, legs alternating"
-for r in $(seq "$ROUNDS"); do
-    for i in "${!legs[@]}"; do
-        IFS='|' read -r _ clients script <<<"${legs[$i]}"
-        tps "$clients" "$script" >>"$work/$i"
-    done
-    echo "round $r done"
-done
 # Bulk: 100,000 links in one statement, timed inside a transaction that is rolled back.
 BULK=${SHORTLINK_BENCH_BULK:-100000}
 bulk_sql=(
@@ -99,46 +99,100 @@ bulk_sql=(
 bulk_ms() { # bulk_ms SQL: milliseconds of one statement, rolled back
     psql -d $DB -c '\timing on' -c "BEGIN" -c "$1" -c "ROLLBACK" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | sed -n 2p
 }
-say "$ROUNDS rounds of the bulk legs ($BULK links each), legs alternating"
-for r in $(seq "$ROUNDS"); do
-    for i in "${!bulk_sql[@]}"; do
-        ms=$(bulk_ms "${bulk_sql[$i]}")
-        awk -v ms="$ms" -v n="$BULK" 'BEGIN {printf "%.0f\n", n / (ms / 1000)}' >>"$work/bulk$i"
-    done
-    echo "round $r done"
-done
 median() { sort -n "$1" | awk '{a[NR]=$1} END {printf "%.0f", a[int((NR+1)/2)]}'; }
-echo
-echo "shortlink benchmark: $(nproc) cores, $(date -u +%Y-%m-%d), median of $ROUNDS x ${SECS}s, pgbench -M prepared over a unix socket"
-declare -A M
-for i in "${!legs[@]}"; do
-    IFS='|' read -r name clients _ <<<"${legs[$i]}"
-    M[$i]=$(median "$work/$i")
-    printf '%-56s %4s clients %10s calls/s\n' "$name" "$clients" "${M[$i]}"
-done
+# measure SIZE: every leg, round after round, into $work/SIZE.*; then the tables.
+measure() {
+    local size=$1 r i
+    say "$size: $ROUNDS rounds of ${SECS}s per leg, legs alternating"
+    for r in $(seq "$ROUNDS"); do
+        for i in "${!legs[@]}"; do
+            IFS='|' read -r _ clients script <<<"${legs[$i]}"
+            tps "$clients" "$script" >>"$work/$size.$i"
+        done
+        echo "round $r done"
+    done
+    say "$size: $ROUNDS rounds of the bulk legs ($BULK links each), legs alternating"
+    for r in $(seq "$ROUNDS"); do
+        for i in "${!bulk_sql[@]}"; do
+            ms=$(bulk_ms "${bulk_sql[$i]}")
+            awk -v ms="$ms" -v n="$BULK" 'BEGIN {printf "%.0f\n", n / (ms / 1000)}' >>"$work/$size.bulk$i"
+        done
+        echo "round $r done"
+    done
+}
 bulk_names=("INSERT ... SELECT shortlink.shorten()" "floor: INSERT ... SELECT random codes" "shorten_many" \
     "INSERT campaign rows, autolink trigger" "floor: INSERT campaign rows, PL/pgSQL trigger")
-for i in "${!bulk_sql[@]}"; do
-    B[$i]=$(median "$work/bulk$i")
-    printf '%-56s %12s %10s links/s\n' "${bulk_names[$i]}" "$BULK links" "${B[$i]}"
-done
-# ratio NAME A B TARGET: prints A / B against the campaign-scale target.
-ratio() {
-    awk -v a="$2" -v b="$3" -v n="$1" -v t="$4" \
-        'BEGIN {r = a / b; printf "%-56s %5.2f  (target >= %s: %s)\n", n, r, t, (r >= t ? "met" : "NOT met")}'
+# ratios SIZE: the campaign-scale ratios of one size, one per line: NAME|VALUE|TARGET
+ratios() {
+    local M=() B=() i
+    for i in "${!legs[@]}"; do M[$i]=$(median "$work/$1.$i"); done
+    for i in "${!bulk_sql[@]}"; do B[$i]=$(median "$work/$1.bulk$i"); done
+    q() { awk -v a="$2" -v b="$3" -v n="$1" -v t="$4" 'BEGIN {printf "%s|%.2f|%s\n", n, a / b, t}'; }
+    q "resolve / its floor" "${M[0]}" "${M[1]}" 0.95
+    q "shorten, 8 clients / bare INSERT, same keys" "${M[8]}" "${M[9]}" 0.8
+    q "bulk: INSERT ... SELECT shorten() / bare" "${B[0]}" "${B[1]}" 0.5
+    q "bulk: shorten_many / bare" "${B[2]}" "${B[1]}" 0.5
+    q "bulk: autolink trigger / PL/pgSQL trigger" "${B[3]}" "${B[4]}" 0.5
+    q "click, tracking on / bare append of an event" "${M[2]}" "${M[7]}" 0.7
+    q "click, tracking off / bare append of an event" "${M[5]}" "${M[7]}" 0.9
+    q "click with a browser's UA / click without UA" "${M[2]}" "${M[4]}" -
+    q "click with 1,000 real UAs / click without UA" "${M[3]}" "${M[4]}" -
 }
-echo
-ratio "resolve / its floor" "${M[0]}" "${M[1]}" 0.95
-ratio "shorten, 8 clients / bare INSERT, same keys" "${M[8]}" "${M[9]}" 0.8
-ratio "bulk: INSERT ... SELECT shorten() / bare" "${B[0]}" "${B[1]}" 0.5
-ratio "bulk: shorten_many / bare" "${B[2]}" "${B[1]}" 0.5
-ratio "bulk: autolink trigger / PL/pgSQL trigger" "${B[3]}" "${B[4]}" 0.5
-ratio "click, tracking on / bare append of an event" "${M[2]}" "${M[7]}" 0.7
-ratio "click, tracking off / bare append of an event" "${M[5]}" "${M[7]}" 0.9
-echo "(the cost of the user-agent work, no target of its own:)"
-awk -v a="${M[2]}" -v b="${M[4]}" 'BEGIN {printf "%-56s %5.2f\n", "click with a browser'"'"'s UA / click without UA", a / b}'
-awk -v a="${M[3]}" -v b="${M[4]}" 'BEGIN {printf "%-56s %5.2f\n", "click with 1,000 real UAs / click without UA", a / b}'
+# table SIZE: calls/s of every leg.
+table() {
+    local i
+    for i in "${!legs[@]}"; do
+        IFS='|' read -r name clients _ <<<"${legs[$i]}"
+        printf '%-56s %4s clients %10s calls/s\n' "$name" "$clients" "$(median "$work/$1.$i")"
+    done
+    for i in "${!bulk_sql[@]}"; do
+        printf '%-56s %12s %10s links/s\n' "${bulk_names[$i]}" "$BULK links" "$(median "$work/$1.bulk$i")"
+    done
+}
+verdict() { awk -v r="$1" -v t="$2" 'BEGIN {print (t == "-" ? "" : (r >= t ? "met" : "NOT met"))}'; }
+# ms SQL: median of 7 timings of one statement in one session (after a first run that
+# prepares its plans), in ms.
+ms() {
+    local args=(-c '\timing on') _
+    for _ in $(seq 8); do args+=(-c "$1"); done
+    psql -d $DB "${args[@]}" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | sed 1d | sort -n | sed -n 4p
+}
 
+measure small
+if $LARGE; then
+    say "growing the database to $LARGE_LINKS links and $LARGE_EVENTS click events"
+    started=$(date +%s)
+    psql -d $DB -v links="$LARGE_LINKS" -v events="$LARGE_EVENTS" -f "$HERE/large_load.sql"
+    load_s=$(( $(date +%s) - started ))
+    LINKS=$LARGE_LINKS
+    measure large
+fi
+
+echo
+echo "shortlink benchmark: $(nproc) cores, $(date -u +%Y-%m-%d), median of $ROUNDS x ${SECS}s, pgbench -M prepared over a unix socket"
+echo "-- 10,000 links --"
+table small
+if $LARGE; then
+    echo "-- $LARGE_LINKS links, $LARGE_EVENTS click events --"
+    table large
+fi
+echo
+if $LARGE; then
+    printf '%-56s %6s %6s %6s\n' "ratio (target)" small large flat
+    paste -d'|' <(ratios small) <(ratios large | cut -d'|' -f2) | while IFS='|' read -r name a target b; do
+        flat=$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", b / a}')
+        printf '%-56s %6s %6s %6s  %s / %s / flat %s\n' "$name (>= $target)" "$a" "$b" "$flat" \
+            "$(verdict "$a" "$target")" "$(verdict "$b" "$target")" "$(verdict "$flat" 0.9)"
+    done
+    echo "stats('bench-year'), 10^7 events, ms (median of 7): $(ms "SELECT * FROM shortlink.stats('bench-year')")  (target < 1)"
+    echo "click_stats('bench-year'), a year by day, ms (median of 7): $(ms "SELECT count(*) FROM shortlink.click_stats('bench-year')")  (target < 50)"
+    echo "click_stats('bench-year'), a year by hour, ms (median of 7): $(ms "SELECT count(*) FROM shortlink.click_stats('bench-year', bucket => 'hour')")"
+    echo "loading the large data set took ${load_s}s; click_events $(psql -d $DB -c "SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'shortlink.click_events'::regclass"), click_rollups $(psql -d $DB -c "SELECT pg_size_pretty(pg_total_relation_size('shortlink.click_rollups'))")"
+else
+    ratios small | while IFS='|' read -r name r target; do
+        printf '%-56s %5s  %s\n' "$name" "$r" "$([ "$target" = - ] || echo "(target >= $target: $(verdict "$r" "$target"))")"
+    done
+fi
 echo "first click in a fresh backend, extra ms over the second (median of 7): $(
     "$HERE/first_click.sh" "$PG_BIN/psql" -h "$DIR" -p "$PORT" -U postgres -d "$DB")"
 echo "shared_preload_libraries: $(psql -d $DB -c 'SHOW shared_preload_libraries')"

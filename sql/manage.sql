@@ -194,8 +194,8 @@ BEGIN
     SELECT 'time', b.b, NULL, sum(b.clicks)::bigint, sum(b.visitors)::bigint, sum(b.bot_clicks)::bigint
     FROM (SELECT date_trunc(bucket, h.bucket_start) AS b, h.clicks, h.visitors, h.bot_clicks
           FROM shortlink.click_hour_rows(link, since,
-                                         CASE WHEN bucket = 'minute' THEN least(until, raw_from) ELSE until END) h
-          WHERE h.dimension = 'total'
+                                         CASE WHEN bucket = 'minute' THEN least(until, raw_from) ELSE until END,
+                                         ARRAY['total']) h
           UNION ALL
           -- Minutes, where the raw events still are: a visitor once per minute.
           SELECT date_trunc('minute', ce.clicked_at), count(*) FILTER (WHERE NOT ce.is_bot),

@@ -44,10 +44,11 @@ AS $$
                             (e.h, e.browser), (e.h, e.country), (e.h, e.bot))
 $$;
 
--- The hours of one link's clicks in [since, until): rolled-up hours (hour resolution:
--- since is taken down to its hour) and, from the rollup watermark on, hours summed from
--- the raw events (exact to the microsecond).
-CREATE FUNCTION shortlink.click_hour_rows(link bigint, since timestamptz, until timestamptz)
+-- The hours of one link's clicks in [since, until) for the dimensions `dims`: rolled-up
+-- hours (hour resolution: since is taken down to its hour) and, from the rollup watermark
+-- on, hours summed from the raw events (exact to the microsecond).
+CREATE FUNCTION shortlink.click_hour_rows(link bigint, since timestamptz, until timestamptz,
+                                          dims text[])
 RETURNS TABLE (bucket_start timestamptz, dimension text, key text, clicks bigint,
                bot_clicks bigint, visitors bigint)
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -57,35 +58,56 @@ AS $$
                                '-infinity') AS rolled_up_to)
     SELECT r.bucket_start, r.dimension, r.key, r.clicks, r.bot_clicks, r.visitors
     FROM shortlink.click_rollups r, w
-    WHERE r.link_id = link AND r.period = 'hour'
+    WHERE r.link_id = link AND r.period = 'hour' AND r.dimension = ANY (dims)
       AND r.bucket_start >= coalesce(date_trunc('hour', since, 'UTC'), '-infinity')
       AND r.bucket_start < least(coalesce(until, 'infinity'), w.rolled_up_to)
     UNION ALL
     SELECT h.* FROM w, shortlink.click_hours(link, greatest(since, w.rolled_up_to), until) h
+    WHERE h.dimension = ANY (dims)
 $$;
 
--- One link's totals per dimension and key over [since, until): whole rolled-up UTC days
--- from their day rows, the other hours from shortlink.click_hour_rows. Time proportional
--- to the days and hours asked for, not to the clicks.
+-- The dimensions of click_rollups.
+CREATE FUNCTION shortlink.click_dimensions()
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT ARRAY['total', 'referer_host', 'device', 'os', 'browser', 'country', 'bot'] $$;
+
+-- One link's totals per dimension and key over [since, until): the whole rolled-up UTC
+-- days inside it from their day rows, the hours before and after them from
+-- shortlink.click_hour_rows. Time proportional to the days and hours asked for, not to
+-- the clicks.
 CREATE FUNCTION shortlink.click_totals(link bigint, since timestamptz, until timestamptz)
 RETURNS TABLE (dimension text, key text, clicks bigint, bot_clicks bigint, visitors bigint)
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH w AS (SELECT coalesce(date_trunc('hour', since, 'UTC'), '-infinity') AS lo,
+    WITH h AS (SELECT date_trunc('hour', coalesce(since, '-infinity'), 'UTC') AS lo,
                       least(coalesce(until, 'infinity'),
                             coalesce((SELECT s.rolled_up_to FROM shortlink.rollup_state s),
-                                     '-infinity')) AS whole_days_before),
+                                     '-infinity')) AS rolled_until),
+    d AS (SELECT CASE WHEN h.lo = date_trunc('day', h.lo, 'UTC') THEN h.lo
+                      ELSE date_trunc('day', h.lo, 'UTC') + interval '1 day' END AS first_day,
+                 date_trunc('day', h.rolled_until, 'UTC') AS days_end
+          FROM h),
+    -- Whole days [first_day, days_end), if any; hours before and after them.
+    w AS (SELECT d.first_day, d.days_end, d.first_day < d.days_end AS has_days FROM d),
     pieces AS (
         SELECT r.dimension, r.key, r.clicks, r.bot_clicks, r.visitors
         FROM shortlink.click_rollups r, w
-        WHERE r.link_id = link AND r.period = 'day'
-          AND r.bucket_start >= w.lo AND r.bucket_start + interval '1 day' <= w.whole_days_before
+        WHERE w.has_days AND r.link_id = link AND r.period = 'day'
+          AND r.dimension = ANY (shortlink.click_dimensions())
+          AND r.bucket_start >= w.first_day AND r.bucket_start < w.days_end
         UNION ALL
-        SELECT h.dimension, h.key, h.clicks, h.bot_clicks, h.visitors
-        FROM w, shortlink.click_hour_rows(link, since, until) h
-        WHERE NOT (date_trunc('day', h.bucket_start, 'UTC') >= w.lo
-                   AND date_trunc('day', h.bucket_start, 'UTC') + interval '1 day' <= w.whole_days_before)
+        SELECT x.dimension, x.key, x.clicks, x.bot_clicks, x.visitors
+        FROM w, shortlink.click_hour_rows(link, since,
+                                          CASE WHEN w.has_days THEN w.first_day ELSE until END,
+                                          shortlink.click_dimensions()) x
+        UNION ALL
+        SELECT x.dimension, x.key, x.clicks, x.bot_clicks, x.visitors
+        FROM w, shortlink.click_hour_rows(link,
+                                          CASE WHEN w.has_days THEN w.days_end ELSE 'infinity' END,
+                                          until, shortlink.click_dimensions()) x
         UNION ALL
         SELECT 'total', NULL, 0, 0, 0)  -- a total row even without clicks
     SELECT p.dimension, p.key, sum(p.clicks)::bigint, sum(p.bot_clicks)::bigint,

@@ -165,8 +165,11 @@ CREATE TABLE shortlink.click_rollups (
     clicks       bigint NOT NULL,
     bot_clicks   bigint NOT NULL,
     visitors     bigint NOT NULL,
-    CONSTRAINT click_rollups_key UNIQUE NULLS NOT DISTINCT (link_id, period, bucket_start, dimension, key)
+    -- Read per link, period and dimension over a range of buckets.
+    CONSTRAINT click_rollups_key UNIQUE NULLS NOT DISTINCT (link_id, period, dimension, bucket_start, key)
 );
+-- maintain() sums the hours of each day it completes, across links.
+CREATE INDEX click_rollups_hours_idx ON shortlink.click_rollups (bucket_start) WHERE period = 'hour';
 COMMENT ON TABLE shortlink.click_rollups IS 'Click events summed per link and UTC hour and day by shortlink.maintain(); read by click_stats.';
 
 -- How far click events are rolled up, and from when on they are all still there. One
