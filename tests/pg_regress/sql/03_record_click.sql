@@ -25,3 +25,14 @@ WHERE l.code = 'vip';
 
 -- stats() of an unknown code has no row.
 SELECT count(*) FROM shortlink.stats('none');
+
+-- A limit set after clicks were counted in the sharded counters: those clicks count
+-- against it, for resolve() (which reads the counters straight from their index) as for
+-- record_click().
+SELECT code FROM shortlink.shorten('https://example.com/later', '{"code": "later-limit"}');
+SELECT count(*) FROM generate_series(1, 2) g, LATERAL shortlink.record_click('later-limit');
+SELECT max_clicks FROM shortlink.update_link('later-limit', '{"max_clicks": 2}');
+SELECT shortlink.resolve('later-limit') IS NULL AS out_of_clicks,
+       (SELECT status FROM shortlink.record_click('later-limit')) AS click;
+SELECT max_clicks FROM shortlink.update_link('later-limit', '{"max_clicks": 3}');
+SELECT shortlink.resolve('later-limit') AS one_click_left;
