@@ -30,7 +30,8 @@ SELECT count(*) FROM shortlink.stats('none');
 -- against it, for resolve() (which reads the counters straight from their index) as for
 -- record_click().
 SELECT code FROM shortlink.shorten('https://example.com/later', '{"code": "later-limit"}');
-SELECT count(*) FROM generate_series(1, 2) g, LATERAL shortlink.record_click('later-limit');
+SELECT count(*) FROM generate_series(1, 2) g,
+       LATERAL shortlink.record_click('later-limit', ip => ('198.51.100.' || g)::inet);
 SELECT max_clicks FROM shortlink.update_link('later-limit', '{"max_clicks": 2}');
 SELECT shortlink.resolve('later-limit') IS NULL AS out_of_clicks,
        (SELECT status FROM shortlink.record_click('later-limit')) AS click;
