@@ -40,12 +40,11 @@ fn shorten_many(
             ),
         ))
     };
-    let rows: Vec<_> = items
+    // Each item is parsed and checked on its own; plain links are then made together.
+    let parsed: Vec<_> = items
         .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let idx = i32::try_from(i).unwrap_or(i32::MAX);
-            let created = JsonbText((*item).to_owned())
+        .map(|item| {
+            JsonbText((*item).to_owned())
                 .parse("item")
                 .and_then(|item| match item {
                     Value::Object(_) => options::parse(&item, options::Mode::Batch),
@@ -54,7 +53,13 @@ fn shorten_many(
                         "invalid item: must be a JSON object",
                     )),
                 })
-                .and_then(|o| shorten::create(None, &o));
+        })
+        .collect();
+    let rows: Vec<_> = shorten::create_many(&parsed)
+        .into_iter()
+        .enumerate()
+        .map(|(i, created)| {
+            let idx = i32::try_from(i).unwrap_or(i32::MAX);
             match created {
                 Ok(link) => {
                     let short_url = link.short_url();

@@ -95,7 +95,7 @@ pub struct Destinations(pub Vec<(&'static str, String)>);
 
 impl Destinations {
     /// Every host and each of its parent domains (for the blocklist), and the hosts.
-    fn hosts(&self) -> (Vec<String>, Vec<String>) {
+    pub fn hosts(&self) -> (Vec<String>, Vec<String>) {
         let hosts: Vec<String> = self
             .0
             .iter()
@@ -109,7 +109,7 @@ impl Destinations {
     }
 
     /// The error for a blocked host or a short domain found among the destinations.
-    fn refuse(&self, blocked: Option<String>, short: Option<String>) -> Result<()> {
+    pub fn refuse(&self, blocked: Option<String>, short: Option<String>) -> Result<()> {
         let field_of = |pred: &dyn Fn(&str) -> bool| {
             self.0
                 .iter()
@@ -136,6 +136,54 @@ impl Destinations {
         }
         Ok(())
     }
+}
+
+// The host checks of many links at once: the blocked hosts among $1 and the short
+// domains among $2.
+plan!(
+    VET_HOSTS_MANY,
+    read,
+    "SELECT ARRAY(SELECT b.host FROM shortlink.blocked_hosts b WHERE b.host = ANY ($1)),
+            ARRAY(SELECT s.domain FROM shortlink.domains s WHERE s.domain = ANY ($2))",
+    [TEXTARRAYOID, TEXTARRAYOID]
+);
+
+/// Refuses, link by link, destinations on a blocked host or a short domain: one
+/// statement for all of them.
+pub fn vet_hosts_many(
+    client: &pgrx::spi::SpiClient<'_>,
+    dests: &[&Destinations],
+) -> Vec<Result<()>> {
+    let per_link: Vec<(Vec<String>, Vec<String>)> = dests.iter().map(|d| d.hosts()).collect();
+    let suffixes: Vec<String> = per_link
+        .iter()
+        .flat_map(|(s, _)| s.iter().cloned())
+        .collect();
+    let hosts: Vec<String> = per_link
+        .iter()
+        .flat_map(|(_, h)| h.iter().cloned())
+        .collect();
+    let (blocked, short) = required(
+        VET_HOSTS_MANY.select_row(client, &[suffixes.into(), hosts.into()], |t| {
+            (
+                t.get::<Vec<String>>(1).or_raise().unwrap_or_default(),
+                t.get::<Vec<String>>(2).or_raise().unwrap_or_default(),
+            )
+        }),
+        "the host check",
+    );
+    let blocked: std::collections::HashSet<String> = blocked.into_iter().collect();
+    let short: std::collections::HashSet<String> = short.into_iter().collect();
+    dests
+        .iter()
+        .zip(per_link)
+        .map(|(dest, (suffixes, hosts))| {
+            dest.refuse(
+                suffixes.into_iter().find(|h| blocked.contains(h)),
+                hosts.into_iter().find(|h| short.contains(h)),
+            )
+        })
+        .collect()
 }
 
 /// Refuses destinations on a blocked host or a short domain (update_link).

@@ -10,6 +10,27 @@ FROM shortlink.shorten_many('[
 ]');
 SELECT code, url, max_clicks, metadata FROM shortlink.links WHERE code LIKE 'batch-%' ORDER BY code;
 
+-- Plain items (a URL, UTM parameters, a domain) are made together, in one statement; each
+-- still fails alone: a blocked host, a destination on a short domain (a loop), an
+-- unregistered domain. Items with other options are made one by one, in the same call.
+SELECT shortlink.add_domain('batch.example') IS NOT NULL AS added;
+SELECT shortlink.block_host('blocked.example');
+SELECT idx, ok, code ~ '^[A-Za-z0-9]{7}$' AS generated, split_part(short_url, '/', 3) AS domain,
+       error, sqlstate
+FROM shortlink.shorten_many('[
+  {"url": "https://example.com/p1", "utm_source": "sms"},
+  {"url": "https://www.blocked.example/x"},
+  {"url": "https://example.com/p2", "domain": "batch.example"},
+  {"url": "https://batch.example/loop"},
+  {"url": "https://example.com/p3", "domain": "nope.example"},
+  {"url": "https://example.com/p4", "code": "batch-custom"},
+  {"url": "https://example.com/p5"}
+]');
+SELECT domain, url FROM shortlink.links WHERE url LIKE 'https://example.com/p_%' ORDER BY url;
+DELETE FROM shortlink.links WHERE domain = 'batch.example';
+DELETE FROM shortlink.domains WHERE domain = 'batch.example';
+SELECT shortlink.unblock_host('blocked.example');
+
 -- autolink(): a trigger that gives each new campaign row a short link, in the same
 -- transaction.
 CREATE TABLE campaigns (
