@@ -73,6 +73,31 @@ SELECT s.bucket_start - t0.day0 AS after_day0, s.clicks
 FROM shortlink.click_stats('rollup-demo', bucket => 'minute') s, t0 WHERE s.dimension = 'time' ORDER BY 1;
 RESET shortlink.click_retention;
 
+-- Row-level security: an application role of another workspace sees none of these
+-- rollups, nor the link's statistics; one of the link's workspace sees them.
+\set ON_ERROR_ROLLBACK on
+\set SHOW_CONTEXT never
+BEGIN;
+CREATE ROLE sl_rollup_outsider;
+CREATE ROLE sl_rollup_insider;
+SELECT shortlink.add_workspace('rollup-other') > 0 AS added;
+SELECT shortlink.grant_app('sl_rollup_outsider', 'rollup-other'),
+       shortlink.grant_app('sl_rollup_insider', 'default');
+SET ROLE sl_rollup_outsider;
+SELECT count(*) AS rollups_seen FROM shortlink.click_rollups;
+SELECT clicks FROM shortlink.click_stats('rollup-demo') WHERE dimension = 'total';
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SET ROLE sl_rollup_insider;
+SELECT count(*) > 0 AS rollups_seen FROM shortlink.click_rollups;
+SELECT clicks, unique_visitors, bot_clicks FROM shortlink.click_stats('rollup-demo') WHERE dimension = 'total';
+SELECT shortlink.maintain();
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+ROLLBACK;
+\set ON_ERROR_ROLLBACK off
+\set SHOW_CONTEXT errors
+
 -- Errors.
 SET shortlink.click_retention = '-1';
 BEGIN ISOLATION LEVEL REPEATABLE READ;
