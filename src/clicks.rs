@@ -39,55 +39,63 @@ plan!(
      FROM shortlink.links l WHERE l.id = $1",
     [INT8OID]
 );
-plan!(
-    COUNT_SHARDED,
-    write,
-    "INSERT INTO shortlink.click_counts AS c (link_id, shard, clicks, bot_clicks, last_clicked_at)
-     VALUES ($1, $2, $3, $4, CASE WHEN $3 > 0 THEN now() END)
-     ON CONFLICT (link_id, shard) DO UPDATE
-     SET clicks = c.clicks + excluded.clicks,
-         bot_clicks = c.bot_clicks + excluded.bot_clicks,
-         last_clicked_at = coalesce(excluded.last_clicked_at, c.last_clicked_at)",
-    [INT8OID, INT4OID, INT8OID, INT8OID]
-);
-plan!(
-    INSERT_EVENT,
-    write,
-    "INSERT INTO shortlink.click_events (link_id, ip, user_agent, referer, referer_host, location,
-         is_bot, visitor_hash, device, os, browser, country, bot)
-     VALUES ($1, $2, $3, $4, $5, $6, $7,
-             CASE WHEN $8::text IS NOT NULL OR $3 IS NOT NULL THEN
-                 encode(sha256(convert_to(
-                     coalesce((SELECT s.value FROM shortlink.secrets s WHERE s.name = 'visitor_salt'), '')
-                     || '|' || coalesce($8, '') || '|' || coalesce($3, ''), 'UTF8')), 'hex')
-             END,
-             $9, $10, $11, $12, $13)",
-    [INT8OID, INETOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID]
-);
-// COUNT_SHARDED and INSERT_EVENT in one statement: the common click of a tracking link
-// pays for one executor start instead of two. $1-$4 as in COUNT_SHARDED, $5-$16 as $2-$13
-// of INSERT_EVENT.
-plan!(
-    COUNT_SHARDED_WITH_EVENT,
-    write,
-    "WITH counted AS (
-         INSERT INTO shortlink.click_counts AS c (link_id, shard, clicks, bot_clicks, last_clicked_at)
+// A click's counter row and event row. The counter takes $1-$4 (link, shard, people,
+// bots); the event $1 and $5-$16. One numbering for both, so that the statement that
+// does both (COUNT_SHARDED_WITH_EVENT) is the two texts joined.
+macro_rules! count_sharded_sql {
+    () => {
+        "INSERT INTO shortlink.click_counts AS c (link_id, shard, clicks, bot_clicks, last_clicked_at)
          VALUES ($1, $2, $3, $4, CASE WHEN $3 > 0 THEN now() END)
          ON CONFLICT (link_id, shard) DO UPDATE
          SET clicks = c.clicks + excluded.clicks,
              bot_clicks = c.bot_clicks + excluded.bot_clicks,
-             last_clicked_at = coalesce(excluded.last_clicked_at, c.last_clicked_at))
-     INSERT INTO shortlink.click_events (link_id, ip, user_agent, referer, referer_host, location,
-         is_bot, visitor_hash, device, os, browser, country, bot)
-     VALUES ($1, $5, $6, $7, $8, $9, $10,
-             CASE WHEN $11::text IS NOT NULL OR $6 IS NOT NULL THEN
-                 encode(sha256(convert_to(
-                     coalesce((SELECT s.value FROM shortlink.secrets s WHERE s.name = 'visitor_salt'), '')
-                     || '|' || coalesce($11, '') || '|' || coalesce($6, ''), 'UTF8')), 'hex')
-             END,
-             $12, $13, $14, $15, $16)",
-    [INT8OID, INT4OID, INT8OID, INT8OID, INETOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID,
-     TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID]
+             last_clicked_at = coalesce(excluded.last_clicked_at, c.last_clicked_at)"
+    };
+}
+macro_rules! insert_event_sql {
+    () => {
+        "INSERT INTO shortlink.click_events (link_id, ip, user_agent, referer, referer_host, location,
+             is_bot, visitor_hash, device, os, browser, country, bot)
+         VALUES ($1, $5, $6, $7, $8, $9, $10,
+                 CASE WHEN $11::text IS NOT NULL OR $6 IS NOT NULL THEN
+                     encode(sha256(convert_to(
+                         coalesce((SELECT s.value FROM shortlink.secrets s WHERE s.name = 'visitor_salt'), '')
+                         || '|' || coalesce($11, '') || '|' || coalesce($6, ''), 'UTF8')), 'hex')
+                 END,
+                 $12, $13, $14, $15, $16)"
+    };
+}
+plan!(
+    COUNT_SHARDED,
+    write,
+    count_sharded_sql!(),
+    [INT8OID, INT4OID, INT8OID, INT8OID]
+);
+// $2-$4 are the counter's and go unused here.
+plan!(
+    INSERT_EVENT,
+    write,
+    insert_event_sql!(),
+    [
+        INT8OID, INT4OID, INT8OID, INT8OID, INETOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID,
+        TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID
+    ]
+);
+// Both in one statement: the common click of a tracking link pays for one executor start
+// instead of two.
+plan!(
+    COUNT_SHARDED_WITH_EVENT,
+    write,
+    concat!(
+        "WITH counted AS (",
+        count_sharded_sql!(),
+        ") ",
+        insert_event_sql!()
+    ),
+    [
+        INT8OID, INT4OID, INT8OID, INT8OID, INETOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID,
+        TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID
+    ]
 );
 plan!(
     INSERT_OUTBOX,
@@ -495,7 +503,9 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
             }
             (Some((human, bot)), false) => count_sharded(client, human, bot),
             (None, true) => {
-                let mut args: Vec<pgrx::datum::DatumWithOid<'_>> = vec![link.id.into()];
+                // Counted on the link's own row: the counter parameters go unused.
+                let mut args: Vec<pgrx::datum::DatumWithOid<'_>> =
+                    vec![link.id.into(), shard.into(), 0i64.into(), 0i64.into()];
                 args.extend(event());
                 INSERT_EVENT.with_mut(client, |client, stmt| {
                     client.update(stmt, None, &args).or_raise();
