@@ -196,7 +196,9 @@ AS $$
     SELECT CASE
         WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
                      WHERE a.datname = pg_catalog.current_database()
-                       AND a.pid <> pg_catalog.pg_backend_pid() AND a.state IS NULL)
+                       AND a.pid <> pg_catalog.pg_backend_pid()
+                       -- what pg_stat_activity hides of another role's session
+                       AND a.state IS NULL AND a.backend_type IS NULL)
           OR EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
                      WHERE l.pid IS NULL AND l.locktype = 'relation'
                        AND l.relation = 'shortlink.click_events'::pg_catalog.regclass)

@@ -10,6 +10,7 @@ use std::cell::Cell;
 use std::ffi::CStr;
 
 use pgrx::pg_sys;
+use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 
 /// What `resolve` needs of a link.
@@ -107,21 +108,35 @@ fn relation(name: &CStr) -> pg_sys::Oid {
         }
     };
     if oid == pg_sys::InvalidOid {
-        error!(
-            "relation shortlink.{} does not exist",
-            name.to_string_lossy()
+        missing(
+            PgSqlErrorCode::ERRCODE_UNDEFINED_TABLE,
+            format!(
+                "relation shortlink.{} does not exist",
+                name.to_string_lossy()
+            ),
         );
     }
     oid
+}
+
+/// A table or column of shortlink's that is gone: dropped or altered by hand.
+fn missing(code: PgSqlErrorCode, message: String) -> ! {
+    ErrorReport::new(code, message, "shortlink")
+        .set_hint("Reinstall the extension's tables: they were dropped or altered by hand.")
+        .report(PgLogLevel::ERROR);
+    unreachable!("ERROR does not return")
 }
 
 fn attnum(rel: pg_sys::Oid, table: &str, name: &CStr) -> i16 {
     // SAFETY: a syscache lookup of a column by name.
     let num = unsafe { pg_sys::get_attnum(rel, name.as_ptr()) };
     if num <= 0 {
-        error!(
-            "column shortlink.{table}.{} does not exist",
-            name.to_string_lossy()
+        missing(
+            PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN,
+            format!(
+                "column shortlink.{table}.{} does not exist",
+                name.to_string_lossy()
+            ),
         );
     }
     num
