@@ -42,17 +42,13 @@ AS $$
            l.description, l.image, l.tags, l.cloaked, l.meta_pixel_id, l.google_tag_id,
            l.custom_field, l.dlt_header, l.contact_phone, l.callback_url, l.webhook_urls,
            l.expired_url, l.metadata,
-           (l.limited_clicks + coalesce(c.clicks, 0))::bigint,
-           coalesce(c.bot_clicks, 0)::bigint,
+           (l.limited_clicks + c.clicks)::bigint,
+           c.bot_clicks,
            coalesce((SELECT t.visitors FROM shortlink.click_totals(l.id, NULL, NULL) t
                      WHERE t.dimension = 'total'), 0),
            greatest(l.limited_last_clicked_at, c.last_clicked_at)
     FROM shortlink.links l
-    LEFT JOIN LATERAL (
-        SELECT sum(s.clicks) AS clicks, sum(s.bot_clicks) AS bot_clicks,
-               max(s.last_clicked_at) AS last_clicked_at
-        FROM shortlink.click_counts s WHERE s.link_id = l.id
-    ) c ON true
+    CROSS JOIN LATERAL shortlink.link_clicks(l.id) c
     WHERE l.id = shortlink.require_link($1, $2)
 $$;
 

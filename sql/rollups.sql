@@ -214,7 +214,9 @@ $$;
 
 -- Maintenance, one call for all of it; safe to run concurrently and often (a run that
 -- finds another under way returns at once). Schedule it with pg_cron:
---   SELECT cron.schedule('shortlink', '*/5 * * * *', 'SELECT shortlink.maintain()');
+--   SELECT cron.schedule('shortlink', '1 minute', 'SELECT shortlink.maintain()');
+-- 0. Adds the clicks appended to click_log to click_counts, and deletes them, in one
+--    statement: a reader sees them in one place or the other, never both or neither.
 -- 1. Creates the day partitions of click_events for today and the next 7 days (UTC).
 -- 2. Rolls up the click events of every finished hour into click_rollups.
 -- 3. Drops the day partitions older than shortlink.click_retention (0: keep forever), once
@@ -237,6 +239,7 @@ DECLARE
     dropped integer := 0;
     kept_by_lock integer := 0;
     lock_was text;
+    counted bigint;
 BEGIN
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
         RAISE EXCEPTION 'shortlink.maintain() can only run in a READ COMMITTED transaction'
@@ -249,6 +252,21 @@ BEGIN
     IF NOT FOUND THEN
         RETURN jsonb_build_object('skipped', 'another shortlink.maintain() is running');
     END IF;
+
+    WITH appended AS (DELETE FROM shortlink.click_log RETURNING link_id, clicked_at, is_bot),
+    per_link AS (
+        SELECT a.link_id, count(*) FILTER (WHERE NOT a.is_bot) AS clicks,
+               count(*) FILTER (WHERE a.is_bot) AS bot_clicks,
+               max(a.clicked_at) FILTER (WHERE NOT a.is_bot) AS last_clicked_at, count(*) AS n
+        FROM appended a GROUP BY a.link_id),
+    added AS (
+        INSERT INTO shortlink.click_counts AS c (link_id, shard, clicks, bot_clicks, last_clicked_at)
+        SELECT p.link_id, 0, p.clicks, p.bot_clicks, p.last_clicked_at FROM per_link p
+        ON CONFLICT (link_id, shard) DO UPDATE
+        SET clicks = c.clicks + excluded.clicks,
+            bot_clicks = c.bot_clicks + excluded.bot_clicks,
+            last_clicked_at = greatest(c.last_clicked_at, excluded.last_clicked_at))
+    SELECT coalesce(sum(p.n), 0) INTO counted FROM per_link p;
 
     created := shortlink.create_click_partitions(7);
 
@@ -308,6 +326,7 @@ BEGIN
     END IF;
 
     RETURN jsonb_build_object(
+        'clicks_counted', counted,
         'partitions_created', created,
         'rollup_rows', rows_hour,
         'rolled_up_to', state.rolled_up_to,

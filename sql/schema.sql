@@ -106,8 +106,9 @@ CREATE INDEX links_tags_idx ON shortlink.links USING gin (tags) WHERE tags <> '{
 CREATE INDEX links_metadata_idx ON shortlink.links USING gin (metadata jsonb_path_ops)
     WHERE metadata <> '{}';
 
--- Click counters of links without max_clicks, spread over shards (one per backend pid
--- modulo shortlink.click_shards) so a viral link's clicks do not queue on one row lock.
+-- Click counters: the clicks shortlink.maintain() has added up from click_log, per link.
+-- shard: always 0 since counting moved to click_log; older versions counted into shards
+-- (pid modulo shortlink.click_shards), and the sum over a link's rows is its count.
 CREATE TABLE shortlink.click_counts (
     link_id         bigint NOT NULL,
     shard           integer NOT NULL,
@@ -116,7 +117,38 @@ CREATE TABLE shortlink.click_counts (
     last_clicked_at timestamptz,
     PRIMARY KEY (link_id, shard)
 ) WITH (fillfactor = 50);
-COMMENT ON TABLE shortlink.click_counts IS 'Sharded click counters; the sum over shards is the count. Bot clicks of every link are counted here.';
+COMMENT ON TABLE shortlink.click_counts IS 'Click counters that shortlink.maintain() adds click_log to; use shortlink.stats() or shortlink.link_clicks() for a count.';
+
+-- One row per click not counted on its link's row (every click but a person's click of a
+-- link with max_clicks), appended by record_click, until shortlink.maintain() adds them to
+-- click_counts and deletes them. Appending never waits on another click, where updating
+-- one counter row would queue a viral link's clicks on its row lock.
+CREATE TABLE shortlink.click_log (
+    link_id    bigint NOT NULL,
+    clicked_at timestamptz NOT NULL,
+    is_bot     boolean NOT NULL
+);
+CREATE INDEX click_log_link_id_idx ON shortlink.click_log (link_id);
+COMMENT ON TABLE shortlink.click_log IS 'Clicks not yet added to click_counts by shortlink.maintain(); shortlink.link_clicks() counts both.';
+
+-- The clicks of link `id` at this moment, besides those counted on its own row
+-- (links.limited_clicks): its counters plus its rows still in click_log. Exact whenever
+-- it is read; it costs one index probe per click_log row, so maintain() keeps them few.
+CREATE FUNCTION shortlink.link_clicks(id bigint, OUT clicks bigint, OUT bot_clicks bigint,
+                                      OUT last_clicked_at timestamptz)
+LANGUAGE sql STABLE PARALLEL SAFE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(c.clicks, 0) + g.clicks, coalesce(c.bot_clicks, 0) + g.bot_clicks,
+           greatest(c.last_clicked_at, g.last_clicked_at)
+    FROM (SELECT sum(s.clicks)::bigint AS clicks, sum(s.bot_clicks)::bigint AS bot_clicks,
+                 max(s.last_clicked_at) AS last_clicked_at
+          FROM shortlink.click_counts s WHERE s.link_id OPERATOR(pg_catalog.=) $1) c,
+         (SELECT count(*) FILTER (WHERE NOT l.is_bot) AS clicks,
+                 count(*) FILTER (WHERE l.is_bot) AS bot_clicks,
+                 max(l.clicked_at) FILTER (WHERE NOT l.is_bot) AS last_clicked_at
+          FROM shortlink.click_log l WHERE l.link_id OPERATOR(pg_catalog.=) $1) g
+$$;
 
 -- One row per click (bots included, flagged) of a link with tracking on, partitioned by
 -- day (UTC) on clicked_at. shortlink.maintain() creates the days ahead and drops the days
@@ -230,6 +262,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     DELETE FROM shortlink.click_counts c USING gone g WHERE c.link_id OPERATOR(pg_catalog.=) g.id;
+    DELETE FROM shortlink.click_log c USING gone g WHERE c.link_id OPERATOR(pg_catalog.=) g.id;
     DELETE FROM shortlink.click_events e USING gone g WHERE e.link_id OPERATOR(pg_catalog.=) g.id;
     DELETE FROM shortlink.click_rollups r USING gone g WHERE r.link_id OPERATOR(pg_catalog.=) g.id;
     DELETE FROM shortlink.outbox o USING gone g WHERE o.link_id OPERATOR(pg_catalog.=) g.id;
@@ -246,7 +279,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    TRUNCATE shortlink.click_counts, shortlink.click_events, shortlink.click_rollups, shortlink.outbox,
+    TRUNCATE shortlink.click_counts, shortlink.click_log, shortlink.click_events, shortlink.click_rollups, shortlink.outbox,
         shortlink.deliveries;
     RETURN NULL;
 END
@@ -299,6 +332,7 @@ SELECT pg_catalog.pg_extension_config_dump('shortlink.blocked_hosts', '');
 SELECT pg_catalog.pg_extension_config_dump('shortlink.domains', $$WHERE domain <> 'localhost'$$);
 SELECT pg_catalog.pg_extension_config_dump('shortlink.links', '');
 SELECT pg_catalog.pg_extension_config_dump('shortlink.click_counts', '');
+SELECT pg_catalog.pg_extension_config_dump('shortlink.click_log', '');
 -- The day partitions that maintain() creates are not members of the extension: pg_dump
 -- dumps them, and their rows, like any table. The default partition is a member.
 SELECT pg_catalog.pg_extension_config_dump('shortlink.click_events_default', '');

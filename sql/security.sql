@@ -297,13 +297,13 @@ BEGIN
         shortlink.click_hours(bigint, timestamptz, timestamptz),
         shortlink.disable(text, text), shortlink.enable(text, text),
         shortlink.delete_link(text, text), shortlink.set_disabled(text, text, boolean),
-        shortlink.link_id(text, text), shortlink.require_link(text, text),
+        shortlink.link_id(text, text), shortlink.require_link(text, text), shortlink.link_clicks(bigint),
         shortlink.autolink(), shortlink.add_domain(text, jsonb),
         shortlink.purge_expired(interval), shortlink.visible_workspaces(),
         shortlink.sees_every_workspace(), shortlink.current_workspace(),
         shortlink.workspace_id(text), shortlink.workspace_granted(text), shortlink.url_host(text), shortlink.host_blocked(text) TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON shortlink.workspaces, shortlink.workspace_members,
-        shortlink.domains, shortlink.click_counts, shortlink.click_events, shortlink.click_rollups,
+        shortlink.domains, shortlink.click_counts, shortlink.click_log, shortlink.click_events, shortlink.click_rollups,
         shortlink.rollup_state, shortlink.outbox, shortlink.deliveries TO %s', role);
     -- Every column of links but password_hash.
     EXECUTE pg_catalog.format('GRANT SELECT (%s) ON shortlink.links TO %s',
@@ -423,6 +423,7 @@ ALTER TABLE shortlink.workspace_members ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.domains ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.links ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.click_counts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE shortlink.click_log ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.click_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.click_rollups ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.outbox ENABLE ROW LEVEL SECURITY;
@@ -438,6 +439,8 @@ CREATE POLICY workspace_domains ON shortlink.domains
 CREATE POLICY workspace_links ON shortlink.links
     USING (domain IN (SELECT d.domain FROM shortlink.domains d));
 CREATE POLICY workspace_click_counts ON shortlink.click_counts
+    USING (link_id IN (SELECT l.id FROM shortlink.links l));
+CREATE POLICY workspace_click_log ON shortlink.click_log
     USING (link_id IN (SELECT l.id FROM shortlink.links l));
 CREATE POLICY workspace_click_events ON shortlink.click_events
     USING (link_id IN (SELECT l.id FROM shortlink.links l));

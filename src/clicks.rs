@@ -1,19 +1,22 @@
 //! `shortlink.record_click`: one call per redirect. It enforces expiry and limits,
 //! counts exactly and stores the click event.
 //!
-//! Counting: a link with max_clicks counts on its own row under its row lock (a
-//! conditional UPDATE), so the limit holds under any concurrency. A link without
-//! max_clicks counts into one of `shortlink.click_counts`' shards, chosen by backend pid,
-//! so concurrent clicks of a viral link do not queue on one row lock.
+//! Counting: a person's click of a link with max_clicks counts on the link's own row under
+//! its row lock (a conditional UPDATE), so the limit holds under any concurrency. Every
+//! other click is a row appended to `shortlink.click_log` (and a tracking link's event to
+//! its day partition of `click_events`), straight to the heap and indexes (`append`):
+//! appends never wait on one another, and cost what a bare INSERT of the row costs.
+//! `shortlink.link_clicks()` counts the rows still in click_log on top of the counters
+//! that `shortlink.maintain()` adds them to, so counts are exact whenever they are read.
 
 use pgrx::pg_sys;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 
 use crate::error::OrRaise;
-use crate::{bot_rules, domains, link_row, plan, settings};
+use crate::{append, bot_rules, domains, link_row, plan, settings};
 use shortlink_core::destination::MAX_URL_BYTES;
-use shortlink_core::{bots, ipanon, password, query, useragent};
+use shortlink_core::{bots, ipanon, password, query, useragent, visitor};
 
 /// Longest user agent and referer kept, in bytes; longer ones are cut at a character
 /// boundary.
@@ -25,8 +28,7 @@ plan!(
     "UPDATE shortlink.links l
      SET limited_clicks = l.limited_clicks + 1, limited_last_clicked_at = now()
      WHERE l.id = $1
-       AND l.limited_clicks + coalesce((SELECT sum(c.clicks) FROM shortlink.click_counts c
-                                        WHERE c.link_id = $1), 0) < l.max_clicks
+       AND l.limited_clicks + (SELECT k.clicks FROM shortlink.link_clicks(l.id) k) < l.max_clicks
      RETURNING 1",
     [INT8OID]
 );
@@ -34,68 +36,33 @@ plan!(
     HAS_CLICKS_LEFT,
     read,
     "SELECT l.max_clicks IS NULL
-            OR l.limited_clicks + coalesce((SELECT sum(c.clicks) FROM shortlink.click_counts c
-                                            WHERE c.link_id = l.id), 0) < l.max_clicks
+            OR l.limited_clicks + (SELECT k.clicks FROM shortlink.link_clicks(l.id) k) < l.max_clicks
      FROM shortlink.links l WHERE l.id = $1",
     [INT8OID]
 );
-// A click's counter row and event row. The counter takes $1-$4 (link, shard, people,
-// bots); the event $1 and $5-$16. One numbering for both, so that the statement that
-// does both (COUNT_SHARDED_WITH_EVENT) is the two texts joined.
-macro_rules! count_sharded_sql {
-    () => {
-        "INSERT INTO shortlink.click_counts AS c (link_id, shard, clicks, bot_clicks, last_clicked_at)
-         VALUES ($1, $2, $3, $4, CASE WHEN $3 > 0 THEN now() END)
-         ON CONFLICT (link_id, shard) DO UPDATE
-         SET clicks = c.clicks + excluded.clicks,
-             bot_clicks = c.bot_clicks + excluded.bot_clicks,
-             last_clicked_at = coalesce(excluded.last_clicked_at, c.last_clicked_at)"
-    };
-}
-macro_rules! insert_event_sql {
-    () => {
-        "INSERT INTO shortlink.click_events (link_id, ip, user_agent, referer, referer_host, location,
-             is_bot, visitor_hash, device, os, browser, country, bot)
-         VALUES ($1, $5, $6, $7, $8, $9, $10,
-                 CASE WHEN $11::text IS NOT NULL OR $6 IS NOT NULL THEN
-                     encode(sha256(convert_to(
-                         coalesce((SELECT s.value FROM shortlink.secrets s WHERE s.name = 'visitor_salt'), '')
-                         || '|' || coalesce($11, '') || '|' || coalesce($6, ''), 'UTF8')), 'hex')
-                 END,
-                 $12, $13, $14, $15, $16)"
-    };
-}
+// The executor's way of appending a click, for tables that `append` leaves to it.
 plan!(
-    COUNT_SHARDED,
+    LOG_CLICK,
     write,
-    count_sharded_sql!(),
-    [INT8OID, INT4OID, INT8OID, INT8OID]
+    "INSERT INTO shortlink.click_log (link_id, clicked_at, is_bot) VALUES ($1, now(), $2)",
+    [INT8OID, BOOLOID]
 );
-// $2-$4 are the counter's and go unused here.
 plan!(
     INSERT_EVENT,
     write,
-    insert_event_sql!(),
+    "INSERT INTO shortlink.click_events (link_id, ip, user_agent, referer, referer_host, location,
+         is_bot, visitor_hash, device, os, browser, country, bot)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     [
-        INT8OID, INT4OID, INT8OID, INT8OID, INETOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID,
-        TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID
+        INT8OID, INETOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, TEXTOID, TEXTOID,
+        TEXTOID, TEXTOID, TEXTOID
     ]
 );
-// Both in one statement: the common click of a tracking link pays for one executor start
-// instead of two.
 plan!(
-    COUNT_SHARDED_WITH_EVENT,
-    write,
-    concat!(
-        "WITH counted AS (",
-        count_sharded_sql!(),
-        ") ",
-        insert_event_sql!()
-    ),
-    [
-        INT8OID, INT4OID, INT8OID, INT8OID, INETOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID,
-        TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID
-    ]
+    VISITOR_SALT,
+    read,
+    "SELECT s.value FROM shortlink.secrets s WHERE s.name = 'visitor_salt'",
+    []
 );
 plan!(
     INSERT_OUTBOX,
@@ -104,9 +71,8 @@ plan!(
          INSERT INTO shortlink.outbox (link_id, targets, payload)
          SELECT l.id, $2, $3 || jsonb_build_object(
                     'clicked_at', now(),
-                    'total_clicks', l.limited_clicks + coalesce((SELECT sum(c.clicks)
-                                                                 FROM shortlink.click_counts c
-                                                                 WHERE c.link_id = l.id), 0))
+                    'total_clicks', l.limited_clicks + (SELECT k.clicks
+                                                        FROM shortlink.link_clicks(l.id) k))
          FROM shortlink.links l WHERE l.id = $1
          RETURNING id),
      d AS (
@@ -424,19 +390,6 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
         if is_bot && link.block_bots {
             return Outcome::Blocked.into();
         }
-        // SAFETY: MyProcPid is set once at backend start and only read here.
-        let shard = unsafe { pg_sys::MyProcPid }.rem_euclid(settings::click_shards());
-        let count_sharded = |client: &mut pgrx::spi::SpiClient<'_>, human: i64, bot: i64| {
-            COUNT_SHARDED.with_mut(client, |client, stmt| {
-                client
-                    .update(
-                        stmt,
-                        None,
-                        &[link.id.into(), shard.into(), human.into(), bot.into()],
-                    )
-                    .or_raise();
-            });
-        };
         let exhausted = || {
             link.limited
                 && HAS_CLICKS_LEFT.select_one::<bool>(client, &[link.id.into()]) != Some(true)
@@ -448,14 +401,14 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
             }
             return link.ok(is_bot, location_of(&link, req));
         }
-        // The sharded counter to add (people, bots) to, or None when the click was counted
-        // on the link's own row (max_clicks).
-        let sharded = if is_bot {
+        // A person's click of a link with max_clicks counts on the link's own row, under
+        // its lock; every other click is appended to click_log.
+        if is_bot {
             // Bots never count against max_clicks, but an exhausted link is gone for them too.
             if exhausted() {
                 return gone(Outcome::Exhausted);
             }
-            Some((0i64, 1i64))
+            log_click(client, link.id, true);
         } else if link.limited {
             let counted = COUNT_LIMITED.with_mut(client, |client, stmt| {
                 !client
@@ -466,52 +419,35 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
             if !counted {
                 return gone(Outcome::Exhausted);
             }
-            None
         } else {
-            Some((1, 0))
-        };
+            log_click(client, link.id, false);
+        }
         let location = location_of(&link, req);
         let (ip, full_ip) = if link.tracking {
             stored_ip(&req.ip)
         } else {
             (None, None)
         };
-        let event = || -> Vec<pgrx::datum::DatumWithOid<'_>> {
-            vec![
-                ip.clone().into(),
-                req.user_agent.into(),
-                req.referer.into(),
-                referer_host(req.referer).into(),
-                location.as_str().into(),
-                is_bot.into(),
-                full_ip.as_deref().into(),
-                client_info.device.into(),
-                client_info.os.as_deref().into(),
-                client_info.browser.as_deref().into(),
-                req.country.as_deref().into(),
-                client_info.bot.as_deref().into(),
-            ]
-        };
-        match (sharded, link.tracking) {
-            (Some((human, bot)), true) => {
-                let mut args: Vec<pgrx::datum::DatumWithOid<'_>> =
-                    vec![link.id.into(), shard.into(), human.into(), bot.into()];
-                args.extend(event());
-                COUNT_SHARDED_WITH_EVENT.with_mut(client, |client, stmt| {
-                    client.update(stmt, None, &args).or_raise();
-                });
-            }
-            (Some((human, bot)), false) => count_sharded(client, human, bot),
-            (None, true) => {
-                // Counted on the link's own row: the counter parameters go unused.
-                let mut args: Vec<pgrx::datum::DatumWithOid<'_>> =
-                    vec![link.id.into(), shard.into(), 0i64.into(), 0i64.into()];
-                args.extend(event());
-                INSERT_EVENT.with_mut(client, |client, stmt| {
-                    client.update(stmt, None, &args).or_raise();
-                });
-            }
-            (None, false) => {}
+        if link.tracking {
+            let visitor_hash = visitor_hash(client, full_ip.as_deref(), req.user_agent);
+            store_event(
+                client,
+                &Event {
+                    link_id: link.id,
+                    ip: ip.clone(),
+                    user_agent: req.user_agent,
+                    referer: req.referer,
+                    referer_host: referer_host(req.referer),
+                    location: &location,
+                    is_bot,
+                    bot: client_info.bot.as_deref(),
+                    visitor_hash,
+                    device: Some(client_info.device),
+                    os: client_info.os.as_deref(),
+                    browser: client_info.browser.as_deref(),
+                    country: req.country.as_deref(),
+                },
+            );
         }
         if let Some(targets) = &link.targets {
             let payload = serde_json::json!({
@@ -542,6 +478,149 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
             });
         }
         link.ok(is_bot, location)
+    })
+}
+
+/// The click event of a link with tracking on, as stored in shortlink.click_events.
+struct Event<'a> {
+    link_id: i64,
+    ip: Option<pgrx::Inet>,
+    user_agent: Option<&'a str>,
+    referer: Option<&'a str>,
+    referer_host: Option<String>,
+    location: &'a str,
+    is_bot: bool,
+    bot: Option<&'a str>,
+    visitor_hash: Option<String>,
+    device: Option<&'a str>,
+    os: Option<&'a str>,
+    browser: Option<&'a str>,
+    country: Option<&'a str>,
+}
+
+/// The transaction's start, which is `now()` and what clicks are stamped with.
+fn click_time() -> i64 {
+    // SAFETY: reads the transaction's start time, as now() does.
+    unsafe { pg_sys::GetCurrentTransactionStartTimestamp() }
+}
+
+/// Appends one click of link `id` to shortlink.click_log, where stats() counts it until
+/// shortlink.maintain() adds it to the link's counter.
+fn log_click(client: &mut pgrx::spi::SpiClient<'_>, id: i64, is_bot: bool) {
+    let columns: [append::Column<'_>; 3] = [
+        (c"link_id", pg_sys::INT8OID, id.into_datum()),
+        (
+            c"clicked_at",
+            pg_sys::TIMESTAMPTZOID,
+            Some(pg_sys::Datum::from(click_time())),
+        ),
+        (c"is_bot", pg_sys::BOOLOID, is_bot.into_datum()),
+    ];
+    // SAFETY: record_click writes (read-only transactions were refused); the datums are
+    // the columns' types and live through the call.
+    if unsafe { append::insert(link_row::catalog().log, &columns) } {
+        return;
+    }
+    LOG_CLICK.with_mut(client, |client, stmt| {
+        client
+            .update(stmt, None, &[id.into(), is_bot.into()])
+            .or_raise();
+    });
+}
+
+/// Stores a click event in the day partition of shortlink.click_events that takes it.
+fn store_event(client: &mut pgrx::spi::SpiClient<'_>, e: &Event<'_>) {
+    let cat = link_row::catalog();
+    let at = click_time();
+    // SAFETY: click_events is partitioned by RANGE (clicked_at timestamptz); it is locked
+    // as an INSERT into it would lock it, and the partition found is locked by insert().
+    let stored = unsafe {
+        let parent = pg_sys::table_open(cat.events, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE);
+        let partition = append::range_partition(parent, at);
+        pg_sys::table_close(parent, pg_sys::NoLock as pg_sys::LOCKMODE);
+        partition.is_some_and(|partition| {
+            let id = pg_sys::OidFunctionCall1Coll(
+                pg_sys::Oid::from(pg_sys::F_NEXTVAL),
+                pg_sys::InvalidOid,
+                pg_sys::Datum::from(cat.events_id_seq),
+            );
+            let columns: [append::Column<'_>; 15] = [
+                (c"id", pg_sys::INT8OID, Some(id)),
+                (c"link_id", pg_sys::INT8OID, e.link_id.into_datum()),
+                (
+                    c"clicked_at",
+                    pg_sys::TIMESTAMPTZOID,
+                    Some(pg_sys::Datum::from(at)),
+                ),
+                (c"ip", pg_sys::INETOID, e.ip.clone().into_datum()),
+                (c"user_agent", pg_sys::TEXTOID, e.user_agent.into_datum()),
+                (c"referer", pg_sys::TEXTOID, e.referer.into_datum()),
+                (
+                    c"referer_host",
+                    pg_sys::TEXTOID,
+                    e.referer_host.as_deref().into_datum(),
+                ),
+                (c"location", pg_sys::TEXTOID, e.location.into_datum()),
+                (c"is_bot", pg_sys::BOOLOID, e.is_bot.into_datum()),
+                (c"bot", pg_sys::TEXTOID, e.bot.into_datum()),
+                (
+                    c"visitor_hash",
+                    pg_sys::TEXTOID,
+                    e.visitor_hash.as_deref().into_datum(),
+                ),
+                (c"device", pg_sys::TEXTOID, e.device.into_datum()),
+                (c"os", pg_sys::TEXTOID, e.os.into_datum()),
+                (c"browser", pg_sys::TEXTOID, e.browser.into_datum()),
+                (c"country", pg_sys::TEXTOID, e.country.into_datum()),
+            ];
+            append::insert(partition, &columns)
+        })
+    };
+    if stored {
+        return;
+    }
+    let args: Vec<pgrx::datum::DatumWithOid<'_>> = vec![
+        e.link_id.into(),
+        e.ip.clone().into(),
+        e.user_agent.into(),
+        e.referer.into(),
+        e.referer_host.as_deref().into(),
+        e.location.into(),
+        e.is_bot.into(),
+        e.visitor_hash.as_deref().into(),
+        e.device.into(),
+        e.os.into(),
+        e.browser.into(),
+        e.country.into(),
+        e.bot.into(),
+    ];
+    INSERT_EVENT.with_mut(client, |client, stmt| {
+        client.update(stmt, None, &args).or_raise();
+    });
+}
+
+thread_local! {
+    /// shortlink.secrets' visitor_salt, read once per backend: it is made at CREATE
+    /// EXTENSION and nothing in shortlink changes it.
+    static VISITOR_SALT_VALUE: std::cell::OnceCell<String> = const { std::cell::OnceCell::new() };
+}
+
+/// The visitor hash of a click from the full (not anonymised) address and user agent.
+fn visitor_hash(
+    client: &mut pgrx::spi::SpiClient<'_>,
+    full_ip: Option<&str>,
+    user_agent: Option<&str>,
+) -> Option<String> {
+    if full_ip.is_none() && user_agent.is_none() {
+        return None;
+    }
+    VISITOR_SALT_VALUE.with(|salt| {
+        let salt = salt.get_or_init(|| {
+            VISITOR_SALT
+                .select_one::<String>(client, &[])
+                .unwrap_or_default()
+        });
+        visitor::hash(salt, full_ip, user_agent)
     })
 }
 

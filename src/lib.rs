@@ -7,6 +7,7 @@
 // types stay inline there rather than behind aliases.
 #![allow(clippy::type_complexity)]
 
+mod append;
 mod batch;
 mod bot_rules;
 mod clicks;

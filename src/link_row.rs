@@ -61,7 +61,7 @@ pub const CLICK_COLUMNS: [&CStr; 17] = [
 /// per backend and forgotten when any of them is invalidated (a dropped and recreated
 /// extension gets new ones).
 #[derive(Clone, Copy)]
-struct Catalog {
+pub struct Catalog {
     links: pg_sys::Oid,
     links_key: pg_sys::Oid,
     counts: pg_sys::Oid,
@@ -69,6 +69,13 @@ struct Catalog {
     columns: [i16; 7],
     click_columns: [i16; 17],
     counts_clicks: i16,
+    /// click_log, its (link_id) index, and its is_bot column.
+    pub log: pg_sys::Oid,
+    log_key: pg_sys::Oid,
+    log_is_bot: i16,
+    /// click_events (partitioned) and the sequence of its identity column id.
+    pub events: pg_sys::Oid,
+    pub events_id_seq: pg_sys::Oid,
 }
 
 thread_local! {
@@ -90,7 +97,16 @@ unsafe extern "C-unwind" fn on_relcache(_arg: pg_sys::Datum, relid: pg_sys::Oid)
     };
     // InvalidOid: the whole relcache was reset.
     if relid == pg_sys::InvalidOid
-        || [c.links, c.links_key, c.counts, c.counts_key].contains(&relid)
+        || [
+            c.links,
+            c.links_key,
+            c.counts,
+            c.counts_key,
+            c.log,
+            c.log_key,
+            c.events,
+        ]
+        .contains(&relid)
     {
         CATALOG.with(|cell| cell.set(None));
     }
@@ -142,7 +158,7 @@ fn attnum(rel: pg_sys::Oid, table: &str, name: &CStr) -> i16 {
     num
 }
 
-fn catalog() -> Catalog {
+pub fn catalog() -> Catalog {
     if let Some(c) = CATALOG.with(Cell::get) {
         return c;
     }
@@ -156,6 +172,11 @@ fn catalog() -> Catalog {
     for (num, name) in click_columns.iter_mut().zip(CLICK_COLUMNS) {
         *num = attnum(links, "links", name);
     }
+    let log = relation(c"click_log");
+    let events = relation(c"click_events");
+    let events_id = attnum(events, "click_events", c"id");
+    // SAFETY: a catalog lookup; missing_ok false raises if the identity is gone.
+    let events_id_seq = unsafe { pg_sys::getIdentitySequence(events, events_id, false) };
     let c = Catalog {
         links,
         links_key: relation(c"links_domain_code_key"),
@@ -164,6 +185,11 @@ fn catalog() -> Catalog {
         columns,
         click_columns,
         counts_clicks: attnum(counts, "click_counts", c"clicks"),
+        log,
+        log_key: relation(c"click_log_link_id_idx"),
+        log_is_bot: attnum(log, "click_log", c"is_bot"),
+        events,
+        events_id_seq,
     };
     CATALOG.with(|cell| cell.set(Some(c)));
     c
@@ -319,22 +345,36 @@ pub fn find(domain: &str, code: &str) -> Option<LinkRow> {
     )
 }
 
-/// The sum of the sharded click counters of link `id` (shortlink.click_counts).
-pub fn sharded_clicks(id: i64) -> i64 {
+/// The clicks of people counted for link `id` besides those on its own row: its counters
+/// (shortlink.click_counts) and its clicks appended to shortlink.click_log since
+/// shortlink.maintain() last added them up.
+pub fn counted_clicks(id: i64) -> i64 {
     let cat = catalog();
     let clicks_num = cat.counts_clicks;
+    let bot_num = cat.log_is_bot;
     let Some(id_datum) = id.into_datum() else {
         return 0;
     };
     let keys = [(pg_sys::F_INT8EQ, pg_sys::InvalidOid, id_datum)];
     // SAFETY: click_counts_pkey is the index on click_counts (link_id bigint, shard int);
     // clicks is a bigint column.
-    let shards = unsafe {
+    let counters: i64 = unsafe {
         scan(cat.counts, cat.counts_key, &keys, |slot| {
             pg_sys::slot_getsomeattrs_int(slot, clicks_num as i32);
             let (clicks, null) = attr(slot, clicks_num);
             i64::from_datum(clicks, null)
         })
+    }
+    .iter()
+    .sum();
+    // SAFETY: click_log_link_id_idx is the index on click_log (link_id bigint); is_bot is
+    // a boolean column.
+    let appended = unsafe {
+        scan(cat.log, cat.log_key, &keys, |slot| {
+            pg_sys::slot_getsomeattrs_int(slot, bot_num as i32);
+            let (bot, null) = attr(slot, bot_num);
+            (bool::from_datum(bot, null) == Some(false)).then_some(())
+        })
     };
-    shards.iter().sum()
+    counters + appended.len() as i64
 }

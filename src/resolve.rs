@@ -28,7 +28,7 @@ fn resolve(code: Option<&str>, domain: default!(Option<&str>, "NULL")) -> Option
         return None;
     }
     if let Some(max) = link.max_clicks {
-        if link.limited_clicks + link_row::sharded_clicks(link.id) >= max {
+        if link.limited_clicks + link_row::counted_clicks(link.id) >= max {
             return None;
         }
     }

@@ -14,7 +14,6 @@ static ALPHABET: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::ne
     c"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
 ));
 static COLLISION_RETRIES: GucSetting<i32> = GucSetting::<i32>::new(3);
-static CLICK_SHARDS: GucSetting<i32> = GucSetting::<i32>::new(32);
 static ANONYMIZE_IP: GucSetting<bool> = GucSetting::<bool>::new(true);
 static ALLOW_PRIVATE_DESTINATIONS: GucSetting<bool> = GucSetting::<bool>::new(false);
 static CLICK_RETENTION_MINUTES: GucSetting<i32> = GucSetting::<i32>::new(0);
@@ -64,16 +63,6 @@ pub fn register() {
         &COLLISION_RETRIES,
         1,
         100,
-        GucContext::Userset,
-        GucFlags::default(),
-    );
-    GucRegistry::define_int_guc(
-        c"shortlink.click_shards",
-        c"Counter rows per link that concurrent clicks of a link without max_clicks spread over.",
-        c"Each backend counts into shard pid % click_shards, so clicks from many connections do not wait on one row lock.",
-        &CLICK_SHARDS,
-        1,
-        1024,
         GucContext::Userset,
         GucFlags::default(),
     );
@@ -142,10 +131,6 @@ pub fn max_code_length() -> usize {
 
 pub fn collision_retries() -> usize {
     COLLISION_RETRIES.get() as usize
-}
-
-pub fn click_shards() -> i32 {
-    CLICK_SHARDS.get()
 }
 
 /// `shortlink.alphabet`, validated: a bad value is an error that names the setting.

@@ -9,13 +9,11 @@ plan!(
     STATS,
     read,
     "SELECT l.code, l.domain, l.url, l.created_at, l.expires_at, l.max_clicks,
-            (l.limited_clicks + coalesce(sum(c.clicks), 0))::bigint AS clicks,
-            coalesce(sum(c.bot_clicks), 0)::bigint AS bot_clicks,
-            greatest(l.limited_last_clicked_at, max(c.last_clicked_at)) AS last_clicked_at
+            l.limited_clicks + c.clicks AS clicks, c.bot_clicks,
+            greatest(l.limited_last_clicked_at, c.last_clicked_at) AS last_clicked_at
      FROM shortlink.links l
-     LEFT JOIN shortlink.click_counts c ON c.link_id = l.id
-     WHERE l.domain = $1 AND l.code = $2
-     GROUP BY l.id",
+     CROSS JOIN LATERAL shortlink.link_clicks(l.id) c
+     WHERE l.domain = $1 AND l.code = $2",
     [TEXTOID, TEXTOID]
 );
 

@@ -346,7 +346,7 @@ fn purge_expired_removes_old_expired_links_and_their_clicks() {
     assert_eq!(int("SELECT shortlink.purge_expired()"), 1);
     assert_eq!(text("SELECT string_agg(code, ',' ORDER BY code) FROM shortlink.links"), "forever,recent");
     assert_eq!(int("SELECT count(*) FROM shortlink.click_events"), 2);
-    assert_eq!(int("SELECT count(*) FROM shortlink.click_counts"), 2);
+    assert_eq!(int("SELECT count(*) FROM shortlink.click_log"), 2);
     assert_eq!(int("SELECT shortlink.purge_expired(interval '0')"), 1);
     assert_eq!(sqlstate("SELECT shortlink.purge_expired(interval '-1 day')"), "22023");
     assert_eq!(sqlstate("SELECT shortlink.purge_expired(NULL)"), "22023");
@@ -404,7 +404,7 @@ fn the_tables_are_dumped_with_user_data() {
     assert_eq!(
         text("SELECT string_agg(c::regclass::text, ' ' ORDER BY c::regclass::text)
               FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'shortlink'"),
-        "shortlink.blocked_hosts shortlink.bot_rules shortlink.bot_rules_id_seq shortlink.click_counts \
+        "shortlink.blocked_hosts shortlink.bot_rules shortlink.bot_rules_id_seq shortlink.click_counts shortlink.click_log \
          shortlink.click_events_default shortlink.click_events_id_seq shortlink.click_rollups \
          shortlink.deliveries shortlink.domains shortlink.links shortlink.links_id_seq \
          shortlink.outbox shortlink.outbox_id_seq shortlink.rollup_state \

@@ -13,5 +13,6 @@ pub mod phone;
 pub mod query;
 pub mod template;
 pub mod useragent;
+pub mod visitor;
 
 pub use error::{Error, Kind, Result};

@@ -10,11 +10,18 @@ RESET client_min_messages;
 BEGIN;
 SELECT code FROM shortlink.shorten('https://example.com/t', '{"code": "trunc", "callback_url": "https://hooks.example/cb"}');
 SELECT status FROM shortlink.record_click('trunc', user_agent => 'Mozilla/5.0');
-SELECT (SELECT count(*) FROM shortlink.click_counts) > 0 AS counters,
+-- The click is appended to click_log; maintain() moves it into the counters.
+SELECT (SELECT count(*) FROM shortlink.click_log) AS appended,
+       (SELECT count(*) FROM shortlink.click_counts) AS counters;
+SELECT shortlink.maintain() -> 'clicks_counted' AS clicks_counted;
+SELECT (SELECT count(*) FROM shortlink.click_log) AS appended,
+       (SELECT count(*) FROM shortlink.click_counts) > 0 AS counters,
        (SELECT count(*) FROM shortlink.click_events) > 0 AS events,
        (SELECT count(*) FROM shortlink.outbox) > 0 AS outbox;
+SELECT status FROM shortlink.record_click('trunc', user_agent => 'Mozilla/5.0');
 TRUNCATE shortlink.links;
-SELECT (SELECT count(*) FROM shortlink.click_counts) AS counters,
+SELECT (SELECT count(*) FROM shortlink.click_log) AS appended,
+       (SELECT count(*) FROM shortlink.click_counts) AS counters,
        (SELECT count(*) FROM shortlink.click_events) AS events,
        (SELECT count(*) FROM shortlink.outbox) AS outbox;
 ROLLBACK;

@@ -1,0 +1,199 @@
+//! Rows appended straight to a table's heap and indexes, without SPI or the executor:
+//! a click's event and its entry in `click_log` cost what the bare insert of a row costs,
+//! not an executor start and a plan.
+//!
+//! Only a table that needs nothing else of the executor takes rows this way: a plain
+//! table, without triggers (nor foreign keys, which are triggers), CHECK constraints or
+//! generated columns, whose columns are exactly the ones given, of the types given, and
+//! whose indexes are on plain columns, without predicates, exclusion or deferred
+//! uniqueness. Anything else (a table an operator added a trigger or a column to) makes
+//! [`insert`] return `false` having written nothing, and the caller inserts through SPI.
+//! Locks are the executor's: `RowExclusiveLock` on the table and its indexes, held to the
+//! end of the transaction.
+//!
+//! Privileges and row-level security are not checked here: the callers run as the
+//! extension's owner (SECURITY DEFINER), which the executor would not check either.
+
+use std::ffi::CStr;
+
+use pgrx::pg_sys;
+
+/// A column of the row: its name, type and value (None: NULL).
+pub type Column<'a> = (&'a CStr, pg_sys::Oid, Option<pg_sys::Datum>);
+
+/// Inserts one row into table `relid`, as `INSERT INTO … (columns) VALUES (…)` would, or
+/// returns false without writing when the table needs the executor (see the module).
+///
+/// # Safety
+/// A transaction is open and may write; the datums are valid values of their types for
+/// the duration of the call.
+pub unsafe fn insert(relid: pg_sys::Oid, columns: &[Column<'_>]) -> bool {
+    unsafe {
+        let rel = pg_sys::table_open(relid, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE);
+        let done = insert_into(rel, columns);
+        pg_sys::table_close(rel, pg_sys::NoLock as pg_sys::LOCKMODE);
+        done
+    }
+}
+
+unsafe fn insert_into(rel: pg_sys::Relation, columns: &[Column<'_>]) -> bool {
+    unsafe {
+        if (*(*rel).rd_rel).relkind != pg_sys::RELKIND_RELATION as std::ffi::c_char
+            || !(*rel).trigdesc.is_null()
+        {
+            return false;
+        }
+        let desc = (*rel).rd_att;
+        let constr = (*desc).constr;
+        if !constr.is_null() && ((*constr).num_check > 0 || (*constr).has_generated_stored) {
+            return false;
+        }
+        let natts = (*desc).natts as usize;
+        let mut values = vec![pg_sys::Datum::from(0usize); natts];
+        let mut nulls = vec![true; natts];
+        let mut matched = 0;
+        for i in 0..natts {
+            let att = &*(*desc).attrs.as_ptr().add(i);
+            if att.attisdropped {
+                continue;
+            }
+            let name = CStr::from_ptr(att.attname.data.as_ptr());
+            // A column not given would take its default: that is the executor's work.
+            let Some(&(_, typ, value)) = columns.iter().find(|(n, _, _)| *n == name) else {
+                return false;
+            };
+            if att.atttypid != typ {
+                return false;
+            }
+            match value {
+                Some(datum) => {
+                    values[i] = datum;
+                    nulls[i] = false;
+                }
+                // The executor raises not_null_violation, with its message.
+                None if att.attnotnull => return false,
+                None => {}
+            }
+            matched += 1;
+        }
+        if matched != columns.len() {
+            return false;
+        }
+
+        // Every index is vetted before anything is written.
+        let mut indexes: Vec<(pg_sys::Relation, *mut pg_sys::IndexInfo)> = Vec::new();
+        let close = |indexes: &[(pg_sys::Relation, *mut pg_sys::IndexInfo)]| {
+            for &(index, _) in indexes {
+                pg_sys::index_close(index, pg_sys::NoLock as pg_sys::LOCKMODE);
+            }
+        };
+        let list = pg_sys::RelationGetIndexList(rel);
+        let ids: Vec<pg_sys::Oid> = if list.is_null() {
+            Vec::new()
+        } else {
+            (0..(*list).length)
+                .map(|k| (*(*list).elements.add(k as usize)).oid_value)
+                .collect()
+        };
+        for id in ids {
+            let index = pg_sys::index_open(id, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE);
+            let info = pg_sys::BuildIndexInfo(index);
+            let form = (*index).rd_index;
+            indexes.push((index, info));
+            if !(*info).ii_Expressions.is_null()
+                || !(*info).ii_Predicate.is_null()
+                || !(*info).ii_ExclusionOps.is_null()
+                || ((*form).indisunique && !(*form).indimmediate)
+            {
+                close(&indexes);
+                return false;
+            }
+        }
+
+        let tuple = pg_sys::heap_form_tuple(desc, values.as_mut_ptr(), nulls.as_mut_ptr());
+        pg_sys::heap_insert(
+            rel,
+            tuple,
+            pg_sys::GetCurrentCommandId(true),
+            0,
+            std::ptr::null_mut(),
+        );
+        for &(index, info) in &indexes {
+            // An index being built concurrently takes no entries yet, as in the executor.
+            if !(*info).ii_ReadyForInserts {
+                continue;
+            }
+            let mut keys = [pg_sys::Datum::from(0usize); pg_sys::INDEX_MAX_KEYS as usize];
+            let mut key_nulls = [true; pg_sys::INDEX_MAX_KEYS as usize];
+            for k in 0..(*info).ii_NumIndexAttrs as usize {
+                let i = ((*info).ii_IndexAttrNumbers[k] - 1) as usize;
+                keys[k] = values[i];
+                key_nulls[k] = nulls[i];
+            }
+            let unique = if (*(*index).rd_index).indisunique {
+                pg_sys::IndexUniqueCheck::UNIQUE_CHECK_YES
+            } else {
+                pg_sys::IndexUniqueCheck::UNIQUE_CHECK_NO
+            };
+            pg_sys::index_insert(
+                index,
+                keys.as_mut_ptr(),
+                key_nulls.as_mut_ptr(),
+                &mut (*tuple).t_self,
+                rel,
+                unique,
+                false,
+                info,
+            );
+        }
+        close(&indexes);
+        pg_sys::heap_freetuple(tuple);
+        true
+    }
+}
+
+/// The leaf partition of the range-partitioned table `parent` that takes `key` (a
+/// timestamptz, as microseconds), as PostgreSQL's tuple routing would choose it: the
+/// partition whose bounds hold it, else the default partition. None when there is none,
+/// or when the partitioning is not a plain range of values (the executor then routes,
+/// or raises its error).
+///
+/// # Safety
+/// `parent` is open and locked, partitioned by RANGE on one timestamptz column.
+pub unsafe fn range_partition(parent: pg_sys::Relation, key: i64) -> Option<pg_sys::Oid> {
+    unsafe {
+        let partitions = pg_sys::RelationGetPartitionDesc(parent, true);
+        if partitions.is_null() || (*partitions).nparts == 0 {
+            return None;
+        }
+        let bounds = (*partitions).boundinfo;
+        if bounds.is_null() || (*bounds).strategy as u8 != pg_sys::PARTITION_STRATEGY_RANGE {
+            return None;
+        }
+        // The number of bounds at or below the key; the partition above the last of them
+        // is indexes[that number].
+        let (mut low, mut high) = (0usize, (*bounds).ndatums as usize);
+        while low < high {
+            let mid = (low + high) / 2;
+            if *(*(*bounds).kind.add(mid))
+                != pg_sys::PartitionRangeDatumKind::PARTITION_RANGE_DATUM_VALUE
+            {
+                return None;
+            }
+            let bound = (*(*(*bounds).datums.add(mid))).value() as i64;
+            if bound <= key {
+                low = mid + 1;
+            } else {
+                high = mid;
+            }
+        }
+        let mut index = *(*bounds).indexes.add(low);
+        if index < 0 {
+            index = (*bounds).default_index;
+        }
+        if index < 0 || !*(*partitions).is_leaf.add(index as usize) {
+            return None;
+        }
+        Some(*(*partitions).oids.add(index as usize))
+    }
+}
