@@ -18,6 +18,10 @@ use std::ffi::CStr;
 
 use pgrx::pg_sys;
 
+/// The widest table (attributes, dropped ones included) and the most indexes taken here.
+const MAX_COLUMNS: usize = 64;
+const MAX_INDEXES: usize = 8;
+
 /// A column of the row: its name, type and value (None: NULL).
 pub type Column<'a> = (&'a CStr, pg_sys::Oid, Option<pg_sys::Datum>);
 
@@ -49,8 +53,13 @@ unsafe fn insert_into(rel: pg_sys::Relation, columns: &[Column<'_>]) -> bool {
             return false;
         }
         let natts = (*desc).natts as usize;
-        let mut values = vec![pg_sys::Datum::from(0usize); natts];
-        let mut nulls = vec![true; natts];
+        // On the stack: a click allocates nothing here. A table wider than this (dropped
+        // columns count) is left to the executor.
+        if natts > MAX_COLUMNS {
+            return false;
+        }
+        let mut values = [pg_sys::Datum::from(0usize); MAX_COLUMNS];
+        let mut nulls = [true; MAX_COLUMNS];
         let mut matched = 0;
         for i in 0..natts {
             let att = &*(*desc).attrs.as_ptr().add(i);
@@ -81,34 +90,36 @@ unsafe fn insert_into(rel: pg_sys::Relation, columns: &[Column<'_>]) -> bool {
         }
 
         // Every index is vetted before anything is written.
-        let mut indexes: Vec<(pg_sys::Relation, *mut pg_sys::IndexInfo)> = Vec::new();
+        let mut indexes: [(pg_sys::Relation, *mut pg_sys::IndexInfo); MAX_INDEXES] =
+            [(std::ptr::null_mut(), std::ptr::null_mut()); MAX_INDEXES];
+        let mut opened = 0;
         let close = |indexes: &[(pg_sys::Relation, *mut pg_sys::IndexInfo)]| {
             for &(index, _) in indexes {
                 pg_sys::index_close(index, pg_sys::NoLock as pg_sys::LOCKMODE);
             }
         };
         let list = pg_sys::RelationGetIndexList(rel);
-        let ids: Vec<pg_sys::Oid> = if list.is_null() {
-            Vec::new()
-        } else {
-            (0..(*list).length)
-                .map(|k| (*(*list).elements.add(k as usize)).oid_value)
-                .collect()
-        };
-        for id in ids {
+        let count = if list.is_null() { 0 } else { (*list).length as usize };
+        if count > MAX_INDEXES {
+            return false;
+        }
+        for k in 0..count {
+            let id = (*(*list).elements.add(k)).oid_value;
             let index = pg_sys::index_open(id, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE);
             let info = pg_sys::BuildIndexInfo(index);
             let form = (*index).rd_index;
-            indexes.push((index, info));
+            indexes[opened] = (index, info);
+            opened += 1;
             if !(*info).ii_Expressions.is_null()
                 || !(*info).ii_Predicate.is_null()
                 || !(*info).ii_ExclusionOps.is_null()
                 || ((*form).indisunique && !(*form).indimmediate)
             {
-                close(&indexes);
+                close(&indexes[..opened]);
                 return false;
             }
         }
+        let indexes = &indexes[..opened];
 
         let tuple = pg_sys::heap_form_tuple(desc, values.as_mut_ptr(), nulls.as_mut_ptr());
         pg_sys::heap_insert(
@@ -118,7 +129,7 @@ unsafe fn insert_into(rel: pg_sys::Relation, columns: &[Column<'_>]) -> bool {
             0,
             std::ptr::null_mut(),
         );
-        for &(index, info) in &indexes {
+        for &(index, info) in indexes {
             // An index being built concurrently takes no entries yet, as in the executor.
             if !(*info).ii_ReadyForInserts {
                 continue;
@@ -146,7 +157,7 @@ unsafe fn insert_into(rel: pg_sys::Relation, columns: &[Column<'_>]) -> bool {
                 info,
             );
         }
-        close(&indexes);
+        close(indexes);
         pg_sys::heap_freetuple(tuple);
         true
     }
