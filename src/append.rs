@@ -99,7 +99,11 @@ unsafe fn insert_into(rel: pg_sys::Relation, columns: &[Column<'_>]) -> bool {
             }
         };
         let list = pg_sys::RelationGetIndexList(rel);
-        let count = if list.is_null() { 0 } else { (*list).length as usize };
+        let count = if list.is_null() {
+            0
+        } else {
+            (*list).length as usize
+        };
         if count > MAX_INDEXES {
             return false;
         }

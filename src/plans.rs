@@ -1,10 +1,18 @@
 //! Kept SPI plans for the hot paths: each statement is parsed and planned once per
 //! backend, then executed with bound parameters. PostgreSQL's plan cache revalidates a
 //! kept plan when the tables under it change.
+//!
+//! Every kept plan is prepared and run with `search_path` = `pg_catalog, pg_temp`: the
+//! plan cache parses a statement again under the search_path of the moment when it finds
+//! it changed, and an operator or function a caller's schema shadows must never be
+//! chosen. Functions pinned by their `SET search_path` pay nothing more; `record_click`
+//! and `peek_click`, which run SPI only off their hot path, pin it here instead of on
+//! every call (src/clicks.rs).
 
 use pgrx::pg_sys::{self, PgOid};
 use pgrx::spi::{OwnedPreparedStatement, SpiClient, SpiTupleTable};
 use std::cell::OnceCell;
+use std::ffi::CStr;
 use std::thread::LocalKey;
 
 use crate::error::OrRaise;
@@ -18,9 +26,55 @@ pub struct Plan {
     pub cell: &'static LocalKey<OnceCell<OwnedPreparedStatement>>,
 }
 
+/// The search_path of every kept plan, as PostgreSQL spells the value of the functions'
+/// `SET search_path = pg_catalog, pg_temp`.
+const PINNED_SEARCH_PATH: &CStr = c"pg_catalog, pg_temp";
+
+/// Runs `f` with `search_path` = `pg_catalog, pg_temp`. The old value comes back when `f`
+/// returns; on an error, the transaction's or subtransaction's abort puts it back, as for
+/// a function's own `SET` clause.
+fn with_pinned_search_path<R>(f: impl FnOnce() -> R) -> R {
+    // SAFETY: namespace_search_path is the GUC's current value, a string PostgreSQL owns.
+    let pinned = unsafe {
+        let current = pg_sys::namespace_search_path;
+        !current.is_null() && CStr::from_ptr(current) == PINNED_SEARCH_PATH
+    };
+    if pinned {
+        return f();
+    }
+    // SAFETY: a GUC nest level opened and closed around f, as fmgr does for a function's
+    // SET clause; search_path is a user-settable GUC and the value is valid.
+    let level = unsafe {
+        let level = pg_sys::NewGUCNestLevel();
+        pg_sys::set_config_option(
+            c"search_path".as_ptr(),
+            PINNED_SEARCH_PATH.as_ptr(),
+            pg_sys::GucContext::PGC_USERSET,
+            pg_sys::GucSource::PGC_S_SESSION,
+            pg_sys::GucAction::GUC_ACTION_SAVE,
+            true,
+            0,
+            false,
+        );
+        level
+    };
+    let result = f();
+    // SAFETY: closes the level opened above.
+    unsafe { pg_sys::AtEOXact_GUC(true, level) };
+    result
+}
+
 impl Plan {
     /// Runs `f` with the kept plan, prepared on first use in this backend.
     pub fn with<R>(
+        &self,
+        client: &SpiClient<'_>,
+        f: impl FnOnce(&OwnedPreparedStatement) -> R,
+    ) -> R {
+        with_pinned_search_path(|| self.with_unpinned(client, f))
+    }
+
+    fn with_unpinned<R>(
         &self,
         client: &SpiClient<'_>,
         f: impl FnOnce(&OwnedPreparedStatement) -> R,
@@ -45,9 +99,11 @@ impl Plan {
         client: &mut SpiClient<'c>,
         f: impl FnOnce(&mut SpiClient<'c>, &OwnedPreparedStatement) -> R,
     ) -> R {
-        self.with(client, |_| ());
-        self.cell
-            .with(|cell| f(client, cell.get().expect("plan was prepared")))
+        with_pinned_search_path(|| {
+            self.with_unpinned(client, |_| ());
+            self.cell
+                .with(|cell| f(client, cell.get().expect("plan was prepared")))
+        })
     }
 }
 
