@@ -19,6 +19,10 @@ psql -d "$DB" -c "DELETE FROM shortlink.workspace_members" -c "DELETE FROM short
     -c "SELECT shortlink.block_host('blocked.example')" \
     -c "DELETE FROM shortlink.bot_rules" \
     -c "INSERT INTO shortlink.bot_rules (pattern, name) VALUES ('^dump-probe/', 'Dump probe')" >/dev/null
+# Day partitions made by maintain() are ordinary tables to pg_dump; rollups are data too.
+psql -d "$DB" -c "SELECT shortlink.maintain()" >/dev/null
+# A click maintain() has not added up yet: click_log is users' data too.
+psql -d "$DB" -c "SELECT shortlink.record_click(l.code, l.domain) FROM shortlink.links l ORDER BY l.id LIMIT 1" >/dev/null
 dump=$(mktemp)
 trap 'rm -f "$dump"' EXIT
 "$PG_BIN/pg_dump" -h "$HOST" -p "$PORT" -U postgres -Fc -f "$dump" "$DB"
@@ -26,9 +30,10 @@ psql -d postgres -c "DROP DATABASE IF EXISTS $COPY" -c "CREATE DATABASE $COPY"
 "$PG_BIN/pg_restore" -h "$HOST" -p "$PORT" -U postgres --exit-on-error -d "$COPY" "$dump"
 # The install-time domain "localhost" and workspace "default" are made anew by CREATE
 # EXTENSION, not restored.
-# Day partitions made by maintain() are ordinary tables to pg_dump; rollups are data too.
-psql -d "$DB" -c "SELECT shortlink.maintain()" >/dev/null
-for t in workspaces workspace_members blocked_hosts bot_rules domains links click_counts click_events click_rollups rollup_state outbox deliveries; do
+check "a click not added up yet is in click_log" 1 "$(psql -d "$COPY" -c "SELECT (count(*) > 0)::int FROM shortlink.click_log")"
+counts="SELECT md5(string_agg(l.code || ':' || k.clicks || ':' || k.bot_clicks, ',' ORDER BY l.id)) FROM shortlink.links l, shortlink.link_clicks(l.id) k"
+check "pg_dump keeps every link's click counts" "$(psql -d "$DB" -c "$counts")" "$(psql -d "$COPY" -c "$counts")"
+for t in workspaces workspace_members blocked_hosts bot_rules domains links click_counts click_log click_events click_rollups rollup_state outbox deliveries; do
     q="SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM shortlink.$t t"
     [ "$t" = domains ] && q="$q WHERE t.domain <> 'localhost'"
     [ "$t" = workspaces ] && q="$q WHERE t.id <> 0"

@@ -153,7 +153,7 @@ BEGIN
     END IF;
     RETURN NEW;
 END $$;
-CREATE TRIGGER e2e_boom BEFORE INSERT OR UPDATE ON shortlink.click_counts
+CREATE TRIGGER e2e_boom BEFORE INSERT ON shortlink.click_log
     FOR EACH ROW EXECUTE FUNCTION public.e2e_boom();
 SQL
 before=$(clicks e2e-load)
@@ -162,7 +162,7 @@ answers=$(xargs -P 32 -I{} curl -s -m 10 -o /dev/null -w '{} %{http_code}\n' -A 
 check "150 good clicks among refused ones: 302" 150 "$(grep -c '^e2e-load 302$' <<<"$answers" || true)"
 check "50 refused clicks: 503" 50 "$(grep -c '^e2e-boom 503$' <<<"$answers" || true)"
 check "the good clicks counted once each" "$((before + 150))" "$(clicks e2e-load)"
-psql -c "DROP TRIGGER e2e_boom ON shortlink.click_counts; DROP FUNCTION public.e2e_boom()"
+psql -c "DROP TRIGGER e2e_boom ON shortlink.click_log; DROP FUNCTION public.e2e_boom()"
 metrics=$(curl -s -m 5 "http://$ADMIN/metrics")
 check "/metrics has the click batch sizes" 1 "$(grep -c '^shortlink_click_batch_size_bucket{le="64"}' <<<"$metrics")"
 check "/metrics has the open redirect connections" 1 "$(grep -c '^shortlink_redirect_connections{state="open"}' <<<"$metrics")"

@@ -71,6 +71,8 @@ SELECT count(*) FROM shortlink.click_events;
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM shortlink.click_counts;
 \echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM shortlink.click_log;
+\echo :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM shortlink.outbox;
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM shortlink.stats('roles-plain');

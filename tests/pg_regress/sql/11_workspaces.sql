@@ -78,6 +78,7 @@ SELECT domain FROM shortlink.add_domain('go.globex.example', '{"if_not_exists": 
 SELECT domain FROM shortlink.domains ORDER BY 1;
 SELECT domain, code FROM shortlink.links ORDER BY 1, 2;
 SELECT count(*) AS click_count_rows FROM shortlink.click_counts;
+SELECT count(*) AS click_log_rows FROM shortlink.click_log;
 SELECT count(*) AS click_events FROM shortlink.click_events;
 SELECT count(*) AS outbox_events FROM shortlink.outbox;
 SELECT name FROM shortlink.workspaces ORDER BY 1;
