@@ -2,9 +2,9 @@
 //! a click's event and its entry in `click_log` cost what the bare insert of a row costs,
 //! not an executor start and a plan.
 //!
-//! Only a table that needs nothing else of the executor takes rows this way: a plain
-//! table, without triggers (nor foreign keys, which are triggers), CHECK constraints or
-//! generated columns, whose columns are exactly the ones given, of the types given, and
+//! Only a table that needs nothing else of the executor takes rows this way: a plain heap
+//! table, without triggers (nor foreign keys, which are triggers), CHECK constraints,
+//! generated columns or row-level security that applies to the current role, whose columns are exactly the ones given, of the types given, and
 //! whose indexes are on plain columns, without predicates, exclusion or deferred
 //! uniqueness. Anything else (a table an operator added a trigger or a column to) makes
 //! [`insert`] return `false` having written nothing, and the caller inserts through SPI.
@@ -42,8 +42,14 @@ pub unsafe fn insert(relid: pg_sys::Oid, columns: &[Column<'_>]) -> bool {
 
 unsafe fn insert_into(rel: pg_sys::Relation, columns: &[Column<'_>]) -> bool {
     unsafe {
-        if (*(*rel).rd_rel).relkind != pg_sys::RELKIND_RELATION as std::ffi::c_char
+        let form = (*rel).rd_rel;
+        if (*form).relkind != pg_sys::RELKIND_RELATION as std::ffi::c_char
+            || (*form).relam != pg_sys::HEAP_TABLE_AM_OID
             || !(*rel).trigdesc.is_null()
+            // Row-level security that applies to the current role (FORCE, for the owner):
+            // its WITH CHECK policies are the executor's.
+            || pg_sys::check_enable_rls((*rel).rd_id, pg_sys::InvalidOid, true)
+                == pg_sys::CheckEnableRlsResult::RLS_ENABLED as i32
         {
             return false;
         }
@@ -170,13 +176,17 @@ unsafe fn insert_into(rel: pg_sys::Relation, columns: &[Column<'_>]) -> bool {
 /// The leaf partition of the range-partitioned table `parent` that takes `key` (a
 /// timestamptz, as microseconds), as PostgreSQL's tuple routing would choose it: the
 /// partition whose bounds hold it, else the default partition. None when there is none,
-/// or when the partitioning is not a plain range of values (the executor then routes,
-/// or raises its error).
+/// when the partitioning is not a plain range of values, or when `parent` has triggers
+/// (the executor then routes, fires them, or raises its error).
 ///
 /// # Safety
 /// `parent` is open and locked, partitioned by RANGE on one timestamptz column.
 pub unsafe fn range_partition(parent: pg_sys::Relation, key: i64) -> Option<pg_sys::Oid> {
     unsafe {
+        // Statement triggers on the parent fire only when the executor inserts through it.
+        if !(*parent).trigdesc.is_null() {
+            return None;
+        }
         let partitions = pg_sys::RelationGetPartitionDesc(parent, true);
         if partitions.is_null() || (*partitions).nparts == 0 {
             return None;

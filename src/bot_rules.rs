@@ -51,13 +51,14 @@ unsafe extern "C-unwind" fn on_relcache(_arg: pg_sys::Datum, relid: pg_sys::Oid)
     }
 }
 
-/// The operator's rules, compiled; `None` while the table is empty.
-pub fn current(client: &mut pgrx::spi::SpiClient<'_>) -> Option<Rc<OperatorRules>> {
+/// The operator's rules, compiled; `None` while the table is empty. Reads the table (over
+/// SPI) only when it changed since the last read.
+pub fn current() -> Option<Rc<OperatorRules>> {
     if STALE.with(Cell::get) {
         // Marked fresh before reading, so that a change committed meanwhile marks it
         // stale again.
         STALE.with(|s| s.set(false));
-        let loaded = load(client);
+        let loaded = pgrx::spi::Spi::connect_mut(|client| load(client));
         RULES.with(|r| *r.borrow_mut() = loaded);
         GENERATION.with(|g| g.set(g.get().wrapping_add(1)));
     }

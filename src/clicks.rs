@@ -331,8 +331,12 @@ fn location_of(link: &Found, req: &Request<'_>) -> String {
     }
 }
 
+/// One click or peek. The common click (a link without max_clicks or webhooks, tables as
+/// shortlink made them) runs no SQL and opens no SPI connection: the link is read from its
+/// index and the click appended (`link_row`, `append`). Each of the other steps connects
+/// to SPI for itself.
 fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
-    Spi::connect_mut(|client| {
+    {
         let found = link_row::find_for_click(domain, code, |row| {
             // Positions in link_row::CLICK_COLUMNS.
             let expires_at: Option<i64> = row.get(4);
@@ -383,7 +387,7 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
             return gone(Outcome::Expired);
         }
         // The user agent is parsed once, and fully only when an event or callback needs it.
-        let operator = bot_rules::current(client);
+        let operator = bot_rules::current();
         // Repeated user agents (most of real traffic) are classified once per backend.
         let client_info = useragent::parse_remembered(
             req.user_agent,
@@ -396,7 +400,9 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
         }
         let exhausted = || {
             link.limited
-                && HAS_CLICKS_LEFT.select_one::<bool>(client, &[link.id.into()]) != Some(true)
+                && Spi::connect(|client| {
+                    HAS_CLICKS_LEFT.select_one::<bool>(client, &[link.id.into()])
+                }) != Some(true)
         };
         if !req.counting {
             // peek_click: the answer a click would get, counting and storing nothing.
@@ -412,19 +418,21 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
             if exhausted() {
                 return gone(Outcome::Exhausted);
             }
-            log_click(client, link.id, true);
+            log_click(link.id, true);
         } else if link.limited {
-            let counted = COUNT_LIMITED.with_mut(client, |client, stmt| {
-                !client
-                    .update(stmt, None, &[link.id.into()])
-                    .or_raise()
-                    .is_empty()
+            let counted = Spi::connect_mut(|client| {
+                COUNT_LIMITED.with_mut(client, |client, stmt| {
+                    !client
+                        .update(stmt, None, &[link.id.into()])
+                        .or_raise()
+                        .is_empty()
+                })
             });
             if !counted {
                 return gone(Outcome::Exhausted);
             }
         } else {
-            log_click(client, link.id, false);
+            log_click(link.id, false);
         }
         let location = location_of(&link, req);
         let (ip, full_ip) = if link.tracking {
@@ -433,25 +441,22 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
             (None, None)
         };
         if link.tracking {
-            let visitor_hash = visitor_hash(client, full_ip.as_deref(), req.user_agent);
-            store_event(
-                client,
-                &Event {
-                    link_id: link.id,
-                    ip: ip.clone(),
-                    user_agent: req.user_agent,
-                    referer: req.referer,
-                    referer_host: referer_host(req.referer),
-                    location: &location,
-                    is_bot,
-                    bot: client_info.bot.as_deref(),
-                    visitor_hash,
-                    device: Some(client_info.device),
-                    os: client_info.os.as_deref(),
-                    browser: client_info.browser.as_deref(),
-                    country: req.country.as_deref(),
-                },
-            );
+            let visitor_hash = visitor_hash(full_ip.as_deref(), req.user_agent);
+            store_event(&Event {
+                link_id: link.id,
+                ip: ip.clone(),
+                user_agent: req.user_agent,
+                referer: req.referer,
+                referer_host: referer_host(req.referer),
+                location: &location,
+                is_bot,
+                bot: client_info.bot.as_deref(),
+                visitor_hash,
+                device: Some(client_info.device),
+                os: client_info.os.as_deref(),
+                browser: client_info.browser.as_deref(),
+                country: req.country.as_deref(),
+            });
         }
         if let Some(targets) = &link.targets {
             let payload = serde_json::json!({
@@ -471,18 +476,20 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
                 "country": req.country,
             });
             let targets: Vec<String> = targets.iter().flatten().cloned().collect();
-            INSERT_OUTBOX.with_mut(client, |client, stmt| {
-                client
-                    .update(
-                        stmt,
-                        None,
-                        &[link.id.into(), targets.into(), pgrx::JsonB(payload).into()],
-                    )
-                    .or_raise();
+            Spi::connect_mut(|client| {
+                INSERT_OUTBOX.with_mut(client, |client, stmt| {
+                    client
+                        .update(
+                            stmt,
+                            None,
+                            &[link.id.into(), targets.into(), pgrx::JsonB(payload).into()],
+                        )
+                        .or_raise();
+                });
             });
         }
         link.ok(is_bot, location)
-    })
+    }
 }
 
 /// The click event of a link with tracking on, as stored in shortlink.click_events.
@@ -510,7 +517,7 @@ fn click_time() -> i64 {
 
 /// Appends one click of link `id` to shortlink.click_log, where stats() counts it until
 /// shortlink.maintain() adds it to the link's counter.
-fn log_click(client: &mut pgrx::spi::SpiClient<'_>, id: i64, is_bot: bool) {
+fn log_click(id: i64, is_bot: bool) {
     let columns: [append::Column<'_>; 3] = [
         (c"link_id", pg_sys::INT8OID, id.into_datum()),
         (
@@ -525,15 +532,17 @@ fn log_click(client: &mut pgrx::spi::SpiClient<'_>, id: i64, is_bot: bool) {
     if unsafe { append::insert(link_row::catalog().log, &columns) } {
         return;
     }
-    LOG_CLICK.with_mut(client, |client, stmt| {
-        client
-            .update(stmt, None, &[id.into(), is_bot.into()])
-            .or_raise();
+    Spi::connect_mut(|client| {
+        LOG_CLICK.with_mut(client, |client, stmt| {
+            client
+                .update(stmt, None, &[id.into(), is_bot.into()])
+                .or_raise();
+        })
     });
 }
 
 /// Stores a click event in the day partition of shortlink.click_events that takes it.
-fn store_event(client: &mut pgrx::spi::SpiClient<'_>, e: &Event<'_>) {
+fn store_event(e: &Event<'_>) {
     let cat = link_row::catalog();
     let at = click_time();
     // SAFETY: click_events is partitioned by RANGE (clicked_at timestamptz); it is locked
@@ -598,8 +607,10 @@ fn store_event(client: &mut pgrx::spi::SpiClient<'_>, e: &Event<'_>) {
         e.country.into(),
         e.bot.into(),
     ];
-    INSERT_EVENT.with_mut(client, |client, stmt| {
-        client.update(stmt, None, &args).or_raise();
+    Spi::connect_mut(|client| {
+        INSERT_EVENT.with_mut(client, |client, stmt| {
+            client.update(stmt, None, &args).or_raise();
+        })
     });
 }
 
@@ -610,18 +621,13 @@ thread_local! {
 }
 
 /// The visitor hash of a click from the full (not anonymised) address and user agent.
-fn visitor_hash(
-    client: &mut pgrx::spi::SpiClient<'_>,
-    full_ip: Option<&str>,
-    user_agent: Option<&str>,
-) -> Option<String> {
+fn visitor_hash(full_ip: Option<&str>, user_agent: Option<&str>) -> Option<String> {
     if full_ip.is_none() && user_agent.is_none() {
         return None;
     }
     VISITOR_SALT_VALUE.with(|salt| {
         let salt = salt.get_or_init(|| {
-            VISITOR_SALT
-                .select_one::<String>(client, &[])
+            Spi::connect(|client| VISITOR_SALT.select_one::<String>(client, &[]))
                 .unwrap_or_default()
         });
         visitor::hash(salt, full_ip, user_agent)

@@ -404,8 +404,9 @@ fn the_tables_are_dumped_with_user_data() {
     assert_eq!(
         text("SELECT string_agg(c::regclass::text, ' ' ORDER BY c::regclass::text)
               FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'shortlink'"),
-        "shortlink.blocked_hosts shortlink.bot_rules shortlink.bot_rules_id_seq shortlink.click_counts shortlink.click_log \
-         shortlink.click_events_default shortlink.click_events_id_seq shortlink.click_rollups \
+        "shortlink.blocked_hosts shortlink.bot_rules shortlink.bot_rules_id_seq shortlink.click_counts \
+         shortlink.click_events_default shortlink.click_events_id_seq shortlink.click_log \
+         shortlink.click_rollups \
          shortlink.deliveries shortlink.domains shortlink.links shortlink.links_id_seq \
          shortlink.outbox shortlink.outbox_id_seq shortlink.rollup_state \
          shortlink.workspace_members shortlink.workspaces shortlink.workspaces_id_seq"

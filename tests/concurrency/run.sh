@@ -84,9 +84,19 @@ psql -c "SELECT FROM shortlink.shorten('https://example.com/maintained', '{\"cod
 sed 's/conc-viral/conc-maintained/' "$HERE/click_viral.sql" >/tmp/shortlink-click-maintained.sql
 pgbench -c 32 -j 2 -t 50 -f /tmp/shortlink-click-maintained.sql >/tmp/shortlink-pgbench-maintained.log 2>&1 &
 clicks=$!
-for _ in 1 2 3 4 5; do psql -c "SELECT shortlink.maintain()" >/dev/null; sleep 0.2; done
+# Each run moves the clicks appended so far from click_log into the counters, while
+# more are appended: none may be counted twice or lost.
+counted=0
+for _ in 1 2 3 4 5; do
+    n=$(psql -c "SELECT shortlink.maintain() ->> 'clicks_counted'")
+    counted=$((counted + ${n:-0}))
+    sleep 0.2
+done
 wait "$clicks" || { cat /tmp/shortlink-pgbench-maintained.log; exit 1; }
+check "clicks during maintain(): some added up while clicks were made" 1 "$((counted > 0))"
 check "clicks during maintain(): stats" "$K" "$(psql -c "SELECT clicks FROM shortlink.stats('conc-maintained')")"
+check "clicks during maintain(): counters plus click_log" "$K" \
+    "$(psql -c "SELECT (SELECT coalesce(sum(clicks), 0) FROM shortlink.click_counts WHERE link_id = shortlink.link_id('conc-maintained')) + (SELECT count(*) FROM shortlink.click_log WHERE link_id = shortlink.link_id('conc-maintained'))")"
 check "clicks during maintain(): click_stats" "$K" \
     "$(psql -c "SELECT clicks FROM shortlink.click_stats('conc-maintained') WHERE dimension = 'total'")"
 check "clicks during maintain(): none in the default partition" 0 \

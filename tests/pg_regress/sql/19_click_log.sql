@@ -74,6 +74,18 @@ SELECT tbl LIKE 'click_events_%' AS events_partition, tbl = 'click_log' AS log, 
 FROM public.clicks_seen GROUP BY 1, 2 ORDER BY 1, 2;
 DROP TRIGGER seen ON shortlink.click_log;
 DROP TRIGGER seen ON shortlink.click_events;
+-- So does a statement trigger on click_events, which fires only when the executor
+-- inserts through it.
+CREATE FUNCTION public.click_statement() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.clicks_seen VALUES (TG_TABLE_NAME || ' statement', NULL);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER seen_statement AFTER INSERT ON shortlink.click_events
+    FOR EACH STATEMENT EXECUTE FUNCTION public.click_statement();
+SELECT status FROM shortlink.record_click('log-demo', user_agent => 'Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0');
+SELECT tbl, count(*) FROM public.clicks_seen WHERE tbl LIKE '% statement' GROUP BY 1;
+DROP TRIGGER seen_statement ON shortlink.click_events;
 
 -- A column an operator adds, with a volatile default, is filled by the executor.
 ALTER TABLE shortlink.click_log ADD COLUMN noted_at timestamptz DEFAULT clock_timestamp();
