@@ -95,7 +95,9 @@ as_pg() {
 # The cluster's user must be able to reach the project folder: grant traverse (o+x)
 # on any ancestor that lacks it.
 make_reachable() {
-    local dir=$1 d
+    local dir d
+    # Absolute: dirname of a relative path ends at ".", never at "/".
+    dir=$(realpath -m "$1")
     [ "$(pg_user)" = "$(id -un)" ] && return 0
     d=$dir
     while [ "$d" != / ]; do
