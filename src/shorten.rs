@@ -102,6 +102,8 @@ impl Link {
     }
 }
 
+plan!(IS_FUTURE, read, "SELECT $1::timestamptz > now()", [TEXTOID]);
+
 /// Creates a short link to `url`. See the README for every option of `opts`.
 #[pg_extern(volatile, parallel_unsafe)]
 #[search_path(pg_catalog, pg_temp)]
@@ -131,12 +133,7 @@ fn shorten(
 
 /// Checks an `expires_at` option against the clock: it must lie in the future.
 pub fn check_future(client: &pgrx::spi::SpiClient<'_>, at: &str) -> Result<()> {
-    let future = client
-        .select("SELECT $1::timestamptz > now()", Some(1), &[at.into()])
-        .or_raise()
-        .first()
-        .get::<bool>(1)
-        .or_raise();
+    let future = IS_FUTURE.select_one::<bool>(client, &[at.into()]);
     if future == Some(true) {
         Ok(())
     } else {
