@@ -133,21 +133,30 @@ COMMENT ON TABLE shortlink.click_log IS 'Clicks not yet added to click_counts by
 
 -- The clicks of link `id` at this moment, besides those counted on its own row
 -- (links.limited_clicks): its counters plus its rows still in click_log. Exact whenever
--- it is read; it costs one index probe per click_log row, so maintain() keeps them few.
+-- it is read; it costs one index entry per click_log row of the link, so maintain() keeps
+-- them few. PL/pgSQL, for plans made for the link at hand: click_log's rows are mostly
+-- those of a few busy links, and the generic plan of a SQL function would scan them all
+-- for any link.
 CREATE FUNCTION shortlink.link_clicks(id bigint, OUT clicks bigint, OUT bot_clicks bigint,
                                       OUT last_clicked_at timestamptz)
-LANGUAGE sql STABLE PARALLEL SAFE STRICT
+LANGUAGE plpgsql STABLE PARALLEL SAFE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce(c.clicks, 0) + g.clicks, coalesce(c.bot_clicks, 0) + g.bot_clicks,
-           greatest(c.last_clicked_at, g.last_clicked_at)
-    FROM (SELECT sum(s.clicks)::bigint AS clicks, sum(s.bot_clicks)::bigint AS bot_clicks,
-                 max(s.last_clicked_at) AS last_clicked_at
-          FROM shortlink.click_counts s WHERE s.link_id OPERATOR(pg_catalog.=) $1) c,
-         (SELECT count(*) FILTER (WHERE NOT l.is_bot) AS clicks,
-                 count(*) FILTER (WHERE l.is_bot) AS bot_clicks,
-                 max(l.clicked_at) FILTER (WHERE NOT l.is_bot) AS last_clicked_at
-          FROM shortlink.click_log l WHERE l.link_id OPERATOR(pg_catalog.=) $1) g
+DECLARE
+    logged record;
+BEGIN
+    SELECT coalesce(sum(s.clicks), 0)::bigint, coalesce(sum(s.bot_clicks), 0)::bigint,
+           max(s.last_clicked_at)
+    INTO clicks, bot_clicks, last_clicked_at
+    FROM shortlink.click_counts s WHERE s.link_id OPERATOR(pg_catalog.=) link_clicks.id;
+    SELECT count(*) FILTER (WHERE NOT l.is_bot) AS people, count(*) FILTER (WHERE l.is_bot) AS bots,
+           max(l.clicked_at) FILTER (WHERE NOT l.is_bot) AS last
+    INTO logged
+    FROM shortlink.click_log l WHERE l.link_id OPERATOR(pg_catalog.=) link_clicks.id;
+    clicks := clicks OPERATOR(pg_catalog.+) logged.people;
+    bot_clicks := bot_clicks OPERATOR(pg_catalog.+) logged.bots;
+    last_clicked_at := greatest(last_clicked_at, logged.last);
+END
 $$;
 
 -- One row per click (bots included, flagged) of a link with tracking on, partitioned by
