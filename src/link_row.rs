@@ -6,8 +6,10 @@
 //! the transaction, as the executor would. No privilege or row-level security check is
 //! made here: the functions that call this are the gate (EXECUTE is granted).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::ffi::CStr;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use pgrx::pg_sys;
 use pgrx::pg_sys::panic::ErrorReport;
@@ -68,6 +70,8 @@ pub struct Catalog {
     counts_key: pg_sys::Oid,
     columns: [i16; 7],
     click_columns: [i16; 17],
+    /// links.domain and links.code.
+    key_columns: [i16; 2],
     counts_clicks: i16,
     /// click_log, its (link_id) index, and its is_bot column.
     pub log: pg_sys::Oid,
@@ -80,7 +84,15 @@ pub struct Catalog {
 
 thread_local! {
     static CATALOG: Cell<Option<Catalog>> = const { Cell::new(None) };
+    /// Where the links this backend read last live: a hash of (domain, code) to the heap
+    /// TID of the version read. A hot link is then read from its heap page, without the
+    /// index descent, when that version is still the one the statement sees (see
+    /// [`fetch_at`]); otherwise through the index, which records its new place.
+    static PLACES: RefCell<HashMap<u64, pg_sys::ItemPointerData>> = RefCell::new(HashMap::new());
 }
+
+/// Links remembered per backend; the map is emptied when it is full.
+const MAX_PLACES: usize = 4096;
 
 /// Registers the relcache callback; from `_PG_init`.
 pub fn register() {
@@ -96,6 +108,11 @@ unsafe extern "C-unwind" fn on_relcache(_arg: pg_sys::Datum, relid: pg_sys::Oid)
         return;
     };
     // InvalidOid: the whole relcache was reset.
+    if relid == pg_sys::InvalidOid || relid == c.links {
+        // A rewritten table (VACUUM FULL, TRUNCATE) has new TIDs. Only a shortcut:
+        // fetch_at checks every place it is given.
+        PLACES.with(|p| p.borrow_mut().clear());
+    }
     if relid == pg_sys::InvalidOid
         || [
             c.links,
@@ -177,8 +194,13 @@ pub fn catalog() -> Catalog {
     let events_id = attnum(events, "click_events", c"id");
     // SAFETY: a catalog lookup; missing_ok false raises if the identity is gone.
     let events_id_seq = unsafe { pg_sys::getIdentitySequence(events, events_id, false) };
+    let key_columns = [
+        attnum(links, "links", c"domain"),
+        attnum(links, "links", c"code"),
+    ];
     let c = Catalog {
         links,
+        key_columns,
         links_key: relation(c"links_domain_code_key"),
         counts,
         counts_key: relation(c"click_counts_pkey"),
@@ -304,6 +326,23 @@ fn find_with<T>(
     let cat = catalog();
     let nums = set(&cat);
     let deform_to = *nums.iter().max().unwrap_or(&1);
+    let place = {
+        let mut h = DefaultHasher::new();
+        (domain, code).hash(&mut h);
+        h.finish()
+    };
+    if let Some(tid) = PLACES.with(|p| p.borrow().get(&place).copied()) {
+        // SAFETY: tid was read from links in this backend; fetch_at checks that its block
+        // still exists and that the version there is visible and is this link's.
+        let found = unsafe {
+            fetch_at(&cat, tid, domain, code, deform_to, |slot| {
+                read(&Row { slot, nums })
+            })
+        };
+        if let Some(found) = found {
+            return found;
+        }
+    }
     let (Some(domain_datum), Some(code_datum)) = (domain.into_datum(), code.into_datum()) else {
         return None;
     };
@@ -315,14 +354,76 @@ fn find_with<T>(
         ),
         (pg_sys::F_TEXTEQ, pg_sys::DEFAULT_COLLATION_OID, code_datum),
     ];
+    let mut seen = None;
     // SAFETY: links_domain_code_key is the unique index on links (domain text, code text).
     let mut rows = unsafe {
         scan(cat.links, cat.links_key, &keys, |slot| {
+            seen = Some((*slot).tts_tid);
             pg_sys::slot_getsomeattrs_int(slot, deform_to as i32);
             read(&Row { slot, nums })
         })
     };
+    if let Some(tid) = seen {
+        PLACES.with(|p| {
+            let mut p = p.borrow_mut();
+            if p.len() >= MAX_PLACES {
+                p.clear();
+            }
+            p.insert(place, tid);
+        });
+    }
     rows.pop()
+}
+
+/// The link `code` on `domain` read at heap TID `tid`: `Some(read(row))` when the version
+/// there is visible to the statement's snapshot and is that link's, else None (moved,
+/// updated, deleted, or its page gone). Under one snapshot at most one version of a row
+/// is visible, and `(domain, code)` is unique among visible rows, so that version is the
+/// one the index would have found.
+///
+/// # Safety
+/// A transaction is open with an active snapshot; `cat` is this backend's catalog.
+unsafe fn fetch_at<T>(
+    cat: &Catalog,
+    mut tid: pg_sys::ItemPointerData,
+    domain: &str,
+    code: &str,
+    deform_to: i16,
+    read: impl FnOnce(*mut pg_sys::TupleTableSlot) -> Option<T>,
+) -> Option<Option<T>> {
+    unsafe {
+        let heap = pg_sys::table_open(cat.links, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        let block = (u32::from(tid.ip_blkid.bi_hi) << 16) | u32::from(tid.ip_blkid.bi_lo);
+        // A page VACUUM truncated away would be an error to read.
+        let exists =
+            block < pg_sys::RelationGetNumberOfBlocksInFork(heap, pg_sys::ForkNumber::MAIN_FORKNUM);
+        let mut found = None;
+        if exists {
+            let slot = pg_sys::table_slot_create(heap, std::ptr::null_mut());
+            if pg_sys::table_tuple_fetch_row_version(
+                heap,
+                &mut tid,
+                pg_sys::GetActiveSnapshot(),
+                slot,
+            ) {
+                let [domain_num, code_num] = cat.key_columns;
+                let upto = deform_to.max(domain_num).max(code_num);
+                pg_sys::slot_getsomeattrs_int(slot, upto as i32);
+                let (d, d_null) = attr(slot, domain_num);
+                let (c, c_null) = attr(slot, code_num);
+                let same = !d_null
+                    && !c_null
+                    && <&str>::from_datum(d, false) == Some(domain)
+                    && <&str>::from_datum(c, false) == Some(code);
+                if same {
+                    found = Some(read(slot));
+                }
+            }
+            pg_sys::ExecDropSingleTupleTableSlot(slot);
+        }
+        pg_sys::table_close(heap, pg_sys::NoLock as pg_sys::LOCKMODE);
+        found
+    }
 }
 
 /// The link `code` on `domain` (already normalized), as the calling statement sees it.

@@ -96,6 +96,20 @@ ALTER TABLE shortlink.click_log DROP COLUMN noted_at;
 SELECT status FROM shortlink.record_click('log-quiet');
 SELECT s.clicks FROM shortlink.stats('log-quiet') s;
 
+-- A link read before is read from its heap page the next time, while the version there
+-- is the one the statement sees: a changed, a deleted and a recreated link are found anew.
+SELECT shortlink.resolve('log-demo') AS before;
+UPDATE shortlink.links SET url = 'https://example.com/changed' WHERE code = 'log-demo';
+SELECT shortlink.resolve('log-demo') AS after_update;
+SELECT status, location FROM shortlink.record_click('log-demo');
+SELECT shortlink.resolve('log-quiet') AS before;
+DELETE FROM shortlink.links WHERE code = 'log-quiet';
+SELECT shortlink.resolve('log-quiet') AS deleted;
+SELECT status FROM shortlink.record_click('log-quiet');
+SELECT code FROM shortlink.shorten('https://example.com/again', '{"code": "log-quiet"}');
+SELECT shortlink.resolve('log-quiet') AS recreated;
+SELECT status, location FROM shortlink.record_click('log-quiet');
+
 -- Without today's partition, the event lands in the default partition.
 DO $$
 BEGIN
