@@ -1,14 +1,14 @@
 -- bench/run.sh --large: grows the benchmark database to 10^7 links and 10^8 click events
 -- over the past year, loaded set-wise (the figures are about reading and writing at that
 -- size, not about loading it), then rolled up by shortlink.maintain().
---   psql -v links=10000000 -v events=100000000 -f large_load.sql
--- Links bench10001 .. bench<links> join the 10,000 of the small run, so the resolve legs
+--   psql -v first=100001 -v links=10000000 -v events=100000000 -f large_load.sql
+-- Links bench<first> .. bench<links> join the links of the small run, so the resolve legs
 -- draw from all of them. Link bench-year gets a tenth of the events over the year, the
 -- rest go to links bench1 .. bench100 (about 100 clicks an hour each).
 \timing on
 INSERT INTO shortlink.links (domain, code, url)
 SELECT 'localhost', 'bench' || g, 'https://example.com/page/' || g
-FROM generate_series(10001, :links) g;
+FROM generate_series(:first, :links) g;
 SELECT FROM shortlink.shorten('https://example.com/year', '{"code": "bench-year"}');
 
 -- Day partitions for the past year first: maintain() makes a partition for each day that
