@@ -10,7 +10,7 @@
 # quotient (flat: >= 0.9), and the latency of stats() and click_stats() of a link with a
 # tenth of the events over a year. On this 2-core machine, loading is WAL-bound at about
 # 300 MB of events a minute: SHORTLINK_BENCH_EVENTS=20000000 loaded and rolled up in 11
-# minutes (25 minutes in all); the default 10^8 needs about 45 minutes to insert the
+# minutes (24 minutes in all, with 5 rounds); the default 10^8 needs about 45 minutes to insert the
 # events alone, and over 1.5 hours in all, with 25 GB of disk.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"

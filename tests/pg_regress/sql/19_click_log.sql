@@ -120,3 +120,15 @@ SELECT status FROM shortlink.record_click('log-demo', user_agent => 'Mozilla/5.0
 SELECT e.tableoid::regclass AS partition, count(*) FROM shortlink.click_events e
 WHERE e.link_id = shortlink.link_id('log-demo') GROUP BY 1;
 ROLLBACK;
+
+-- A remembered place on a page VACUUM has since cut off the table is not read: the link
+-- is looked up through the index (and is gone). Committed, then removed.
+SELECT count(*) FROM generate_series(1, 2000) g,
+     LATERAL shortlink.shorten('https://example.com/tail/' || g, jsonb_build_object('code', 'tail' || g));
+SELECT shortlink.resolve('tail2000') AS remembered;
+SELECT pg_relation_size('shortlink.links') AS size_before \gset
+DELETE FROM shortlink.links WHERE code LIKE 'tail%';
+VACUUM shortlink.links;
+SELECT pg_relation_size('shortlink.links') < :size_before AS truncated;
+SELECT shortlink.resolve('tail2000') IS NULL AS gone;
+SELECT status FROM shortlink.record_click('tail2000');
