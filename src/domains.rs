@@ -15,17 +15,9 @@ use crate::{plan, settings};
 // The domain row of a new link, with the host checks of its destinations in the same
 // statement: the first blocked host among $2 (destination hosts and their parent domains)
 // and the first of $3 (destination hosts) that is a short domain (a loop). In READ
-// COMMITTED the domain is held by a shared advisory lock (see `hold_domain`); with an
-// older snapshot, by a FOR KEY SHARE row lock (DOMAIN_FOR_LINK_LOCKED).
-plan!(
-    DOMAIN_FOR_LINK,
-    read,
-    "SELECT d.workspace_id,
-            (SELECT b.host FROM shortlink.blocked_hosts b WHERE b.host = ANY ($2) LIMIT 1),
-            (SELECT s.domain FROM shortlink.domains s WHERE s.domain = ANY ($3) LIMIT 1)
-     FROM shortlink.domains d WHERE d.domain = $1",
-    [TEXTOID, TEXTARRAYOID, TEXTARRAYOID]
-);
+// COMMITTED the domain is held by a shared advisory lock (see `hold_domain`) and read
+// straight from the indexes (`link_row::domain_for_link`); with an older snapshot, this
+// statement reads it and holds it by a FOR KEY SHARE row lock.
 plan!(
     DOMAIN_FOR_LINK_LOCKED,
     write,
@@ -270,32 +262,35 @@ pub fn for_new_link(
     let (suffixes, hosts) = dest.hosts();
     // SAFETY: reads the transaction's isolation level, a backend global.
     let read_committed = unsafe { pg_sys::XactIsoLevel } == pg_sys::XACT_READ_COMMITTED as i32;
-    let plan = if read_committed {
+    let found = if read_committed {
         hold_domain(&name);
-        &DOMAIN_FOR_LINK
+        // Read after the lock is held, under a snapshot taken now, as a statement would.
+        match crate::link_row::domain_for_link(&name, &suffixes, &hosts) {
+            (Some(ws), blocked, short) => Some((ws, blocked, short)),
+            (None, _, _) => None,
+        }
     } else {
         // An older snapshot could still see a domain removed since: lock its row, which
         // fails with a serialization error if it was.
-        &DOMAIN_FOR_LINK_LOCKED
+        DOMAIN_FOR_LINK_LOCKED.with_mut(client, |client, stmt| {
+            let t = client
+                .update(
+                    stmt,
+                    Some(1),
+                    &[name.as_str().into(), suffixes.into(), hosts.into()],
+                )
+                .or_raise();
+            if t.is_empty() {
+                return None;
+            }
+            let t = t.first();
+            Some((
+                required(t.get::<i32>(1).or_raise(), "domains.workspace_id"),
+                t.get::<String>(2).or_raise(),
+                t.get::<String>(3).or_raise(),
+            ))
+        })
     };
-    let found = plan.with_mut(client, |client, stmt| {
-        let t = client
-            .update(
-                stmt,
-                Some(1),
-                &[name.as_str().into(), suffixes.into(), hosts.into()],
-            )
-            .or_raise();
-        if t.is_empty() {
-            return None;
-        }
-        let t = t.first();
-        Some((
-            required(t.get::<i32>(1).or_raise(), "domains.workspace_id"),
-            t.get::<String>(2).or_raise(),
-            t.get::<String>(3).or_raise(),
-        ))
-    });
     // A domain of another workspace reads as unregistered: its existence is not revealed.
     let Some((_, blocked, short)) = found.filter(|(ws, _, _)| caller.sees(*ws)) else {
         let source = if from_setting {

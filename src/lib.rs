@@ -14,6 +14,7 @@ mod clicks;
 mod domains;
 mod error;
 mod json_arg;
+mod link_insert;
 mod link_row;
 mod manage;
 mod plans;
@@ -56,6 +57,7 @@ pub extern "C-unwind" fn _PG_init() {
     settings::register();
     bot_rules::register();
     link_row::register();
+    link_insert::register();
     // Loaded by shared_preload_libraries: build the bot patterns and User-Agent parsers in
     // the postmaster, so that every backend inherits them instead of building them on its
     // first click (about 40 ms).

@@ -64,7 +64,7 @@ pub const CLICK_COLUMNS: [&CStr; 17] = [
 /// extension gets new ones).
 #[derive(Clone, Copy)]
 pub struct Catalog {
-    links: pg_sys::Oid,
+    pub links: pg_sys::Oid,
     links_key: pg_sys::Oid,
     counts: pg_sys::Oid,
     counts_key: pg_sys::Oid,
@@ -80,6 +80,12 @@ pub struct Catalog {
     /// click_events (partitioned) and the sequence of its identity column id.
     pub events: pg_sys::Oid,
     pub events_id_seq: pg_sys::Oid,
+    /// domains, its primary key and its workspace_id column; blocked_hosts and its key.
+    domains: pg_sys::Oid,
+    domains_key: pg_sys::Oid,
+    domains_workspace: i16,
+    blocked: pg_sys::Oid,
+    blocked_key: pg_sys::Oid,
 }
 
 thread_local! {
@@ -122,6 +128,10 @@ unsafe extern "C-unwind" fn on_relcache(_arg: pg_sys::Datum, relid: pg_sys::Oid)
             c.log,
             c.log_key,
             c.events,
+            c.domains,
+            c.domains_key,
+            c.blocked,
+            c.blocked_key,
         ]
         .contains(&relid)
     {
@@ -198,7 +208,13 @@ pub fn catalog() -> Catalog {
         attnum(links, "links", c"domain"),
         attnum(links, "links", c"code"),
     ];
+    let domains = relation(c"domains");
     let c = Catalog {
+        domains,
+        domains_key: relation(c"domains_pkey"),
+        domains_workspace: attnum(domains, "domains", c"workspace_id"),
+        blocked: relation(c"blocked_hosts"),
+        blocked_key: relation(c"blocked_hosts_pkey"),
         links,
         key_columns,
         links_key: relation(c"links_domain_code_key"),
@@ -218,12 +234,27 @@ pub fn catalog() -> Catalog {
 }
 
 /// One visible row of `index` on `heap` whose leading columns equal `keys`, handed to
-/// `read` while its slot is valid. Each key is (procedure, collation, datum).
+/// `read` while its slot is valid, under the calling statement's snapshot. Each key is
+/// (procedure, collation, datum).
 ///
 /// # Safety
 /// The relation ids must name a table and an index on it whose leading columns take the
 /// keys' types; the datums must stay valid for the call.
 unsafe fn scan<T>(
+    heap_id: pg_sys::Oid,
+    index_id: pg_sys::Oid,
+    keys: &[(u32, pg_sys::Oid, pg_sys::Datum)],
+    read: impl FnMut(*mut pg_sys::TupleTableSlot) -> Option<T>,
+) -> Vec<T> {
+    unsafe { scan_as_of(pg_sys::GetActiveSnapshot(), heap_id, index_id, keys, read) }
+}
+
+/// [`scan`] under `snapshot`.
+///
+/// # Safety
+/// As for [`scan`]; `snapshot` stays valid (registered or active) for the call.
+unsafe fn scan_as_of<T>(
+    snapshot: pg_sys::Snapshot,
     heap_id: pg_sys::Oid,
     index_id: pg_sys::Oid,
     keys: &[(u32, pg_sys::Oid, pg_sys::Datum)],
@@ -247,7 +278,6 @@ unsafe fn scan<T>(
             );
             scankeys.push(key);
         }
-        let snapshot = pg_sys::GetActiveSnapshot();
         let desc = pg_sys::index_beginscan(heap, index, snapshot, keys.len() as i32, 0);
         pg_sys::index_rescan(
             desc,
@@ -478,4 +508,72 @@ pub fn counted_clicks(id: i64) -> i64 {
         })
     };
     counters + appended.len() as i64
+}
+
+/// A text datum of `s`, for a scan key.
+fn text_key(s: &str) -> Option<(u32, pg_sys::Oid, pg_sys::Datum)> {
+    s.into_datum()
+        .map(|d| (pg_sys::F_TEXTEQ, pg_sys::DEFAULT_COLLATION_OID, d))
+}
+
+/// Whether code `code` on `domain` is taken: a row with that key exists, committed or
+/// inserted by a transaction still in progress (this one included), as `INSERT … ON
+/// CONFLICT` would find it (a dirty read of the unique index).
+pub fn code_taken(domain: &str, code: &str) -> bool {
+    let cat = catalog();
+    let (Some(d), Some(c)) = (text_key(domain), text_key(code)) else {
+        return true;
+    };
+    // SAFETY: a dirty snapshot is what InitDirtySnapshot builds (a zeroed SnapshotData of
+    // type SNAPSHOT_DIRTY) and lives on this stack for the scan; links_domain_code_key is
+    // the unique index on links (domain text, code text).
+    unsafe {
+        let mut dirty: pg_sys::SnapshotData = std::mem::zeroed();
+        dirty.snapshot_type = pg_sys::SnapshotType::SNAPSHOT_DIRTY;
+        !scan_as_of(&mut dirty, cat.links, cat.links_key, &[d, c], |_| Some(())).is_empty()
+    }
+}
+
+/// What a new link needs to know of its domain, read under a snapshot taken now (the
+/// caller holds the domain's lock, so it sees any removal that committed before): the
+/// domain's workspace (None: not registered), the first of `suffixes` that is a blocked
+/// host, and the first of `hosts` that is a short domain.
+pub fn domain_for_link(
+    name: &str,
+    suffixes: &[String],
+    hosts: &[String],
+) -> (Option<i32>, Option<String>, Option<String>) {
+    let cat = catalog();
+    let ws_num = cat.domains_workspace;
+    // SAFETY: the snapshot is registered for the scans and unregistered after; the keys
+    // are text datums for the text primary keys of domains and blocked_hosts, and
+    // workspace_id is an integer column.
+    unsafe {
+        let snapshot = pg_sys::RegisterSnapshot(pg_sys::GetLatestSnapshot());
+        let probe =
+            |heap,
+             index,
+             key: &str,
+             read: &mut dyn FnMut(*mut pg_sys::TupleTableSlot) -> Option<i32>| {
+                text_key(key).map_or(Vec::new(), |k| {
+                    scan_as_of(snapshot, heap, index, &[k], read)
+                })
+            };
+        let workspace = probe(cat.domains, cat.domains_key, name, &mut |slot| {
+            pg_sys::slot_getsomeattrs_int(slot, ws_num as i32);
+            let (ws, null) = attr(slot, ws_num);
+            i32::from_datum(ws, null)
+        })
+        .pop();
+        let blocked = suffixes
+            .iter()
+            .find(|h| !probe(cat.blocked, cat.blocked_key, h, &mut |_| Some(0)).is_empty())
+            .cloned();
+        let short = hosts
+            .iter()
+            .find(|h| !probe(cat.domains, cat.domains_key, h, &mut |_| Some(0)).is_empty())
+            .cloned();
+        pg_sys::UnregisterSnapshot(snapshot);
+        (workspace, blocked, short)
+    }
 }

@@ -13,7 +13,7 @@ use crate::domains::{self, Destinations};
 use crate::error::{required, OrRaise};
 use crate::json_arg::{self, JsonbText};
 use crate::privilege::Caller;
-use crate::{plan, settings};
+use crate::{link_insert, link_row, plan, settings};
 
 plan!(
     INSERT_LINK,
@@ -223,7 +223,8 @@ fn insert_link(
             _ => (None, None),
         };
         let columns = Value::Object(o.columns.clone());
-        let mut insert = |code: &str| -> Result<Option<Link>> {
+        // `generated`: the code is a random one, which a race may lose (src/link_insert.rs).
+        let mut insert = |code: &str, generated: bool| -> Result<Option<Link>> {
             let url = dest_for(&domain, code)?;
             if macro_url {
                 // A URL with macros is known only now: vet it like the others.
@@ -235,6 +236,24 @@ fn insert_link(
                 domains::vet_hosts(client, &Destinations(vec![("url", url.clone())]))?;
             }
             let plain = o.columns.is_empty();
+            if generated && plain && expires_at.is_none() {
+                if link_row::code_taken(&domain, code) {
+                    return Ok(None);
+                }
+                let made = insert_directly(&domain, code, &url, expire_in, password_hash);
+                if let Some((id, created_at, expires_at)) = made {
+                    return Ok(Some(Link {
+                        id,
+                        domain: domain.clone(),
+                        code: code.to_owned(),
+                        url,
+                        created_at,
+                        expires_at,
+                        max_clicks: None,
+                        metadata: Value::Object(serde_json::Map::new()),
+                    }));
+                }
+            }
             let mut args: Vec<pgrx::datum::DatumWithOid<'_>> = vec![
                 domain.as_str().into(),
                 code.into(),
@@ -270,7 +289,7 @@ fn insert_link(
             }))
         };
         if let Some(code) = &o.code {
-            if let Some(link) = insert(code)? {
+            if let Some(link) = insert(code, false)? {
                 return Ok(link);
             }
             let url = dest_for(&domain, code)?;
@@ -297,7 +316,7 @@ fn insert_link(
             attempts: settings::collision_retries(),
         };
         for len in growth.lengths() {
-            if let Some(link) = insert(&alphabet.generate(len))? {
+            if let Some(link) = insert(&alphabet.generate(len), true)? {
                 return Ok(link);
             }
         }
@@ -319,6 +338,68 @@ fn insert_link(
             alphabet.len()
         ))
         .with_hint("Raise shortlink.max_code_length, or use a larger shortlink.alphabet."))
+    }
+}
+
+/// Inserts a plain link (no column options) straight into `shortlink.links` (see
+/// src/link_insert.rs): its id, created_at and expires_at, or None when the table needs
+/// the executor (an operator's trigger, rule or policy), nothing written.
+fn insert_directly(
+    domain: &str,
+    code: &str,
+    url: &str,
+    expire_in: Option<f64>,
+    password_hash: Option<&str>,
+) -> Option<(i64, TimestampWithTimeZone, Option<TimestampWithTimeZone>)> {
+    // now() + make_interval(secs => expire_in), as INSERT_PLAIN_LINK computes it.
+    // SAFETY: make_interval and timestamptz_pl_interval take these argument types; the
+    // transaction start is now().
+    let expires_at = expire_in.and_then(|secs| unsafe {
+        let zero = Some(pg_sys::Datum::from(0i32));
+        let interval = pgrx::fcinfo::direct_function_call_as_datum(
+            pg_sys::make_interval,
+            &[zero, zero, zero, zero, zero, zero, secs.into_datum()],
+        );
+        pgrx::fcinfo::direct_function_call_as_datum(
+            pg_sys::timestamptz_pl_interval,
+            &[
+                pg_sys::GetCurrentTransactionStartTimestamp().into_datum(),
+                interval,
+            ],
+        )
+    });
+    let columns: [link_insert::Column<'_>; 5] = [
+        (c"domain", pg_sys::TEXTOID, domain.into_datum()),
+        (c"code", pg_sys::TEXTOID, code.into_datum()),
+        (c"url", pg_sys::TEXTOID, url.into_datum()),
+        (c"expires_at", pg_sys::TIMESTAMPTZOID, expires_at),
+        (
+            c"password_hash",
+            pg_sys::TEXTOID,
+            password_hash.and_then(|p| p.into_datum()),
+        ),
+    ];
+    // SAFETY: a transaction is open (we are called from SQL, after the domain check);
+    // the datums are valid for the call; id and created_at are by-value columns.
+    match unsafe {
+        link_insert::insert(link_row::catalog().links, &columns, &[c"id", c"created_at"])
+    } {
+        link_insert::Outcome::Inserted(kept) => {
+            // SAFETY: the datums are an int8 and a timestamptz, by value.
+            let (id, created_at) = unsafe {
+                (
+                    kept[0].and_then(|d| i64::from_datum(d, false)),
+                    kept[1].and_then(|d| TimestampWithTimeZone::from_datum(d, false)),
+                )
+            };
+            Some((
+                required(id, "links.id"),
+                required(created_at, "links.created_at"),
+                // SAFETY: a timestamptz datum, by value.
+                expires_at.and_then(|d| unsafe { TimestampWithTimeZone::from_datum(d, false) }),
+            ))
+        }
+        link_insert::Outcome::Executor => None,
     }
 }
 
