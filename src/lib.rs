@@ -8,6 +8,7 @@
 #![allow(clippy::type_complexity)]
 
 mod append;
+mod autolink;
 mod batch;
 mod bot_rules;
 mod clicks;
