@@ -22,13 +22,14 @@ WHERE c.relnamespace = 'shortlink'::regnamespace AND c.relkind IN ('r', 'S', 'v'
   AND EXISTS (SELECT 1 FROM aclexplode(c.relacl) a WHERE a.grantee = 0);
 
 -- Which functions need more rights than their caller: SECURITY DEFINER, each with a
--- pinned search_path, as is every other function of the extension but four that skip
+-- pinned search_path, as is every other function of the extension but five that skip
 -- fmgr's SET path for speed. resolve reads links straight from their index (no
 -- privilege needed, no name looked up through search_path; src/resolve.rs);
 -- record_click and peek_click do the same on their hot path and run their SPI
 -- statements under a search_path they pin themselves (src/plans.rs, and 10_hijack);
--- autolink, a C trigger function, looks up columns in its own table and types by oid,
--- and creates links through the same pinned statements (src/autolink.rs).
+-- shorten and autolink (a C trigger function, which finds columns in its own table and
+-- types by oid) create links through the same pinned statements or by oid (the direct
+-- insert of src/link_insert.rs), on every call of a campaign (src/shorten.rs).
 SELECT p.oid::regprocedure AS security_definer
 FROM pg_proc p WHERE p.pronamespace = 'shortlink'::regnamespace AND p.prosecdef ORDER BY p.proname;
 SELECT p.oid::regprocedure AS without_pinned_search_path

@@ -116,6 +116,8 @@ SELECT code, url, max_clicks, metadata FROM shortlink.shorten('https://example.c
     '{"code": "h-limited", "max_clicks": 2, "metadata": {"n": 1}, "tags": ["t"], "expire_in": 3600,
       "utm_source": "sms", "callback_url": "https://hooks.example/cb", "title": "T"}');
 SELECT code, url FROM shortlink.shorten('https://example.com/p', '{"code": "h-pw", "password": "pw", "domain": "hijack.example"}');
+-- A generated code: the direct insert (src/link_insert.rs), with an expiry.
+SELECT length(code), url, expires_at > now() AS expires FROM shortlink.shorten('https://example.com/g', '{"expire_in": 60}');
 SELECT idx, ok, code, error FROM shortlink.shorten_many('[{"url": "https://example.com/m", "code": "h-many"}, {"url": "nope"}]');
 SELECT shortlink.resolve('h-limited');
 SELECT status, location, http_status FROM shortlink.record_click('h-limited', ip => '198.51.100.7',
@@ -166,6 +168,11 @@ CREATE TEMP TABLE campaign (landing text, short_url text);
 CREATE TRIGGER link_it BEFORE INSERT ON campaign
     FOR EACH ROW EXECUTE FUNCTION shortlink.autolink('landing', 'short_url', '{"max_clicks": 1}');
 INSERT INTO campaign (landing) VALUES ('https://example.com/auto');
+CREATE TEMP TABLE campaign_plain (landing text, short_url text);
+CREATE TRIGGER link_it BEFORE INSERT ON campaign_plain
+    FOR EACH ROW EXECUTE FUNCTION shortlink.autolink('landing', 'short_url');
+INSERT INTO campaign_plain (landing) VALUES ('https://example.com/auto-plain');
 SELECT short_url IS NOT NULL AS linked FROM campaign;
+SELECT short_url IS NOT NULL AS linked FROM campaign_plain;
 RESET ROLE;
 ROLLBACK;
