@@ -1,24 +1,24 @@
-//! New links written to `shortlink.links` through the executor's own row-insert path
-//! (`ExecSimpleRelationInsert`, as logical replication applies a row), without SPI, a
-//! parse or a plan: a link created one call at a time (a campaign `INSERT … SELECT
-//! shorten()`, an `autolink` trigger) costs a row insert, not an executor start.
+//! New links written to `shortlink.links` with the executor's own pieces of an `INSERT …
+//! ON CONFLICT DO NOTHING` (a speculative heap insert, `ExecInsertIndexTuples` with the
+//! unique key as arbiter, `ExecConstraints`), without SPI, a parse, a plan or an executor
+//! start: a link created one call at a time (a campaign `INSERT … SELECT shorten()`, an
+//! `autolink` trigger) costs a row insert, not a statement.
 //!
 //! The row gets what `INSERT INTO shortlink.links (given columns) VALUES (…)` would give
-//! it: every other column's default (the identity, `now()`, constants; the expressions are
-//! planned once per backend and evaluated per row), stored generated columns, NOT NULL and
-//! CHECK constraints, and an entry in every index, partial ones by their predicates.
+//! it: every other column's default (the identity, `now()`, constants, an operator's
+//! changed default or added column), stored generated columns, NOT NULL and CHECK
+//! constraints (the executor's errors), and an entry in every index, partial ones by their
+//! predicates. The expressions are planned once per backend, as a statement would plan
+//! them, and planned again when the table's relcache entry is invalidated (any ALTER).
 //! Only a table that needs nothing else of the executor takes rows this way: a plain heap
-//! table with no INSERT trigger (row or statement), no rule, and no row-level security
-//! that applies to the current role (its WITH CHECK policies are the executor's); anything
-//! else makes [`insert`] answer [`Outcome::Executor`] having written nothing, and the
-//! caller inserts through SPI.
+//! table with no INSERT trigger (row or statement), no rule, not a partition, and no
+//! row-level security that applies to the current role (its WITH CHECK policies are the
+//! executor's); anything else makes [`insert`] answer [`Outcome::Executor`] having
+//! written nothing, and the caller inserts through SPI.
 //!
-//! Uniqueness: the caller first asks [`crate::link_row::code_taken`] (a dirty read of the
-//! unique index, which sees rows of transactions still in progress, as `ON CONFLICT`
-//! does). A row of the same key that another transaction inserts between that read and
-//! this insert (a few microseconds) makes the insert wait for it and then fail with
-//! `unique_violation` (23505), where `ON CONFLICT DO NOTHING` would have retried: so only
-//! generated codes (62^7 of them by default) are inserted here, never a custom code.
+//! Uniqueness is `ON CONFLICT (arbiter) DO NOTHING`'s: a row of the same key that another
+//! transaction inserts at the same moment makes this one go back ([`Outcome::Taken`]),
+//! never a unique_violation; the caller tries another code.
 //!
 //! Privileges are not checked here: the caller runs as the owner of `shortlink.links`
 //! (see `privilege::Caller::as_owner`), which the executor would not check either.
@@ -35,6 +35,9 @@ pub type Column<'a> = (&'a CStr, pg_sys::Oid, Option<pg_sys::Datum>);
 pub enum Outcome {
     /// The row went in; the values of its columns named in `wanted`, in that order.
     Inserted(Vec<Option<pg_sys::Datum>>),
+    /// A row with the same key in `arbiter` got in first (the row went back, as with
+    /// `ON CONFLICT DO NOTHING`).
+    Taken,
     /// The table needs the executor: nothing was written.
     Executor,
 }
@@ -96,11 +99,16 @@ unsafe extern "C-unwind" fn on_relcache(_arg: pg_sys::Datum, relid: pg_sys::Oid)
 /// # Safety
 /// A transaction is open and may write; the datums are valid values of their types for
 /// the duration of the call.
-pub unsafe fn insert(relid: pg_sys::Oid, columns: &[Column<'_>], wanted: &[&CStr]) -> Outcome {
+pub unsafe fn insert(
+    relid: pg_sys::Oid,
+    arbiter: pg_sys::Oid,
+    columns: &[Column<'_>],
+    wanted: &[&CStr],
+) -> Outcome {
     unsafe {
         let rel = pg_sys::table_open(relid, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE);
         let outcome = if takes_rows_here(rel) {
-            insert_into(rel, columns, wanted)
+            insert_into(rel, arbiter, columns, wanted)
         } else {
             Outcome::Executor
         };
@@ -271,7 +279,12 @@ unsafe fn with_defaults<R>(
     }
 }
 
-unsafe fn insert_into(rel: pg_sys::Relation, columns: &[Column<'_>], wanted: &[&CStr]) -> Outcome {
+unsafe fn insert_into(
+    rel: pg_sys::Relation,
+    arbiter: pg_sys::Oid,
+    columns: &[Column<'_>],
+    wanted: &[&CStr],
+) -> Outcome {
     unsafe {
         let desc = (*rel).rd_att;
         let natts = (*desc).natts as usize;
@@ -304,7 +317,8 @@ unsafe fn insert_into(rel: pg_sys::Relation, columns: &[Column<'_>], wanted: &[&
                 pg_sys::palloc0(std::mem::size_of::<pg_sys::ResultRelInfo>()).cast();
             (*info).type_ = pg_sys::NodeTag::T_ResultRelInfo;
             pg_sys::InitResultRelInfo(info, rel, 0, std::ptr::null_mut(), 0);
-            pg_sys::ExecOpenIndices(info, false);
+            // Speculative: the unique indexes can be checked without raising (ON CONFLICT).
+            pg_sys::ExecOpenIndices(info, true);
             // What the executor would prepare for this statement, prepared once.
             if !defaults.checks.is_empty() {
                 let checks: *mut *mut pg_sys::ExprState = pg_sys::palloc(
@@ -315,10 +329,6 @@ unsafe fn insert_into(rel: pg_sys::Relation, columns: &[Column<'_>], wanted: &[&
                     *checks.add(k) = state;
                 }
                 (*info).ri_ConstraintExprs = checks;
-            }
-            if !defaults.generated.is_null() {
-                (*info).ri_GeneratedExprs = defaults.generated;
-                (*info).ri_NumGeneratedNeeded = defaults.generated_count;
             }
             for k in 0..(*info).ri_NumIndices as usize {
                 let index = *(*info).ri_IndexRelationDescs.add(k);
@@ -368,12 +378,78 @@ unsafe fn insert_into(rel: pg_sys::Relation, columns: &[Column<'_>], wanted: &[&
                 .map(|&i| (!*nulls.add(i)).then(|| *values.add(i)))
                 .collect();
 
-            pg_sys::ExecSimpleRelationInsert(info, estate, slot);
+            // Stored generated columns, computed from the others (as
+            // ExecComputeStoredGenerated does; they never read each other).
+            if !defaults.generated.is_null() {
+                (*econtext).ecxt_scantuple = slot;
+                let old = pg_sys::MemoryContextSwitchTo((*econtext).ecxt_per_tuple_memory);
+                let mut computed = Vec::with_capacity(defaults.generated_count as usize);
+                for i in 0..natts {
+                    let state = *defaults.generated.add(i);
+                    if !state.is_null() {
+                        let eval = (*state)
+                            .evalfunc
+                            .expect("an initialized expression has evalfunc");
+                        let mut null = false;
+                        let value = eval(state, econtext, &mut null);
+                        computed.push((i, value, null));
+                    }
+                }
+                pg_sys::MemoryContextSwitchTo(old);
+                for (i, value, null) in computed {
+                    *values.add(i) = value;
+                    *nulls.add(i) = null;
+                }
+            }
+            // NOT NULL and CHECK constraints, with the executor's errors.
+            if !(*(*rel).rd_att).constr.is_null() {
+                pg_sys::ExecConstraints(info, slot, estate);
+            }
+            // The insert of INSERT … ON CONFLICT (arbiter) DO NOTHING: a speculative
+            // heap tuple, its index entries (the arbiter's checked without raising), then
+            // the tuple confirmed, or taken back when another transaction's row of the
+            // same key got in first.
+            let xid = pg_sys::GetCurrentTransactionId();
+            let token = pg_sys::SpeculativeInsertionLockAcquire(xid);
+            let am = &*(*rel).rd_tableam;
+            let insert = am
+                .tuple_insert_speculative
+                .expect("heap has tuple_insert_speculative");
+            let complete = am
+                .tuple_complete_speculative
+                .expect("heap has tuple_complete_speculative");
+            insert(
+                rel,
+                slot,
+                (*estate).es_output_cid,
+                0,
+                std::ptr::null_mut(),
+                token,
+            );
+            let arbiters = pg_sys::lappend_oid(std::ptr::null_mut(), arbiter);
+            let mut conflict = false;
+            let recheck = pg_sys::ExecInsertIndexTuples(
+                info,
+                slot,
+                estate,
+                false,
+                true,
+                &mut conflict,
+                arbiters,
+            );
+            complete(rel, slot, token, !conflict);
+            pg_sys::SpeculativeInsertionLockRelease(xid);
+            pg_sys::list_free(recheck);
+            pg_sys::list_free(arbiters);
 
             pg_sys::ExecCloseIndices(info);
             pg_sys::ExecDropSingleTupleTableSlot(slot);
             pg_sys::FreeExecutorState(estate);
-            Outcome::Inserted(kept)
+            if conflict {
+                Outcome::Taken
+            } else {
+                Outcome::Inserted(kept)
+            }
         })
     }
 }

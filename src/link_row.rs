@@ -65,7 +65,7 @@ pub const CLICK_COLUMNS: [&CStr; 17] = [
 #[derive(Clone, Copy)]
 pub struct Catalog {
     pub links: pg_sys::Oid,
-    links_key: pg_sys::Oid,
+    pub links_key: pg_sys::Oid,
     counts: pg_sys::Oid,
     counts_key: pg_sys::Oid,
     columns: [i16; 7],
@@ -599,10 +599,23 @@ pub fn domain_for_link(
             i32::from_datum(ws, null)
         })
         .pop();
-        let blocked = suffixes
-            .iter()
-            .find(|h| !probe(cat.blocked, cat.blocked_key, h, &mut |_| Some(0)).is_empty())
-            .cloned();
+        // No page, no row: a row this snapshot sees was committed before it was taken, on
+        // a page that existed by then, which VACUUM cannot cut off while the row lives
+        // (TRUNCATE waits for this lock). Where nothing was ever blocked, no probe.
+        let blocked_rel =
+            pg_sys::table_open(cat.blocked, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        let none_blocked =
+            pg_sys::RelationGetNumberOfBlocksInFork(blocked_rel, pg_sys::ForkNumber::MAIN_FORKNUM)
+                == 0;
+        pg_sys::table_close(blocked_rel, pg_sys::NoLock as pg_sys::LOCKMODE);
+        let blocked = if none_blocked {
+            None
+        } else {
+            suffixes
+                .iter()
+                .find(|h| !probe(cat.blocked, cat.blocked_key, h, &mut |_| Some(0)).is_empty())
+                .cloned()
+        };
         let short = hosts
             .iter()
             .find(|h| !probe(cat.domains, cat.domains_key, h, &mut |_| Some(0)).is_empty())

@@ -245,18 +245,25 @@ fn insert_link(
                 if link_row::code_taken(&domain, code) {
                     return Ok(None);
                 }
-                let made = insert_directly(&domain, code, &url, expire_in, password_hash);
-                if let Some((id, created_at, expires_at)) = made {
-                    return Ok(Some(Link {
+                match insert_directly(&domain, code, &url, expire_in, password_hash) {
+                    Some(Direct::Made {
                         id,
-                        domain: domain.clone(),
-                        code: code.to_owned(),
-                        url,
                         created_at,
                         expires_at,
-                        max_clicks: None,
-                        metadata: Value::Object(serde_json::Map::new()),
-                    }));
+                    }) => {
+                        return Ok(Some(Link {
+                            id,
+                            domain: domain.clone(),
+                            code: code.to_owned(),
+                            url,
+                            created_at,
+                            expires_at,
+                            max_clicks: None,
+                            metadata: Value::Object(serde_json::Map::new()),
+                        }))
+                    }
+                    Some(Direct::Taken) => return Ok(None),
+                    None => {}
                 }
             }
             let mut args: Vec<pgrx::datum::DatumWithOid<'_>> = vec![
@@ -346,16 +353,27 @@ fn insert_link(
     }
 }
 
+/// What became of a link inserted directly.
+enum Direct {
+    Made {
+        id: i64,
+        created_at: TimestampWithTimeZone,
+        expires_at: Option<TimestampWithTimeZone>,
+    },
+    /// Another transaction's link of the same code got in first: none was made.
+    Taken,
+}
+
 /// Inserts a plain link (no column options) straight into `shortlink.links` (see
-/// src/link_insert.rs): its id, created_at and expires_at, or None when the table needs
-/// the executor (an operator's trigger, rule or policy), nothing written.
+/// src/link_insert.rs), or None when the table needs the executor (an operator's
+/// trigger, rule or policy), nothing written.
 fn insert_directly(
     domain: &str,
     code: &str,
     url: &str,
     expire_in: Option<f64>,
     password_hash: Option<&str>,
-) -> Option<(i64, TimestampWithTimeZone, Option<TimestampWithTimeZone>)> {
+) -> Option<Direct> {
     // now() + make_interval(secs => expire_in), as INSERT_PLAIN_LINK computes it.
     // SAFETY: make_interval and timestamptz_pl_interval take these argument types; the
     // transaction start is now().
@@ -384,11 +402,12 @@ fn insert_directly(
             password_hash.and_then(|p| p.into_datum()),
         ),
     ];
+    let cat = link_row::catalog();
     // SAFETY: a transaction is open (we are called from SQL, after the domain check);
     // the datums are valid for the call; id and created_at are by-value columns.
-    match unsafe {
-        link_insert::insert(link_row::catalog().links, &columns, &[c"id", c"created_at"])
-    } {
+    let outcome =
+        unsafe { link_insert::insert(cat.links, cat.links_key, &columns, &[c"id", c"created_at"]) };
+    match outcome {
         link_insert::Outcome::Inserted(kept) => {
             // SAFETY: the datums are an int8 and a timestamptz, by value.
             let (id, created_at) = unsafe {
@@ -397,13 +416,15 @@ fn insert_directly(
                     kept[1].and_then(|d| TimestampWithTimeZone::from_datum(d, false)),
                 )
             };
-            Some((
-                required(id, "links.id"),
-                required(created_at, "links.created_at"),
+            Some(Direct::Made {
+                id: required(id, "links.id"),
+                created_at: required(created_at, "links.created_at"),
                 // SAFETY: a timestamptz datum, by value.
-                expires_at.and_then(|d| unsafe { TimestampWithTimeZone::from_datum(d, false) }),
-            ))
+                expires_at: expires_at
+                    .and_then(|d| unsafe { TimestampWithTimeZone::from_datum(d, false) }),
+            })
         }
+        link_insert::Outcome::Taken => Some(Direct::Taken),
         link_insert::Outcome::Executor => None,
     }
 }

@@ -61,22 +61,39 @@ check "callback click leaves one outbox row" 1 \
 # A domain deleted while a link is being created on it: the DELETE waits for the link's
 # transaction (its FOR KEY SHARE lock on the domain row) and then refuses, so no link is
 # left on an unregistered domain.
+for opts in '{"code": "race", "domain": "race.example"}' '{"domain": "race.example"}'; do
 psql -c "DELETE FROM shortlink.links WHERE domain = 'race.example'" -c "DELETE FROM shortlink.domains WHERE domain = 'race.example'"
 psql -c "SELECT FROM shortlink.add_domain('race.example')"
 creator_out=$(mktemp) deleter_out=$(mktemp)
 "$PG_BIN/psql" -X -q -tA -h "$HOST" -p "$PORT" -U postgres -d "$DB" \
-    -c "BEGIN" -c "SELECT code FROM shortlink.shorten('https://example.com/race', '{\"code\": \"race\", \"domain\": \"race.example\"}')" \
+    -c "BEGIN" -c "SELECT code FROM shortlink.shorten('https://example.com/race', '$opts')" \
     -c "SELECT pg_sleep(2)" -c "COMMIT" >"$creator_out" 2>&1 &
 creator=$!
 sleep 1
 "$PG_BIN/psql" -X -q -tA -h "$HOST" -p "$PORT" -U postgres -d "$DB" \
     -c "DELETE FROM shortlink.domains WHERE domain = 'race.example'" >"$deleter_out" 2>&1 || true
 wait "$creator"
-check "a domain deleted during a link's creation is refused once the link commits" 1 \
+check "a domain deleted during a link's creation ($opts) is refused once the link commits" 1 \
     "$(grep -c 'domain "race.example" still has links' "$deleter_out" || true)"
 check "the link and its domain are both there" "1|1" \
     "$(psql -c "SELECT (SELECT count(*) FROM shortlink.links WHERE domain = 'race.example') || '|' || (SELECT count(*) FROM shortlink.domains WHERE domain = 'race.example')")"
 rm -f "$creator_out" "$deleter_out"
+done
+
+# Generated codes from 16 connections in a space of 10^3 codes (then 10^4): links of the same code
+# made at the same moment (the direct insert's ON CONFLICT DO NOTHING, src/link_insert.rs)
+# give way and try another code; no connection sees an error, every link is made once.
+psql -c "DELETE FROM shortlink.links WHERE domain = 'codes.example'" -c "DELETE FROM shortlink.domains WHERE domain = 'codes.example'"
+psql -c "SELECT FROM shortlink.add_domain('codes.example')"
+echo "SELECT FROM shortlink.shorten('https://example.com/codes', '{\"domain\": \"codes.example\", \"length\": 3}');" \
+    >/tmp/shortlink-codes.sql
+PGOPTIONS="-c shortlink.alphabet=0123456789" \
+    pgbench -c 16 -j 2 -t 100 -f /tmp/shortlink-codes.sql >/tmp/shortlink-pgbench-codes.log 2>&1 \
+    || { cat /tmp/shortlink-pgbench-codes.log; exit 1; }
+check "generated codes from 16 connections: links made, each code once" "1600|1600" \
+    "$(psql -c "SELECT count(*) || '|' || count(DISTINCT code) FROM shortlink.links WHERE domain = 'codes.example'")"
+check "generated codes from 16 connections: no failed transaction" 0 \
+    "$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' /tmp/shortlink-pgbench-codes.log)"
 
 # maintain() while 32 connections click: every click is counted, in click_stats too.
 psql -c "DELETE FROM shortlink.links WHERE code = 'conc-maintained'"
