@@ -41,6 +41,9 @@ pub unsafe fn insert(relid: pg_sys::Oid, columns: &[Column<'_>]) -> bool {
 }
 
 unsafe fn insert_into(rel: pg_sys::Relation, columns: &[Column<'_>]) -> bool {
+    if crate::link_insert::citus_loaded() {
+        return false;
+    }
     unsafe {
         let form = (*rel).rd_rel;
         if (*form).relkind != pg_sys::RELKIND_RELATION as std::ffi::c_char

@@ -106,6 +106,10 @@ pub unsafe fn insert(
     wanted: &[&CStr],
 ) -> Outcome {
     unsafe {
+        // The executor's own checks of an INSERT (ExecCheckXactReadOnly): 25006 in a
+        // read-only transaction or on a hot standby, and none in a parallel worker.
+        pg_sys::PreventCommandIfReadOnly(c"INSERT".as_ptr());
+        pg_sys::PreventCommandIfParallelMode(c"INSERT".as_ptr());
         let rel = pg_sys::table_open(relid, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE);
         let outcome = if takes_rows_here(rel) {
             insert_into(rel, arbiter, columns, wanted)
@@ -117,8 +121,38 @@ pub unsafe fn insert(
     }
 }
 
+thread_local! {
+    static CITUS: std::cell::OnceCell<bool> = const { std::cell::OnceCell::new() };
+}
+
+/// Whether Citus is loaded in this server (it works only from `shared_preload_libraries`,
+/// fixed for the server's life). Its distributed tables are empty shells on the node a
+/// statement runs on, which only its executor routes to the shards: no row may be written
+/// around it, so every direct write (links, clicks) takes the executor.
+pub fn citus_loaded() -> bool {
+    CITUS.with(|c| {
+        *c.get_or_init(|| {
+            // SAFETY: reads a GUC's current value, a string PostgreSQL owns.
+            let preload = unsafe {
+                let v = pg_sys::GetConfigOption(c"shared_preload_libraries".as_ptr(), true, false);
+                if v.is_null() {
+                    String::new()
+                } else {
+                    CStr::from_ptr(v).to_string_lossy().into_owned()
+                }
+            };
+            preload
+                .split(',')
+                .any(|l| l.trim().trim_matches('"').eq_ignore_ascii_case("citus"))
+        })
+    })
+}
+
 /// Whether `rel` needs nothing of the executor beyond what [`insert_into`] does.
 unsafe fn takes_rows_here(rel: pg_sys::Relation) -> bool {
+    if citus_loaded() {
+        return false;
+    }
     unsafe {
         let form = (*rel).rd_rel;
         if (*form).relkind != pg_sys::RELKIND_RELATION as std::ffi::c_char

@@ -78,3 +78,10 @@ SELECT code FROM shortlink.shorten('https://go.example/b');
 SELECT domain, length(code) FROM shortlink.shorten('https://example.com/on-go', '{"domain": "go.example"}');
 SELECT code FROM shortlink.shorten('https://example.com/nowhere', '{"domain": "unregistered.example"}');
 ROLLBACK;
+
+-- A read-only transaction cannot make a link (25006), as INSERT cannot.
+BEGIN READ ONLY;
+\set VERBOSITY sqlstate
+SELECT code FROM shortlink.shorten('https://example.com/read-only');
+\set VERBOSITY default
+ROLLBACK;
