@@ -36,18 +36,5 @@ $$;
 CREATE TRIGGER bot_rules_check BEFORE INSERT OR UPDATE OF pattern ON shortlink.bot_rules
     FOR EACH ROW EXECUTE FUNCTION shortlink.check_bot_rule();
 
--- Every backend recompiles the rules after a change commits.
-CREATE FUNCTION shortlink.bot_rules_changed() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM shortlink.invalidate_bot_rules(TG_RELID);
-    RETURN NULL;
-END
-$$;
-CREATE TRIGGER bot_rules_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON shortlink.bot_rules
-    FOR EACH STATEMENT EXECUTE FUNCTION shortlink.bot_rules_changed();
-
 SELECT pg_catalog.pg_extension_config_dump('shortlink.bot_rules', '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('shortlink.bot_rules', 'id'), '');

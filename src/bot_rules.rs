@@ -1,7 +1,7 @@
 //! `shortlink.bot_rules`: an operator's own bot patterns and exceptions, changed with SQL.
 //!
 //! Each backend compiles the table once and keeps it. A statement trigger on the table
-//! calls [`invalidate_bot_rules`], which queues a relcache invalidation of the table; every
+//! (sql/caches.sql) calls [`invalidate_cached_table`], which queues a relcache invalidation of the table; every
 //! backend receives it when the writing transaction commits (and the writer at once), and
 //! its callback marks the compiled rules stale, so the next click reloads them. Nothing
 //! is read per click while the table does not change.
@@ -116,11 +116,13 @@ fn bot_pattern_error(pattern: &str) -> Option<String> {
         .map(|e| e.reason)
 }
 
-/// Tells every backend that `shortlink.bot_rules` changed (at commit). Called by the
-/// table's statement trigger with its `TG_RELID`.
+/// Tells every backend that a table whose contents backends keep (`bot_rules`, `domains`,
+/// `blocked_hosts`) changed: a relcache invalidation of it, sent to the others when the
+/// transaction commits and processed by the writer at its next command. Called by the
+/// tables' statement triggers (sql/caches.sql) with their `TG_RELID`.
 #[pg_extern(volatile, strict, parallel_unsafe)]
 #[search_path(pg_catalog, pg_temp)]
-fn invalidate_bot_rules(table: pg_sys::Oid) {
+fn invalidate_cached_table(table: pg_sys::Oid) {
     // SAFETY: queues an invalidation message for a relation id; any id is accepted.
     unsafe { pg_sys::CacheInvalidateRelcacheByRelid(table) };
 }

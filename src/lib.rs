@@ -48,7 +48,12 @@ extension_sql_file!(
 extension_sql_file!(
     "../sql/bot_rules.sql",
     name = "bot_rules",
-    requires = ["manage", bot_pattern_error, invalidate_bot_rules]
+    requires = ["manage", bot_pattern_error]
+);
+extension_sql_file!(
+    "../sql/caches.sql",
+    name = "caches",
+    requires = ["bot_rules", invalidate_cached_table]
 );
 // Last: it revokes PUBLIC's default EXECUTE on every function created before it.
 extension_sql_file!("../sql/security.sql", name = "security", finalize);

@@ -97,16 +97,23 @@ thread_local! {
     static PLACES: RefCell<HashMap<u64, pg_sys::ItemPointerData>> = RefCell::new(HashMap::new());
 }
 
-/// What [`domain_for_link`] read last: the snapshot's (completed-transaction count,
-/// command id, local transaction id), the question, and the answer.
+/// What [`domain_for_link`] read last: the generation of the domain tables it was read
+/// at, the question, and the answer.
 type DomainRead = (
-    (u64, pg_sys::CommandId, pg_sys::LocalTransactionId),
+    u64,
     (String, Vec<String>, Vec<String>),
     (Option<i32>, Option<String>, Option<String>),
 );
 
 thread_local! {
     static DOMAIN_READ: RefCell<Option<DomainRead>> = const { RefCell::new(None) };
+    /// Counts the changes to `domains` and `blocked_hosts` this backend has heard of (their
+    /// statement triggers queue a relcache invalidation; sql/caches.sql), and resets of the
+    /// whole relcache: an answer of [`domain_for_link`] holds while it stays the same.
+    static DOMAINS_GENERATION: Cell<u64> = const { Cell::new(0) };
+    /// The oids of `domains` and `blocked_hosts`, once known.
+    static DOMAIN_TABLES: Cell<[pg_sys::Oid; 2]> =
+        const { Cell::new([pg_sys::InvalidOid; 2]) };
 }
 
 /// Links remembered per backend; the map is emptied when it is full.
@@ -122,6 +129,10 @@ pub fn register() {
 
 #[pg_guard]
 unsafe extern "C-unwind" fn on_relcache(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
+    // InvalidOid: the whole relcache was reset.
+    if relid == pg_sys::InvalidOid || DOMAIN_TABLES.with(Cell::get).contains(&relid) {
+        DOMAINS_GENERATION.with(|g| g.set(g.get().wrapping_add(1)));
+    }
     let Some(c) = CATALOG.with(Cell::get) else {
         return;
     };
@@ -221,11 +232,13 @@ pub fn catalog() -> Catalog {
         attnum(links, "links", c"code"),
     ];
     let domains = relation(c"domains");
+    let blocked = relation(c"blocked_hosts");
+    DOMAIN_TABLES.with(|t| t.set([domains, blocked]));
     let c = Catalog {
         domains,
         domains_key: relation(c"domains_pkey"),
         domains_workspace: attnum(domains, "domains", c"workspace_id"),
-        blocked: relation(c"blocked_hosts"),
+        blocked,
         blocked_key: relation(c"blocked_hosts_pkey"),
         links,
         key_columns,
@@ -550,6 +563,15 @@ pub fn code_taken(domain: &str, code: &str) -> bool {
 /// caller holds the domain's lock, so it sees any removal that committed before): the
 /// domain's workspace (None: not registered), the first of `suffixes` that is a blocked
 /// host, and the first of `hosts` that is a short domain.
+///
+/// The answer is kept until `domains` or `blocked_hosts` change: their statement triggers
+/// queue a relcache invalidation (sql/caches.sql), which a committing writer sends to every
+/// backend before it releases its locks or tells its client, and which is taken in here
+/// before the answer is looked at. So an answer is reused only while no change to the two
+/// tables has been acknowledged to anyone since it was read (a removal of the domain waits
+/// for the lock the caller holds, and is heard of once the lock is granted); the writer's
+/// own change is heard of at its next command. A campaign's links, and an application's
+/// one link per transaction, on one domain to one site read the tables once.
 pub fn domain_for_link(
     name: &str,
     suffixes: &[String],
@@ -557,33 +579,26 @@ pub fn domain_for_link(
 ) -> (Option<i32>, Option<String>, Option<String>) {
     let cat = catalog();
     let ws_num = cat.domains_workspace;
-    let asked = (name.to_owned(), suffixes.to_vec(), hosts.to_vec());
+    // SAFETY: processes the invalidation messages queued for this backend, as taking a
+    // relation lock does.
+    unsafe { pg_sys::AcceptInvalidationMessages() };
+    let generation = DOMAINS_GENERATION.with(Cell::get);
+    let remembered = DOMAIN_READ.with(|r| {
+        r.borrow()
+            .as_ref()
+            .filter(|(g, (n, s, h), _)| {
+                *g == generation && n == name && s.as_slice() == suffixes && h.as_slice() == hosts
+            })
+            .map(|(_, _, answer)| answer.clone())
+    });
+    if let Some(answer) = remembered {
+        return answer;
+    }
     // SAFETY: the snapshot is registered for the scans and unregistered after; the keys
     // are text datums for the text primary keys of domains and blocked_hosts, and
     // workspace_id is an integer column.
     unsafe {
-        let latest = pg_sys::GetLatestSnapshot();
-        // Read before RegisterSnapshot, whose copy has no completion count.
-        let completed = (*latest).snapXactCompletionCount;
-        let snapshot = pg_sys::RegisterSnapshot(latest);
-        // Same snapshot contents as the last call's (no transaction has ended since, and
-        // this one has run no command since): the same rows are visible, so the same
-        // answer. A campaign's links on one domain to one site read it once.
-        let epoch = (completed, (*snapshot).curcid, (*pg_sys::MyProc).lxid);
-        let remembered = if epoch.0 == 0 {
-            None
-        } else {
-            DOMAIN_READ.with(|r| {
-                r.borrow()
-                    .as_ref()
-                    .filter(|(e, a, _)| *e == epoch && *a == asked)
-                    .map(|(_, _, answer)| answer.clone())
-            })
-        };
-        if let Some(answer) = remembered {
-            pg_sys::UnregisterSnapshot(snapshot);
-            return answer;
-        }
+        let snapshot = pg_sys::RegisterSnapshot(pg_sys::GetLatestSnapshot());
         let probe =
             |heap,
              index,
@@ -622,9 +637,10 @@ pub fn domain_for_link(
             .cloned();
         pg_sys::UnregisterSnapshot(snapshot);
         let answer = (workspace, blocked, short);
-        if epoch.0 != 0 {
-            DOMAIN_READ.with(|r| *r.borrow_mut() = Some((epoch, asked, answer.clone())));
-        }
+        // Kept under the generation read before the scans: a change heard of during them
+        // makes the next call read again.
+        let asked = (name.to_owned(), suffixes.to_vec(), hosts.to_vec());
+        DOMAIN_READ.with(|r| *r.borrow_mut() = Some((generation, asked, answer.clone())));
         answer
     }
 }

@@ -95,6 +95,40 @@ check "generated codes from 16 connections: links made, each code once" "1600|16
 check "generated codes from 16 connections: no failed transaction" 0 \
     "$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' /tmp/shortlink-pgbench-codes.log)"
 
+# A backend keeps what it last read of a domain and a destination's host across
+# transactions (src/link_row.rs), until domains or blocked_hosts change: a change another
+# connection commits is heard of by the next link. One session creates links, and between
+# them (psql's \! waits) another connection blocks the destination's host, registers the
+# destination's host as a short domain, removes the domain and registers it again.
+psql -c "DELETE FROM shortlink.links WHERE domain IN ('kept.example', 'kept-site.example')" \
+    -c "DELETE FROM shortlink.domains WHERE domain IN ('kept.example', 'kept-site.example')" \
+    -c "SELECT shortlink.unblock_host('blocked-later.example')" >/dev/null
+psql -c "SELECT FROM shortlink.add_domain('kept.example')"
+other="$PG_BIN/psql -X -q -tA -h $HOST -p $PORT -U postgres -d $DB"
+kept_out=$("$PG_BIN/psql" -X -q -tA -h "$HOST" -p "$PORT" -U postgres -d "$DB" 2>&1 <<SQL || true
+SELECT 'made 1' FROM shortlink.shorten('https://blocked-later.example/a', '{"domain": "kept.example"}');
+SELECT 'made 2' FROM shortlink.shorten('https://blocked-later.example/a', '{"domain": "kept.example"}');
+\! $other -c "SELECT FROM shortlink.block_host('blocked-later.example')"
+SELECT 'made 3' FROM shortlink.shorten('https://blocked-later.example/a', '{"domain": "kept.example"}');
+SELECT 'made 4' FROM shortlink.shorten('https://kept-site.example/a', '{"domain": "kept.example"}');
+\! $other -c "SELECT FROM shortlink.add_domain('kept-site.example')"
+SELECT 'made 5' FROM shortlink.shorten('https://kept-site.example/a', '{"domain": "kept.example"}');
+\! $other -c "DELETE FROM shortlink.links WHERE domain = 'kept.example'" -c "DELETE FROM shortlink.domains WHERE domain = 'kept.example'"
+SELECT 'made 6' FROM shortlink.shorten('https://example.com/a', '{"domain": "kept.example"}');
+\! $other -c "SELECT FROM shortlink.add_domain('kept.example')"
+SELECT 'made 7' FROM shortlink.shorten('https://example.com/a', '{"domain": "kept.example"}');
+SQL
+)
+check "kept domain answers: links made before and after the changes" "made 1|made 2|made 4|made 7" \
+    "$(grep '^made' <<<"$kept_out" | paste -sd'|')"
+check "kept domain answers: a host blocked by another connection is refused at once" 1 \
+    "$(grep -c 'host "blocked-later.example" is blocked' <<<"$kept_out" || true)"
+check "kept domain answers: a host registered as a short domain by another connection is refused" 1 \
+    "$(grep -c 'host "kept-site.example" is a short-link domain' <<<"$kept_out" || true)"
+check "kept domain answers: a domain another connection removed is unregistered" 1 \
+    "$(grep -c 'domain "kept.example" is not registered' <<<"$kept_out" || true)"
+psql -c "SELECT shortlink.unblock_host('blocked-later.example')" >/dev/null
+
 # maintain() while 32 connections click: every click is counted, in click_stats too.
 psql -c "DELETE FROM shortlink.links WHERE code = 'conc-maintained'"
 psql -c "SELECT FROM shortlink.shorten('https://example.com/maintained', '{\"code\": \"conc-maintained\"}')"
