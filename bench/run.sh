@@ -104,12 +104,36 @@ bulk_ms() { # bulk_ms SQL: milliseconds of one statement, rolled back
     psql -d $DB -c '\timing on' -c "BEGIN" -c "$1" -c "ROLLBACK" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | sed -n 2p
 }
 median() { sort -n "$1" | awk '{a[NR]=$1} END {printf "%.0f", a[int((NR+1)/2)]}'; }
+spread() { sort -n "$1" | awk '{a[NR]=$1} END {printf "%.0f-%.0f", a[1], a[NR]}'; }
+# Background work lands on neither leg of a ratio: autovacuum is off for every table of the
+# benchmark's database (an untimed VACUUM opens each round instead), and every other round
+# runs the legs in reverse order, so that a drift within a round (a table growing, a
+# checkpoint's full-page writes) weighs on every leg alike. (No CHECKPOINT before each leg:
+# each leg would then start with every page's first change written whole to the WAL, a
+# cost that falls unevenly, most on the legs that touch many pages.)
+quiet_tables() {
+    psql -d $DB <<'SQL'
+DO $$
+DECLARE t regclass;
+BEGIN
+    FOR t IN SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relkind = 'r' AND n.nspname IN ('shortlink', 'public') LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s SET (autovacuum_enabled = off)', t);
+    END LOOP;
+END
+$$;
+SQL
+}
+# in_order ROUND N: 0 .. N-1, reversed in even rounds.
+in_order() { if (( $1 % 2 )); then seq 0 $(($2 - 1)); else seq $(($2 - 1)) -1 0; fi; }
 # measure SIZE: every leg, round after round, into $work/SIZE.*; then the tables.
 measure() {
     local size=$1 r i
+    quiet_tables
     say "$size: $ROUNDS rounds of ${SECS}s per leg, legs alternating"
     for r in $(seq "$ROUNDS"); do
-        for i in "${!legs[@]}"; do
+        psql -d $DB -c "VACUUM"
+        for i in $(in_order "$r" "${#legs[@]}"); do
             IFS='|' read -r _ clients script <<<"${legs[$i]}"
             tps "$clients" "$script" >>"$work/$size.$i"
         done
@@ -117,7 +141,8 @@ measure() {
     done
     say "$size: $ROUNDS rounds of the bulk legs ($BULK links each), legs alternating"
     for r in $(seq "$ROUNDS"); do
-        for i in "${!bulk_sql[@]}"; do
+        psql -d $DB -c "VACUUM"
+        for i in $(in_order "$r" "${#bulk_sql[@]}"); do
             ms=$(bulk_ms "${bulk_sql[$i]}")
             awk -v ms="$ms" -v n="$BULK" 'BEGIN {printf "%.0f\n", n / (ms / 1000)}' >>"$work/$size.bulk$i"
         done
@@ -147,10 +172,10 @@ table() {
     local i
     for i in "${!legs[@]}"; do
         IFS='|' read -r name clients _ <<<"${legs[$i]}"
-        printf '%-56s %4s clients %10s calls/s\n' "$name" "$clients" "$(median "$work/$1.$i")"
+        printf '%-56s %4s clients %10s calls/s  (rounds %s)\n' "$name" "$clients" "$(median "$work/$1.$i")" "$(spread "$work/$1.$i")"
     done
     for i in "${!bulk_sql[@]}"; do
-        printf '%-56s %12s %10s links/s\n' "${bulk_names[$i]}" "$BULK links" "$(median "$work/$1.bulk$i")"
+        printf '%-56s %12s %10s links/s  (rounds %s)\n' "${bulk_names[$i]}" "$BULK links" "$(median "$work/$1.bulk$i")" "$(spread "$work/$1.bulk$i")"
     done
 }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN {print (t == "-" ? "" : (r >= t ? "met" : "NOT met"))}'; }
