@@ -3,13 +3,13 @@
 # starts (release build, shortlink preloaded). Loopback only; each run is bounded by -T.
 # The legs alternate, round after round, and each figure is the median of the rounds.
 # Prints every campaign-scale ratio against its target, and the first-click cost.
-# About 10 minutes with the defaults (5 rounds of 5 s, 10^5 links).
+# About 6 minutes with the defaults (5 rounds of 5 s, 10^5 links).
 #   bench/run.sh [--large] [SECONDS_PER_RUN] [ROUNDS]
 # --large then grows the database to 10^7 links and 10^8 click events over a year
 # (bench/large_load.sql), runs every leg again, and prints each ratio at both sizes, their
 # quotient (flat: >= 0.9), and the latency of stats() and click_stats() of a link with a
 # tenth of the events over a year. On this 2-core machine, loading is WAL-bound at about
-# 300 MB of events a minute: SHORTLINK_BENCH_EVENTS=20000000 loaded and rolled up in 11
+# 300 MB of events a minute: SHORTLINK_BENCH_EVENTS=20000000 loaded and rolled up in 11-14
 # minutes (24 minutes in all, with 5 rounds); the default 10^8 needs about 45 minutes to insert the
 # events alone, and over 1.5 hours in all, with 25 GB of disk.
 set -euo pipefail
