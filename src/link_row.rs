@@ -449,9 +449,21 @@ unsafe fn fetch_at<T>(
     unsafe {
         let heap = pg_sys::table_open(cat.links, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
         let block = (u32::from(tid.ip_blkid.bi_hi) << 16) | u32::from(tid.ip_blkid.bi_lo);
-        // A page VACUUM truncated away would be an error to read.
-        let exists =
-            block < pg_sys::RelationGetNumberOfBlocksInFork(heap, pg_sys::ForkNumber::MAIN_FORKNUM);
+        // A page VACUUM truncated away would be an error to read. Below the block count
+        // this backend's storage manager last knew, the page exists: PostgreSQL keeps that
+        // count on every size look-up, extension and truncation of this backend's, and
+        // another backend's truncation sends an invalidation, before it truncates and under
+        // a lock that conflicts with ours, which closes this backend's storage handle (its
+        // count starts over unknown) when our lock is granted. Only past it (a table grown
+        // by others since) is the file's size asked, an lseek.
+        let known = if (*heap).rd_smgr.is_null() {
+            pg_sys::InvalidBlockNumber
+        } else {
+            (*(*heap).rd_smgr).smgr_cached_nblocks[pg_sys::ForkNumber::MAIN_FORKNUM as usize]
+        };
+        let exists = (known != pg_sys::InvalidBlockNumber && block < known)
+            || block
+                < pg_sys::RelationGetNumberOfBlocksInFork(heap, pg_sys::ForkNumber::MAIN_FORKNUM);
         let mut found = None;
         if exists {
             let slot = pg_sys::table_slot_create(heap, std::ptr::null_mut());

@@ -129,6 +129,25 @@ check "kept domain answers: a domain another connection removed is unregistered"
     "$(grep -c 'domain "kept.example" is not registered' <<<"$kept_out" || true)"
 psql -c "SELECT shortlink.unblock_host('blocked-later.example')" >/dev/null
 
+# A backend remembers where the links it read live (src/link_row.rs). Another connection
+# deletes them and VACUUM cuts their pages off the table: the next read of one is not an
+# error (the truncation's invalidation reaches this backend when its lock is granted), it
+# finds the link gone.
+tail_out=$("$PG_BIN/psql" -X -q -tA -h "$HOST" -p "$PORT" -U postgres -d "$DB" 2>&1 <<SQL || true
+SELECT count(*) FROM generate_series(1, 2000) g,
+     LATERAL shortlink.shorten('https://example.com/ctail/' || g, jsonb_build_object('code', 'ctail' || g));
+SELECT 'remembered ' || shortlink.resolve('ctail2000');
+SELECT pg_relation_size('shortlink.links') AS size_before \gset
+\! $other -c "DELETE FROM shortlink.links WHERE code LIKE 'ctail%'" -c "VACUUM shortlink.links"
+SELECT 'truncated ' || (pg_relation_size('shortlink.links') < :size_before);
+SELECT 'gone ' || (shortlink.resolve('ctail2000') IS NULL);
+SELECT 'click ' || status FROM shortlink.record_click('ctail2000');
+SQL
+)
+check "a link read before another connection's VACUUM cut its page off" \
+    "remembered https://example.com/ctail/2000|truncated true|gone true|click not_found" \
+    "$(grep -E '^(remembered|truncated|gone|click) ' <<<"$tail_out" | paste -sd'|')"
+
 # maintain() while 32 connections click: every click is counted, in click_stats too.
 psql -c "DELETE FROM shortlink.links WHERE code = 'conc-maintained'"
 psql -c "SELECT FROM shortlink.shorten('https://example.com/maintained', '{\"code\": \"conc-maintained\"}')"
