@@ -1,10 +1,11 @@
 //! `shortlink.bot_rules`: an operator's own bot patterns and exceptions, changed with SQL.
 //!
 //! Each backend compiles the table once and keeps it. A statement trigger on the table
-//! (sql/caches.sql) calls [`invalidate_cached_table`], which queues a relcache invalidation of the table; every
-//! backend receives it when the writing transaction commits (and the writer at once), and
-//! its callback marks the compiled rules stale, so the next click reloads them. Nothing
-//! is read per click while the table does not change.
+//! (sql/caches.sql) calls [`invalidate_cached_table`], which queues a relcache
+//! invalidation of the table; every backend receives it when the writing transaction
+//! commits (and the writer at its next command), and its callback marks the compiled
+//! rules stale, so the next click reloads them. Nothing is read per click while the table
+//! does not change.
 
 use pgrx::pg_sys;
 use pgrx::pg_sys::panic::ErrorReport;
