@@ -449,7 +449,9 @@ unsafe fn fetch_at<T>(
     unsafe {
         let heap = pg_sys::table_open(cat.links, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
         let block = (u32::from(tid.ip_blkid.bi_hi) << 16) | u32::from(tid.ip_blkid.bi_lo);
-        // A page VACUUM truncated away would be an error to read. Below the block count
+        // A page VACUUM truncated away would be an error to read (VACUUM releases its
+        // lock after truncating and before it commits and sends the invalidation that
+        // makes this backend forget its places, on_relcache). Below the block count
         // this backend's storage manager last knew, the page exists: PostgreSQL keeps that
         // count on every size look-up, extension and truncation of this backend's, and
         // another backend's truncation sends an invalidation, before it truncates and under

@@ -79,6 +79,22 @@ SELECT domain, length(code) FROM shortlink.shorten('https://example.com/on-go', 
 SELECT code FROM shortlink.shorten('https://example.com/nowhere', '{"domain": "unregistered.example"}');
 ROLLBACK;
 
+-- A backend keeps its last domain answer across transactions until domains or
+-- blocked_hosts change. A domain registered in a transaction, or in a savepoint, that
+-- rolled back is gone for the next link, though the same question was answered inside it.
+BEGIN;
+SELECT domain FROM shortlink.add_domain('undone.example');
+SELECT domain, length(code) FROM shortlink.shorten('https://example.com/undone', '{"domain": "undone.example"}');
+ROLLBACK;
+SELECT code FROM shortlink.shorten('https://example.com/undone', '{"domain": "undone.example"}');
+BEGIN;
+SAVEPOINT registered;
+SELECT domain FROM shortlink.add_domain('undone.example');
+SELECT domain, length(code) FROM shortlink.shorten('https://example.com/undone', '{"domain": "undone.example"}');
+ROLLBACK TO SAVEPOINT registered;
+SELECT code FROM shortlink.shorten('https://example.com/undone', '{"domain": "undone.example"}');
+ROLLBACK;
+
 -- A read-only transaction cannot make a link (25006), as INSERT cannot.
 BEGIN READ ONLY;
 \set VERBOSITY sqlstate
