@@ -22,6 +22,34 @@ BEGIN
 END
 $$;
 
+-- What record_click and peek_click answer a redirect proxy: status (ok, not_found,
+-- expired, exhausted, disabled, password_required, blocked, preview, cloaked), where to
+-- send the client, and the HTTP status to send.
+CREATE TYPE shortlink.click_answer AS (status text, location text, http_status integer);
+
+-- record_click(code [, domain, ip, user_agent, referer, country, password, query]):
+-- one call per redirect. Enforces expiry, limits, passwords and bot blocking, counts the
+-- click exactly and stores its event when the link tracks. SECURITY DEFINER: the redirect
+-- role has no right on any table, nor on the salt of visitor hashes. No pinned
+-- search_path, deliberately: fmgr's save and restore of a function's SET clause is a
+-- tenth of a click; it looks no name up through search_path (src/clicks.rs). A C function
+-- returning one row value, not a set: see src/clicks.rs.
+CREATE FUNCTION shortlink.record_click(code text, domain text DEFAULT NULL,
+    ip inet DEFAULT NULL, user_agent text DEFAULT NULL, referer text DEFAULT NULL,
+    country text DEFAULT NULL, password text DEFAULT NULL, query text DEFAULT NULL)
+RETURNS shortlink.click_answer
+LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+AS 'MODULE_PATHNAME', 'shortlink_record_click';
+
+-- peek_click(...), the same arguments: the answer record_click would give now, counting
+-- nothing and storing nothing, for HEAD requests and link checkers.
+CREATE FUNCTION shortlink.peek_click(code text, domain text DEFAULT NULL,
+    ip inet DEFAULT NULL, user_agent text DEFAULT NULL, referer text DEFAULT NULL,
+    country text DEFAULT NULL, password text DEFAULT NULL, query text DEFAULT NULL)
+RETURNS shortlink.click_answer
+LANGUAGE c STABLE PARALLEL SAFE SECURITY DEFINER
+AS 'MODULE_PATHNAME', 'shortlink_peek_click';
+
 -- Trigger function: BEFORE INSERT (or UPDATE) ... FOR EACH ROW EXECUTE FUNCTION
 -- shortlink.autolink('source_column', 'target_column' [, '{"opts": ...}']) fills
 -- target_column with the short URL of a new link to source_column's value, in the

@@ -172,64 +172,141 @@ fn stored_ip(ip: &Option<pgrx::Inet>) -> (Option<pgrx::Inet>, Option<String>) {
     (Some(pgrx::Inet(kept.to_string())), Some(addr.to_string()))
 }
 
-/// Records one click of `code` and says where to send the client. SECURITY DEFINER: the
-/// redirect role has no right on any table, nor on the salt of visitor hashes.
+/// The version-1 calling convention record PostgreSQL looks up for a C function.
+#[unsafe(no_mangle)]
+pub extern "C" fn pg_finfo_shortlink_record_click() -> &'static pg_sys::Pg_finfo_record {
+    const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+    &V1
+}
+
+/// The version-1 calling convention record PostgreSQL looks up for a C function.
+#[unsafe(no_mangle)]
+pub extern "C" fn pg_finfo_shortlink_peek_click() -> &'static pg_sys::Pg_finfo_record {
+    const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+    &V1
+}
+
+/// `shortlink.record_click(code, domain, ip, user_agent, referer, country, password,
+/// query)` (declared in sql/functions.sql): records one click of `code` and says where to
+/// send the client, as one `shortlink.click_answer`.
 ///
-/// No pinned `search_path`, deliberately: fmgr's save and restore of a function's SET
-/// clause is a tenth of a click. A click looks no name up through `search_path`: it reads
-/// the link from its index (`link_row`) and appends its rows (`append`) by relation OIDs
-/// found in schema `shortlink`, and every SPI statement it runs off that path is
-/// prepared and run under a pinned `search_path` (`plans`).
-#[allow(clippy::too_many_arguments)]
-#[pg_extern(volatile, parallel_unsafe, security_definer)]
-fn record_click(
-    code: Option<&str>,
-    domain: default!(Option<&str>, "NULL"),
-    ip: default!(Option<pgrx::Inet>, "NULL"),
-    user_agent: default!(Option<&str>, "NULL"),
-    referer: default!(Option<&str>, "NULL"),
-    country: default!(Option<&str>, "NULL"),
-    password: default!(Option<&str>, "NULL"),
-    query: default!(Option<&str>, "NULL"),
-) -> TableIterator<
-    'static,
-    (
-        name!(status, String),
-        name!(location, Option<String>),
-        name!(http_status, i32),
-    ),
-> {
-    let headers = (user_agent, referer, country);
-    answer(true, code, domain, ip, headers, password, query)
+/// A C function returning one composite value, not a set: a set-returning function is
+/// called twice per row through fmgr and SECURITY DEFINER and builds its row type from
+/// `pg_proc` at every call, a tenth of a click on one core.
+///
+/// # Safety
+/// Called by fmgr with a valid `fcinfo` of the eight arguments the SQL declaration has.
+#[unsafe(no_mangle)]
+#[pg_guard]
+pub unsafe extern "C-unwind" fn shortlink_record_click(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
+    // SAFETY: as the caller promises.
+    unsafe { answer_call(fcinfo, true) }
 }
 
-/// The answer `record_click` would give now, counting nothing and storing nothing: for a
-/// redirect server's HEAD requests and link checkers. SECURITY DEFINER without a pinned
-/// `search_path`, like record_click.
-#[allow(clippy::too_many_arguments)]
-#[pg_extern(stable, parallel_safe, security_definer)]
-fn peek_click(
-    code: Option<&str>,
-    domain: default!(Option<&str>, "NULL"),
-    ip: default!(Option<pgrx::Inet>, "NULL"),
-    user_agent: default!(Option<&str>, "NULL"),
-    referer: default!(Option<&str>, "NULL"),
-    country: default!(Option<&str>, "NULL"),
-    password: default!(Option<&str>, "NULL"),
-    query: default!(Option<&str>, "NULL"),
-) -> TableIterator<
-    'static,
-    (
-        name!(status, String),
-        name!(location, Option<String>),
-        name!(http_status, i32),
-    ),
-> {
-    let headers = (user_agent, referer, country);
-    answer(false, code, domain, ip, headers, password, query)
+/// `shortlink.peek_click(...)`, the same arguments as record_click: the answer a click
+/// would get now, counting nothing and storing nothing, for a redirect server's HEAD
+/// requests and link checkers.
+///
+/// # Safety
+/// Called by fmgr with a valid `fcinfo` of the eight arguments the SQL declaration has.
+#[unsafe(no_mangle)]
+#[pg_guard]
+pub unsafe extern "C-unwind" fn shortlink_peek_click(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
+    // SAFETY: as the caller promises.
+    unsafe { answer_call(fcinfo, false) }
 }
 
-/// The row of record_click (`counting`) and peek_click; `headers` are the user agent,
+/// Reads the arguments of record_click or peek_click and returns the answer as a
+/// `shortlink.click_answer` datum.
+unsafe fn answer_call(fcinfo: pg_sys::FunctionCallInfo, counting: bool) -> pg_sys::Datum {
+    // SAFETY: fmgr passes the arguments the SQL declaration lists: text, text, inet, then
+    // five text; each is read as its type, NULL as None.
+    unsafe {
+        if (*fcinfo).nargs != 8 {
+            altered_declaration();
+        }
+        let text = |n| pgrx::fcinfo::pg_getarg::<&str>(fcinfo, n);
+        let headers = (text(3), text(4), text(5));
+        let Answer(outcome, location, http) = answer(
+            counting,
+            text(0),
+            text(1),
+            pgrx::fcinfo::pg_getarg::<pgrx::Inet>(fcinfo, 2),
+            headers,
+            text(6),
+            text(7),
+        );
+        answer_datum(fcinfo, outcome.status(), location.as_deref(), http)
+    }
+}
+
+/// record_click or peek_click no longer has the declaration of sql/functions.sql (eight
+/// arguments, returning shortlink.click_answer as created there): someone altered it.
+fn altered_declaration() -> ! {
+    ErrorReport::new(
+        PgSqlErrorCode::ERRCODE_INVALID_FUNCTION_DEFINITION,
+        "shortlink.record_click and shortlink.peek_click are not declared as the extension declares them",
+        "shortlink",
+    )
+    .set_detail("They take eight arguments (code text, domain text, ip inet, user_agent text, referer text, country text, password text, query text) and return shortlink.click_answer (status text, location text, http_status integer).")
+    .set_hint("Restore the function or the type as the extension's script creates them, or drop and create the extension again.")
+    .report(PgLogLevel::ERROR);
+    unreachable!("ERROR does not return")
+}
+
+thread_local! {
+    /// The function oid last answered for, and its result type (shortlink.click_answer).
+    static ANSWER_TYPE: std::cell::Cell<(pg_sys::Oid, pg_sys::Oid)> =
+        const { std::cell::Cell::new((pg_sys::InvalidOid, pg_sys::InvalidOid)) };
+}
+
+/// `(status, location, http_status)` as a datum of the function's composite result type,
+/// formed with the type cache's descriptor (which follows any change of the type).
+unsafe fn answer_datum(
+    fcinfo: pg_sys::FunctionCallInfo,
+    status: &str,
+    location: Option<&str>,
+    http: i32,
+) -> pg_sys::Datum {
+    // SAFETY: flinfo is the called function's; its result type is a composite type, whose
+    // descriptor is pinned while the tuple is formed; the datums live through the call.
+    unsafe {
+        let function = (*(*fcinfo).flinfo).fn_oid;
+        let (known, mut rowtype) = ANSWER_TYPE.with(std::cell::Cell::get);
+        if known != function {
+            rowtype = pg_sys::get_func_rettype(function);
+            ANSWER_TYPE.with(|t| t.set((function, rowtype)));
+        }
+        let desc = pg_sys::lookup_rowtype_tupdesc(rowtype, -1);
+        let expected = [pg_sys::TEXTOID, pg_sys::TEXTOID, pg_sys::INT4OID];
+        let declared = (*desc).natts == 3
+            && expected.iter().enumerate().all(|(i, &t)| {
+                let att = &*(*desc).attrs.as_ptr().add(i);
+                !att.attisdropped && att.atttypid == t
+            });
+        if !declared {
+            pg_sys::DecrTupleDescRefCount(desc);
+            altered_declaration();
+        }
+        let mut values = [
+            status.into_datum().unwrap_or(pg_sys::Datum::from(0)),
+            location
+                .and_then(IntoDatum::into_datum)
+                .unwrap_or(pg_sys::Datum::from(0)),
+            pg_sys::Datum::from(http),
+        ];
+        let mut nulls = [false, location.is_none(), false];
+        let tuple = pg_sys::heap_form_tuple(desc, values.as_mut_ptr(), nulls.as_mut_ptr());
+        pg_sys::DecrTupleDescRefCount(desc);
+        pg_sys::Datum::from((*tuple).t_data)
+    }
+}
+
+/// The answer of record_click (`counting`) or peek_click; `headers` are the user agent,
 /// referer and country as the proxy passed them.
 fn answer(
     counting: bool,
@@ -239,7 +316,7 @@ fn answer(
     (user_agent, referer, country): (Option<&str>, Option<&str>, Option<&str>),
     password: Option<&str>,
     query: Option<&str>,
-) -> TableIterator<'static, (String, Option<String>, i32)> {
+) -> Answer {
     // SAFETY: a flag PostgreSQL sets at transaction start (always on a hot standby).
     if counting && unsafe { pg_sys::XactReadOnly } {
         read_only_click();
@@ -253,11 +330,10 @@ fn answer(
         password,
         query,
     };
-    let Answer(outcome, location, http) = match (code, domains::lookup_key(domain)) {
+    match (code, domains::lookup_key(domain)) {
         (Some(code), Some(domain)) => click(code, &domain, &req),
         _ => Outcome::NotFound.into(),
-    };
-    TableIterator::once((outcome.status().to_owned(), location, http))
+    }
 }
 
 /// A click counts and stores its event: a hot standby or a read-only transaction cannot.

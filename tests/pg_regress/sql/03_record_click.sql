@@ -37,3 +37,25 @@ SELECT shortlink.resolve('later-limit') IS NULL AS out_of_clicks,
        (SELECT status FROM shortlink.record_click('later-limit')) AS click;
 SELECT max_clicks FROM shortlink.update_link('later-limit', '{"max_clicks": 3}');
 SELECT shortlink.resolve('later-limit') AS one_click_left;
+
+-- One answer per call, as a shortlink.click_answer row value: in a select list it is one
+-- value, in FROM one row, and the planner counts one row per call.
+SELECT pg_catalog.pg_get_function_result('shortlink.record_click'::regproc) AS record_click,
+       pg_catalog.pg_get_function_result('shortlink.peek_click'::regproc) AS peek_click,
+       p.proretset, p.prorows, p.prosecdef
+FROM pg_catalog.pg_proc p WHERE p.oid = 'shortlink.record_click'::regproc;
+SELECT shortlink.record_click('none') AS answer, (shortlink.peek_click('two')).http_status;
+SELECT (a).status, (a).location IS NULL AS no_location, (a).http_status
+FROM (SELECT shortlink.peek_click('vip') AS a) s;
+SELECT count(*) FROM generate_series(1, 4) g, LATERAL shortlink.peek_click('code-' || g) c
+WHERE c.status = 'not_found';
+-- A type altered under the C function is refused, never misread.
+BEGIN;
+ALTER TYPE shortlink.click_answer ADD ATTRIBUTE extra text;
+SELECT * FROM shortlink.record_click('vip');
+ROLLBACK;
+BEGIN;
+ALTER TYPE shortlink.click_answer ALTER ATTRIBUTE http_status TYPE bigint;
+SELECT * FROM shortlink.peek_click('vip');
+ROLLBACK;
+SELECT status FROM shortlink.record_click('vip');
