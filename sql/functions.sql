@@ -22,6 +22,20 @@ BEGIN
 END
 $$;
 
+-- A new link, as shorten returns it.
+CREATE TYPE shortlink.short_link AS (id bigint, domain text, code text, short_url text,
+    url text, created_at timestamptz, expires_at timestamptz, max_clicks bigint,
+    metadata jsonb);
+
+-- shorten(url [, opts]): creates a short link to url; the options are in the README.
+-- Not SECURITY DEFINER: the caller's rights and workspace apply. No pinned search_path,
+-- deliberately (src/shorten.rs): it looks no name up through it. A C function returning
+-- one row value, not a set (src/row_value.rs).
+CREATE FUNCTION shortlink.shorten(url text, opts jsonb DEFAULT '{}')
+RETURNS shortlink.short_link
+LANGUAGE c VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'shortlink_shorten';
+
 -- What record_click and peek_click answer a redirect proxy: status (ok, not_found,
 -- expired, exhausted, disabled, password_required, blocked, preview, cloaked), where to
 -- send the client, and the HTTP status to send.

@@ -14,7 +14,7 @@ use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 
 use crate::error::OrRaise;
-use crate::{append, bot_rules, domains, link_row, plan, settings};
+use crate::{append, bot_rules, domains, link_row, plan, row_value, settings};
 use shortlink_core::destination::MAX_URL_BYTES;
 use shortlink_core::{bots, ipanon, password, query, useragent, visitor};
 
@@ -220,15 +220,30 @@ pub unsafe extern "C-unwind" fn shortlink_peek_click(
     unsafe { answer_call(fcinfo, false) }
 }
 
+const CLICK_SIGNATURE: &str = "(code text, domain text, ip inet, user_agent text, referer text, country text, password text, query text) RETURNS shortlink.click_answer (status text, location text, http_status integer)";
+const CLICK_ANSWER: [pg_sys::Oid; 3] = [pg_sys::TEXTOID, pg_sys::TEXTOID, pg_sys::INT4OID];
+static RECORD_CLICK: row_value::Declaration = row_value::Declaration {
+    name: "shortlink.record_click",
+    signature: CLICK_SIGNATURE,
+    nargs: 8,
+    attributes: &CLICK_ANSWER,
+};
+static PEEK_CLICK: row_value::Declaration = row_value::Declaration {
+    name: "shortlink.peek_click",
+    signature: CLICK_SIGNATURE,
+    nargs: 8,
+    attributes: &CLICK_ANSWER,
+};
+
 /// Reads the arguments of record_click or peek_click and returns the answer as a
 /// `shortlink.click_answer` datum.
 unsafe fn answer_call(fcinfo: pg_sys::FunctionCallInfo, counting: bool) -> pg_sys::Datum {
-    // SAFETY: fmgr passes the arguments the SQL declaration lists: text, text, inet, then
-    // five text; each is read as its type, NULL as None.
+    let declaration = if counting { &RECORD_CLICK } else { &PEEK_CLICK };
+    // SAFETY: fmgr passes the arguments the SQL declaration lists (checked): text, text,
+    // inet, then five text; each is read as its type, NULL as None. The answer's datums
+    // are its attributes' types and live through the call.
     unsafe {
-        if (*fcinfo).nargs != 8 {
-            altered_declaration();
-        }
+        declaration.check_args(fcinfo);
         let text = |n| pgrx::fcinfo::pg_getarg::<&str>(fcinfo, n);
         let headers = (text(3), text(4), text(5));
         let Answer(outcome, location, http) = answer(
@@ -240,69 +255,14 @@ unsafe fn answer_call(fcinfo: pg_sys::FunctionCallInfo, counting: bool) -> pg_sy
             text(6),
             text(7),
         );
-        answer_datum(fcinfo, outcome.status(), location.as_deref(), http)
-    }
-}
-
-/// record_click or peek_click no longer has the declaration of sql/functions.sql (eight
-/// arguments, returning shortlink.click_answer as created there): someone altered it.
-fn altered_declaration() -> ! {
-    ErrorReport::new(
-        PgSqlErrorCode::ERRCODE_INVALID_FUNCTION_DEFINITION,
-        "shortlink.record_click and shortlink.peek_click are not declared as the extension declares them",
-        "shortlink",
-    )
-    .set_detail("They take eight arguments (code text, domain text, ip inet, user_agent text, referer text, country text, password text, query text) and return shortlink.click_answer (status text, location text, http_status integer).")
-    .set_hint("Restore the function or the type as the extension's script creates them, or drop and create the extension again.")
-    .report(PgLogLevel::ERROR);
-    unreachable!("ERROR does not return")
-}
-
-thread_local! {
-    /// The function oid last answered for, and its result type (shortlink.click_answer).
-    static ANSWER_TYPE: std::cell::Cell<(pg_sys::Oid, pg_sys::Oid)> =
-        const { std::cell::Cell::new((pg_sys::InvalidOid, pg_sys::InvalidOid)) };
-}
-
-/// `(status, location, http_status)` as a datum of the function's composite result type,
-/// formed with the type cache's descriptor (which follows any change of the type).
-unsafe fn answer_datum(
-    fcinfo: pg_sys::FunctionCallInfo,
-    status: &str,
-    location: Option<&str>,
-    http: i32,
-) -> pg_sys::Datum {
-    // SAFETY: flinfo is the called function's; its result type is a composite type, whose
-    // descriptor is pinned while the tuple is formed; the datums live through the call.
-    unsafe {
-        let function = (*(*fcinfo).flinfo).fn_oid;
-        let (known, mut rowtype) = ANSWER_TYPE.with(std::cell::Cell::get);
-        if known != function {
-            rowtype = pg_sys::get_func_rettype(function);
-            ANSWER_TYPE.with(|t| t.set((function, rowtype)));
-        }
-        let desc = pg_sys::lookup_rowtype_tupdesc(rowtype, -1);
-        let expected = [pg_sys::TEXTOID, pg_sys::TEXTOID, pg_sys::INT4OID];
-        let declared = (*desc).natts == 3
-            && expected.iter().enumerate().all(|(i, &t)| {
-                let att = &*(*desc).attrs.as_ptr().add(i);
-                !att.attisdropped && att.atttypid == t
-            });
-        if !declared {
-            pg_sys::DecrTupleDescRefCount(desc);
-            altered_declaration();
-        }
-        let mut values = [
-            status.into_datum().unwrap_or(pg_sys::Datum::from(0)),
-            location
-                .and_then(IntoDatum::into_datum)
-                .unwrap_or(pg_sys::Datum::from(0)),
-            pg_sys::Datum::from(http),
-        ];
-        let mut nulls = [false, location.is_none(), false];
-        let tuple = pg_sys::heap_form_tuple(desc, values.as_mut_ptr(), nulls.as_mut_ptr());
-        pg_sys::DecrTupleDescRefCount(desc);
-        pg_sys::Datum::from((*tuple).t_data)
+        declaration.row(
+            fcinfo,
+            &[
+                outcome.status().into_datum(),
+                location.into_datum(),
+                http.into_datum(),
+            ],
+        )
     }
 }
 

@@ -21,6 +21,7 @@ mod manage;
 mod plans;
 mod privilege;
 mod resolve;
+mod row_value;
 mod settings;
 mod shorten;
 mod stats;
@@ -30,11 +31,7 @@ use pgrx::prelude::*;
 ::pgrx::pg_module_magic!(name, version);
 
 extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
-extension_sql_file!(
-    "../sql/functions.sql",
-    name = "functions",
-    requires = [shorten]
-);
+extension_sql_file!("../sql/functions.sql", name = "functions");
 extension_sql_file!(
     "../sql/rollups.sql",
     name = "rollups",

@@ -13,7 +13,7 @@ use crate::domains::{self, Destinations};
 use crate::error::{required, OrRaise};
 use crate::json_arg::{self, JsonbText};
 use crate::privilege::Caller;
-use crate::{link_insert, link_row, plan, settings};
+use crate::{link_insert, link_row, plan, row_value, settings};
 
 plan!(
     INSERT_LINK,
@@ -104,36 +104,74 @@ impl Link {
 
 plan!(IS_FUTURE, read, "SELECT $1::timestamptz > now()", [TEXTOID]);
 
-/// Creates a short link to `url`. See the README for every option of `opts`.
+/// The version-1 calling convention record PostgreSQL looks up for a C function.
+#[unsafe(no_mangle)]
+pub extern "C" fn pg_finfo_shortlink_shorten() -> &'static pg_sys::Pg_finfo_record {
+    const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+    &V1
+}
+
+static SHORTEN: row_value::Declaration = row_value::Declaration {
+    name: "shortlink.shorten",
+    signature: "(url text, opts jsonb) RETURNS shortlink.short_link (id bigint, domain text, code text, short_url text, url text, created_at timestamptz, expires_at timestamptz, max_clicks bigint, metadata jsonb)",
+    nargs: 2,
+    attributes: &[
+        pg_sys::INT8OID,
+        pg_sys::TEXTOID,
+        pg_sys::TEXTOID,
+        pg_sys::TEXTOID,
+        pg_sys::TEXTOID,
+        pg_sys::TIMESTAMPTZOID,
+        pg_sys::TIMESTAMPTZOID,
+        pg_sys::INT8OID,
+        pg_sys::JSONBOID,
+    ],
+};
+
+/// `shortlink.shorten(url text, opts jsonb DEFAULT '{}')` (declared in
+/// sql/functions.sql): creates a short link to `url` and returns it as one
+/// `shortlink.short_link`. See the README for every option of `opts`.
 ///
+/// A C function returning one row value (src/row_value.rs), not a set-returning function.
 /// No `SET search_path`: fmgr's SET path (a GUC nest level, the path parsed and the
 /// namespace cache rebuilt on every call) cost a fifth of a campaign `INSERT … SELECT
 /// shorten()`. Nothing here looks a name up through `search_path`: the statements are
 /// kept plans that pin their own (src/plans.rs), the direct insert binds everything by
 /// oid (src/link_insert.rs); 10_hijack runs both paths under an attacker's path.
-#[pg_extern(volatile, parallel_unsafe)]
-fn shorten(
-    url: Option<&str>,
-    opts: default!(Option<JsonbText>, "'{}'"),
-) -> TableIterator<
-    'static,
-    (
-        name!(id, i64),
-        name!(domain, String),
-        name!(code, String),
-        name!(short_url, String),
-        name!(url, String),
-        name!(created_at, TimestampWithTimeZone),
-        name!(expires_at, Option<TimestampWithTimeZone>),
-        name!(max_clicks, Option<i64>),
-        name!(metadata, JsonB),
-    ),
-> {
-    let link = json_arg::parse_opts(opts)
-        .and_then(|opts| options::parse(&opts, Mode::Create))
-        .and_then(|o| create(url, &o))
-        .or_raise();
-    TableIterator::once(link.into_row())
+///
+/// # Safety
+/// Called by fmgr with a valid `fcinfo` of the two arguments the SQL declaration has.
+#[unsafe(no_mangle)]
+#[pg_guard]
+pub unsafe extern "C-unwind" fn shortlink_shorten(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
+    // SAFETY: fmgr passes the declared arguments (checked): text and jsonb, NULL as None;
+    // the row's datums are its attributes' types and live through the call.
+    unsafe {
+        SHORTEN.check_args(fcinfo);
+        let url = pgrx::fcinfo::pg_getarg::<&str>(fcinfo, 0);
+        let opts = pgrx::fcinfo::pg_getarg::<JsonbText>(fcinfo, 1);
+        let link = json_arg::parse_opts(opts)
+            .and_then(|opts| options::parse(&opts, Mode::Create))
+            .and_then(|o| create(url, &o))
+            .or_raise();
+        let short_url = link.short_url();
+        SHORTEN.row(
+            fcinfo,
+            &[
+                link.id.into_datum(),
+                link.domain.into_datum(),
+                link.code.into_datum(),
+                short_url.into_datum(),
+                link.url.into_datum(),
+                link.created_at.into_datum(),
+                link.expires_at.into_datum(),
+                link.max_clicks.into_datum(),
+                JsonB(link.metadata).into_datum(),
+            ],
+        )
+    }
 }
 
 /// Checks an `expires_at` option against the clock: it must lie in the future.

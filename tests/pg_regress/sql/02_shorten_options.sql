@@ -58,3 +58,16 @@ SET shortlink.alphabet = 'aa';
 SELECT shortlink.shorten('https://example.com/');
 \echo :LAST_ERROR_SQLSTATE
 RESET shortlink.alphabet;
+
+-- shorten returns one shortlink.short_link: one row in FROM, one value in a select list.
+SELECT pg_catalog.pg_get_function_result('shortlink.shorten'::regproc) AS result, p.proretset, p.prosecdef
+FROM pg_catalog.pg_proc p WHERE p.oid = 'shortlink.shorten'::regproc;
+SELECT (shortlink.shorten('https://example.com/row-value', '{"code": "row-value"}')).short_url;
+SELECT l.code, l.max_clicks, l.metadata
+FROM shortlink.shorten('https://example.com/row-value', '{"code": "row-value-2", "max_clicks": 5, "metadata": {"k": 1}}') l;
+-- A result type altered under the C function is refused, and nothing is left behind.
+BEGIN;
+ALTER TYPE shortlink.short_link DROP ATTRIBUTE metadata;
+SELECT code FROM shortlink.shorten('https://example.com/row-value', '{"code": "row-value-3"}');
+ROLLBACK;
+SELECT count(*) FROM shortlink.links WHERE code = 'row-value-3';
