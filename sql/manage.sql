@@ -135,13 +135,9 @@ BEGIN
     f_expired := (f ->> 'expired')::boolean;
     f_disabled := (f ->> 'disabled')::boolean;
     f_meta := f -> 'metadata';
-    BEGIN
-        f_after := (f ->> 'created_after')::timestamptz;
-        f_before := (f ->> 'created_before')::timestamptz;
-    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
-        RAISE EXCEPTION 'invalid filter "created_after"/"created_before": must be an ISO 8601 timestamp'
-            USING ERRCODE = 'invalid_parameter_value';
-    END;
+    -- Read without catching an error (a subtransaction): src/manage.rs.
+    f_after := shortlink.filter_timestamp('created_after', f ->> 'created_after');
+    f_before := shortlink.filter_timestamp('created_before', f ->> 'created_before');
     RETURN QUERY
     SELECT l.id, l.domain, l.code, 'https://' || l.domain || '/' || l.code, l.url, l.title, l.tags,
            l.created_at, l.expires_at, l.max_clicks, l.disabled, l.metadata

@@ -301,7 +301,8 @@ BEGIN
         shortlink.autolink(), shortlink.add_domain(text, jsonb),
         shortlink.purge_expired(interval), shortlink.visible_workspaces(),
         shortlink.sees_every_workspace(), shortlink.current_workspace(),
-        shortlink.workspace_id(text), shortlink.workspace_granted(text), shortlink.url_host(text), shortlink.host_blocked(text) TO %s', role);
+        shortlink.workspace_id(text), shortlink.workspace_granted(text), shortlink.url_host(text), shortlink.host_blocked(text),
+        shortlink.filter_timestamp(text, text) TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON shortlink.workspaces, shortlink.workspace_members,
         shortlink.domains, shortlink.click_counts, shortlink.click_log, shortlink.click_events, shortlink.click_rollups,
         shortlink.rollup_state, shortlink.outbox, shortlink.deliveries TO %s', role);

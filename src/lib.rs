@@ -40,7 +40,7 @@ extension_sql_file!(
 extension_sql_file!(
     "../sql/manage.sql",
     name = "manage",
-    requires = ["rollups", link_id]
+    requires = ["rollups", link_id, filter_timestamp]
 );
 extension_sql_file!(
     "../sql/bot_rules.sql",

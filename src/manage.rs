@@ -76,6 +76,82 @@ fn link_id(code: Option<&str>, domain: default!(Option<&str>, "NULL")) -> Option
     Spi::connect(|client| LINK_ID.select_one(client, &[domain.into(), code.into()]))
 }
 
+/// The value of a timestamp filter of `list_links` (`name`: created_after or
+/// created_before), read as `timestamptz` input is, under the session's TimeZone.
+/// PostgreSQL's date/time parser (`ParseDateTime`, `DecodeDateTime`) returns its errors
+/// rather than raising them, so a bad value is a 22023 naming the filter without catching
+/// an error: no subtransaction.
+#[pg_extern(stable, parallel_safe, strict)]
+#[search_path(pg_catalog, pg_temp)]
+fn filter_timestamp(name: &str, value: &str) -> TimestampWithTimeZone {
+    let invalid = || -> ! {
+        Err::<(), _>(
+            Error::new(
+                Kind::InvalidParameter,
+                format!(
+                    "invalid filter \"{name}\": must be an ISO 8601 timestamp, not \"{value}\""
+                ),
+            )
+            .with_hint("For example \"2026-05-01\" or \"2026-05-01T12:00:00Z\"."),
+        )
+        .or_raise();
+        unreachable!("or_raise raises")
+    };
+    let Ok(text) = std::ffi::CString::new(value) else {
+        invalid()
+    };
+    const FIELDS: usize = pg_sys::MAXDATEFIELDS as usize;
+    let mut workbuf = [0 as std::ffi::c_char; (pg_sys::MAXDATELEN as usize) + FIELDS];
+    let mut field = [std::ptr::null_mut::<std::ffi::c_char>(); FIELDS];
+    let mut ftype = [0 as std::ffi::c_int; FIELDS];
+    let (mut nf, mut dtype, mut tz) = (0, 0, 0);
+    let mut fsec: pg_sys::fsec_t = 0;
+    // SAFETY: the buffers are the sizes passed (as timestamptz_in passes them); `tm` is
+    // filled by DecodeDateTime before tm2timestamp reads it.
+    let at = unsafe {
+        let mut tm: pg_sys::pg_tm = std::mem::zeroed();
+        let mut err = pg_sys::ParseDateTime(
+            text.as_ptr(),
+            workbuf.as_mut_ptr(),
+            workbuf.len(),
+            field.as_mut_ptr(),
+            ftype.as_mut_ptr(),
+            FIELDS as std::ffi::c_int,
+            &mut nf,
+        );
+        if err == 0 {
+            err = pg_sys::DecodeDateTime(
+                field.as_mut_ptr(),
+                ftype.as_mut_ptr(),
+                nf,
+                &mut dtype,
+                &mut tm,
+                &mut fsec,
+                &mut tz,
+            );
+        }
+        if err != 0 {
+            invalid();
+        }
+        match dtype as u32 {
+            pg_sys::DTK_DATE => {
+                let mut at: pg_sys::Timestamp = 0;
+                if pg_sys::tm2timestamp(&mut tm, fsec, &mut tz, &mut at) != 0 {
+                    invalid();
+                }
+                at
+            }
+            pg_sys::DTK_EPOCH => pg_sys::SetEpochTimestamp(),
+            pg_sys::DTK_LATE => i64::MAX,
+            pg_sys::DTK_EARLY => i64::MIN,
+            _ => invalid(),
+        }
+    };
+    // SAFETY: a timestamptz datum is its microseconds since 2000-01-01 UTC.
+    unsafe { TimestampWithTimeZone::from_datum(pg_sys::Datum::from(at), false) }
+        .unwrap_or_else(|| invalid())
+}
+
 pub fn not_found(code: &str, domain: Option<&str>) -> Error {
     let domain =
         domains::lookup_key(domain).unwrap_or_else(|| domain.unwrap_or_default().to_owned());

@@ -61,3 +61,17 @@ WHERE link_id = shortlink.link_id('stats-demo') AND family(ip) = 6 ORDER BY id;
 SELECT shortlink.delete_link('stats-demo');
 SELECT shortlink.get_link('stats-demo');
 \echo :LAST_ERROR_SQLSTATE
+
+-- list_links' timestamp filters are read as timestamptz input is (PostgreSQL's parser,
+-- without catching an error); one that does not parse is 22023 naming the filter.
+SELECT count(*) > 0 AS listed FROM shortlink.list_links('{"created_after": "2000-01-01"}');
+SELECT count(*) FROM shortlink.list_links('{"created_before": "2000-01-01T00:00:00Z"}');
+SELECT count(*) FROM shortlink.list_links('{"created_after": "infinity"}');
+SELECT count(*) > 0 AS listed FROM shortlink.list_links('{"created_before": "infinity", "created_after": "epoch"}');
+SELECT count(*) FROM shortlink.list_links('{"created_after": "not a date"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM shortlink.list_links('{"created_before": "2026-02-30"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM shortlink.list_links('{"created_before": "2026-01-01 25:00"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT shortlink.filter_timestamp('created_after', '2026-05-01 12:00:00+02') AS parsed;
