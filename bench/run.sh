@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Benchmarks shortlink against the bare-SQL floor, on the demo cluster that scripts/setup
 # starts (release build, shortlink preloaded). Loopback only; each run is bounded by -T.
-# The legs alternate, round after round, and each figure is the median of the rounds.
+# The legs alternate, round after round: each leg's figure is the median of its rounds, and
+# each ratio the median over rounds of its two legs' quotient within the round.
 # Prints every campaign-scale ratio against its target, and the first-click cost.
-# About 6 minutes with the defaults (5 rounds of 5 s, 10^5 links).
+# About 7 minutes with the defaults (7 rounds of 5 s, 10^5 links).
 #   bench/run.sh [--large] [SECONDS_PER_RUN] [ROUNDS]
 # --large then grows the database to 10^7 links and 10^8 click events over a year
 # (bench/large_load.sql), runs every leg again, and prints each ratio at both sizes, their
@@ -17,7 +18,7 @@ source "$(dirname "$0")/../scripts/lib.sh"
 HERE=$ROOT/bench
 LARGE=false
 [ "${1:-}" = --large ] && { LARGE=true; shift; }
-SECS=${1:-5} ROUNDS=${2:-5}
+SECS=${1:-5} ROUNDS=${2:-7}
 LINKS=${SHORTLINK_BENCH_SMALL_LINKS:-100000} LARGE_LINKS=${SHORTLINK_BENCH_LINKS:-10000000} LARGE_EVENTS=${SHORTLINK_BENCH_EVENTS:-100000000}
 DIR=$ROOT/.pgdata PORT=${SHORTLINK_PORT:-54315} DB=shortlink_bench
 psql() { "$PG_BIN/psql" -X -q -tA -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -U postgres "$@"; }
@@ -76,11 +77,11 @@ legs=(
     "resolve(code)|8|resolve.sql"
     "floor: SELECT url ... WHERE domain, code|8|resolve_floor.sql"
     "record_click, viral link, tracking on, a browser's UA|32|click_viral.sql"
-    "record_click, viral link, tracking on, 1,000 real UAs|32|click_viral_mixed_ua.sql"
-    "record_click, viral link, tracking on, no UA|32|click_viral_no_ua.sql"
-    "record_click, viral link, tracking off|32|click_viral_untracked.sql"
-    "floor: UPDATE one counter row|32|click_floor.sql"
     "floor: append one event row|32|click_append_floor.sql"
+    "record_click, viral link, tracking off|32|click_viral_untracked.sql"
+    "record_click, viral link, tracking on, no UA|32|click_viral_no_ua.sql"
+    "record_click, viral link, tracking on, 1,000 real UAs|32|click_viral_mixed_ua.sql"
+    "floor: UPDATE one counter row|32|click_floor.sql"
     "shorten (generated code)|8|shorten.sql"
     "floor: INSERT (domain, code, url), same keys|8|shorten_floor.sql"
 )
@@ -104,13 +105,20 @@ bulk_ms() { # bulk_ms SQL: milliseconds of one statement, rolled back
     psql -d $DB -c '\timing on' -c "BEGIN" -c "$1" -c "ROLLBACK" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | sed -n 2p
 }
 median() { sort -n "$1" | awk '{a[NR]=$1} END {printf "%.0f", a[int((NR+1)/2)]}'; }
+# paired A B: the median over rounds of A's figure over B's in the same round. A ratio is
+# taken of two legs run minutes apart at most, so that the machine's own drift (this VM's
+# legs move by up to 30% from one minute to the next) falls on both.
+paired() { paste "$1" "$2" | awk '{print $1 / $2}' | sort -g | awk '{a[NR]=$1} END {printf "%.4f", a[int((NR+1)/2)]}'; }
 spread() { sort -n "$1" | awk '{a[NR]=$1} END {printf "%.0f-%.0f", a[1], a[NR]}'; }
 # Background work lands on neither leg of a ratio: autovacuum is off for every table of the
-# benchmark's database (an untimed VACUUM opens each round instead), and every other round
-# runs the legs in reverse order, so that a drift within a round (a table growing, a
-# checkpoint's full-page writes) weighs on every leg alike. (No CHECKPOINT before each leg:
-# each leg would then start with every page's first change written whole to the WAL, a
-# cost that falls unevenly, most on the legs that touch many pages.)
+# benchmark's database (an untimed VACUUM opens each round instead, followed by a
+# CHECKPOINT: without it the pages VACUUM dirtied were still being written out during the
+# round's first leg, which ran 5-10% slower than the same leg later in the round, and the
+# first leg is the same one in every other round), and every other round runs the legs in
+# reverse order, so that a drift within a round (a table growing, a checkpoint's
+# full-page writes) weighs on every leg alike. (No CHECKPOINT before each leg: each leg
+# would then start with every page's first change written whole to the WAL, a cost that
+# falls unevenly, most on the legs that touch many pages.)
 quiet_tables() {
     psql -d $DB <<'SQL'
 DO $$
@@ -132,7 +140,7 @@ measure() {
     quiet_tables
     say "$size: $ROUNDS rounds of ${SECS}s per leg, legs alternating"
     for r in $(seq "$ROUNDS"); do
-        psql -d $DB -c "VACUUM"
+        psql -d $DB -c "VACUUM" -c "CHECKPOINT"
         for i in $(in_order "$r" "${#legs[@]}"); do
             IFS='|' read -r _ clients script <<<"${legs[$i]}"
             tps "$clients" "$script" >>"$work/$size.$i"
@@ -141,7 +149,7 @@ measure() {
     done
     say "$size: $ROUNDS rounds of the bulk legs ($BULK links each), legs alternating"
     for r in $(seq "$ROUNDS"); do
-        psql -d $DB -c "VACUUM"
+        psql -d $DB -c "VACUUM" -c "CHECKPOINT"
         for i in $(in_order "$r" "${#bulk_sql[@]}"); do
             ms=$(bulk_ms "${bulk_sql[$i]}")
             awk -v ms="$ms" -v n="$BULK" 'BEGIN {printf "%.0f\n", n / (ms / 1000)}' >>"$work/$size.bulk$i"
@@ -153,19 +161,17 @@ bulk_names=("INSERT ... SELECT shortlink.shorten()" "floor: INSERT ... SELECT ra
     "INSERT campaign rows, autolink trigger" "floor: INSERT campaign rows, PL/pgSQL trigger")
 # ratios SIZE: the campaign-scale ratios of one size, one per line: NAME|VALUE|TARGET
 ratios() {
-    local M=() B=() i
-    for i in "${!legs[@]}"; do M[$i]=$(median "$work/$1.$i"); done
-    for i in "${!bulk_sql[@]}"; do B[$i]=$(median "$work/$1.bulk$i"); done
-    q() { awk -v a="$2" -v b="$3" -v n="$1" -v t="$4" 'BEGIN {printf "%s|%.2f|%s\n", n, a / b, t}'; }
-    q "resolve / its floor" "${M[0]}" "${M[1]}" 0.95
-    q "shorten, 8 clients / bare INSERT, same keys" "${M[8]}" "${M[9]}" 0.8
-    q "bulk: INSERT ... SELECT shorten() / bare" "${B[0]}" "${B[1]}" 0.5
-    q "bulk: shorten_many / bare" "${B[2]}" "${B[1]}" 0.5
-    q "bulk: autolink trigger / PL/pgSQL trigger" "${B[3]}" "${B[4]}" 0.5
-    q "click, tracking on / bare append of an event" "${M[2]}" "${M[7]}" 0.7
-    q "click, tracking off / bare append of an event" "${M[5]}" "${M[7]}" 0.9
-    q "click with a browser's UA / click without UA" "${M[2]}" "${M[4]}" -
-    q "click with 1,000 real UAs / click without UA" "${M[3]}" "${M[4]}" -
+    local w=$work/$1
+    q() { awk -v r="$2" -v n="$1" -v t="$3" 'BEGIN {printf "%s|%.2f|%s\n", n, r, t}'; }
+    q "resolve / its floor" "$(paired "$w.0" "$w.1")" 0.95
+    q "shorten, 8 clients / bare INSERT, same keys" "$(paired "$w.8" "$w.9")" 0.8
+    q "bulk: INSERT ... SELECT shorten() / bare" "$(paired "$w.bulk0" "$w.bulk1")" 0.5
+    q "bulk: shorten_many / bare" "$(paired "$w.bulk2" "$w.bulk1")" 0.5
+    q "bulk: autolink trigger / PL/pgSQL trigger" "$(paired "$w.bulk3" "$w.bulk4")" 0.5
+    q "click, tracking on / bare append of an event" "$(paired "$w.2" "$w.3")" 0.7
+    q "click, tracking off / bare append of an event" "$(paired "$w.4" "$w.3")" 0.9
+    q "click with a browser's UA / click without UA" "$(paired "$w.2" "$w.5")" -
+    q "click with 1,000 real UAs / click without UA" "$(paired "$w.6" "$w.5")" -
 }
 # table SIZE: calls/s of every leg.
 table() {
@@ -198,7 +204,7 @@ if $LARGE; then
 fi
 
 echo
-echo "shortlink benchmark: $(nproc) cores, $(date -u +%Y-%m-%d), median of $ROUNDS x ${SECS}s, pgbench -M prepared over a unix socket"
+echo "shortlink benchmark: $(nproc) cores, $(date -u +%Y-%m-%d), median of $ROUNDS x ${SECS}s (ratios: median of the rounds' quotients), pgbench -M prepared over a unix socket"
 echo "-- $SMALL_LINKS links --"
 table small
 if $LARGE; then
