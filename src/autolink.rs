@@ -21,12 +21,7 @@ use crate::shorten;
 const USAGE: &str =
     "EXECUTE FUNCTION shortlink.autolink('landing_url', 'short_url' [, '{\"expire_in\": 86400}'])";
 
-/// The version-1 calling convention record PostgreSQL looks up for a C function.
-#[unsafe(no_mangle)]
-pub extern "C" fn pg_finfo_shortlink_autolink() -> &'static pg_sys::Pg_finfo_record {
-    const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
-    &V1
-}
+v1_function_info!(pg_finfo_shortlink_autolink);
 
 /// The trigger function (sql/functions.sql declares `shortlink.autolink()` with it).
 ///

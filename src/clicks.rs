@@ -172,19 +172,9 @@ fn stored_ip(ip: &Option<pgrx::Inet>) -> (Option<pgrx::Inet>, Option<String>) {
     (Some(pgrx::Inet(kept.to_string())), Some(addr.to_string()))
 }
 
-/// The version-1 calling convention record PostgreSQL looks up for a C function.
-#[unsafe(no_mangle)]
-pub extern "C" fn pg_finfo_shortlink_record_click() -> &'static pg_sys::Pg_finfo_record {
-    const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
-    &V1
-}
+v1_function_info!(pg_finfo_shortlink_record_click);
 
-/// The version-1 calling convention record PostgreSQL looks up for a C function.
-#[unsafe(no_mangle)]
-pub extern "C" fn pg_finfo_shortlink_peek_click() -> &'static pg_sys::Pg_finfo_record {
-    const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
-    &V1
-}
+v1_function_info!(pg_finfo_shortlink_peek_click);
 
 /// `shortlink.record_click(code, domain, ip, user_agent, referer, country, password,
 /// query)` (declared in sql/functions.sql): records one click of `code` and says where to

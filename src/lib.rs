@@ -7,6 +7,20 @@
 // types stay inline there rather than behind aliases.
 #![allow(clippy::type_complexity)]
 
+/// `pg_finfo_<symbol>`: the version-1 calling convention record PostgreSQL looks up for a
+/// C function that `sql/*.sql` declares with `AS 'MODULE_PATHNAME', '<symbol>'` (the
+/// functions pgrx does not declare: `shorten`, `record_click`, `peek_click`, `autolink`).
+macro_rules! v1_function_info {
+    ($finfo:ident) => {
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $finfo() -> &'static pgrx::pg_sys::Pg_finfo_record {
+            const V1: pgrx::pg_sys::Pg_finfo_record =
+                pgrx::pg_sys::Pg_finfo_record { api_version: 1 };
+            &V1
+        }
+    };
+}
+
 mod append;
 mod autolink;
 mod batch;

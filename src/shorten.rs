@@ -104,12 +104,7 @@ impl Link {
 
 plan!(IS_FUTURE, read, "SELECT $1::timestamptz > now()", [TEXTOID]);
 
-/// The version-1 calling convention record PostgreSQL looks up for a C function.
-#[unsafe(no_mangle)]
-pub extern "C" fn pg_finfo_shortlink_shorten() -> &'static pg_sys::Pg_finfo_record {
-    const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
-    &V1
-}
+v1_function_info!(pg_finfo_shortlink_shorten);
 
 static SHORTEN: row_value::Declaration = row_value::Declaration {
     name: "shortlink.shorten",
