@@ -23,6 +23,7 @@ pub struct LinkRow {
     pub has_password: bool,
     pub expires_at: Option<i64>,
     pub max_clicks: Option<i64>,
+    /// The clicks counted on the link's row; read (and meaningful) only with max_clicks.
     pub limited_clicks: i64,
 }
 
@@ -341,19 +342,30 @@ pub struct Row<'a> {
 }
 
 impl Row<'_> {
+    /// Column `i` of the set, the tuple deformed up to it only when it is first asked for:
+    /// a plain link's read stops before the late columns it does not need (a link without
+    /// max_clicks never deforms up to limited_clicks, the 33rd).
+    fn column(&self, i: usize) -> (pg_sys::Datum, bool) {
+        let num = self.nums[i];
+        // SAFETY: the slot holds a row of links while the row is lent out; num is one of
+        // its attribute numbers.
+        unsafe {
+            if i32::from((*self.slot).tts_nvalid) < i32::from(num) {
+                pg_sys::slot_getsomeattrs_int(self.slot, i32::from(num));
+            }
+            attr(self.slot, num)
+        }
+    }
+
     pub fn is_null(&self, i: usize) -> bool {
-        // SAFETY: the slot is valid and deformed up to every column of the set while the
-        // row is lent out.
-        unsafe { attr(self.slot, self.nums[i]).1 }
+        self.column(i).1
     }
 
     /// Column `i` of the set, NULL as None. The caller names the column's Rust type.
     pub fn get<T: FromDatum>(&self, i: usize) -> Option<T> {
-        // SAFETY: as in is_null; T is the type of the column at position i (see the set).
-        unsafe {
-            let (datum, null) = attr(self.slot, self.nums[i]);
-            T::from_datum(datum, null)
-        }
+        let (datum, null) = self.column(i);
+        // SAFETY: T is the type of the column at position i (see the set).
+        unsafe { T::from_datum(datum, null) }
     }
 }
 
@@ -380,7 +392,6 @@ fn find_with<T>(
     }
     let cat = catalog();
     let nums = set(&cat);
-    let deform_to = *nums.iter().max().unwrap_or(&1);
     let place = {
         let mut h = DefaultHasher::new();
         (domain, code).hash(&mut h);
@@ -389,11 +400,7 @@ fn find_with<T>(
     if let Some(tid) = PLACES.with(|p| p.borrow().get(&place).copied()) {
         // SAFETY: tid was read from links in this backend; fetch_at checks that its block
         // still exists and that the version there is visible and is this link's.
-        let found = unsafe {
-            fetch_at(&cat, tid, domain, code, deform_to, |slot| {
-                read(&Row { slot, nums })
-            })
-        };
+        let found = unsafe { fetch_at(&cat, tid, domain, code, |slot| read(&Row { slot, nums })) };
         if let Some(found) = found {
             return found;
         }
@@ -414,7 +421,6 @@ fn find_with<T>(
     let mut rows = unsafe {
         scan(cat.links, cat.links_key, &keys, |slot| {
             seen = Some((*slot).tts_tid);
-            pg_sys::slot_getsomeattrs_int(slot, deform_to as i32);
             read(&Row { slot, nums })
         })
     };
@@ -443,7 +449,6 @@ unsafe fn fetch_at<T>(
     mut tid: pg_sys::ItemPointerData,
     domain: &str,
     code: &str,
-    deform_to: i16,
     read: impl FnOnce(*mut pg_sys::TupleTableSlot) -> Option<T>,
 ) -> Option<Option<T>> {
     unsafe {
@@ -476,8 +481,7 @@ unsafe fn fetch_at<T>(
                 slot,
             ) {
                 let [domain_num, code_num] = cat.key_columns;
-                let upto = deform_to.max(domain_num).max(code_num);
-                pg_sys::slot_getsomeattrs_int(slot, upto as i32);
+                pg_sys::slot_getsomeattrs_int(slot, i32::from(domain_num.max(code_num)));
                 let (d, d_null) = attr(slot, domain_num);
                 let (c, c_null) = attr(slot, code_num);
                 let same = !d_null
@@ -502,14 +506,20 @@ pub fn find(domain: &str, code: &str) -> Option<LinkRow> {
         code,
         |c| &c.columns,
         |row| {
+            let max_clicks: Option<i64> = row.get(5);
             Some(LinkRow {
                 id: row.get(0)?,
                 url: row.get(1)?,
                 disabled: row.get(2).unwrap_or(false),
                 has_password: !row.is_null(3),
                 expires_at: row.get::<i64>(4),
-                max_clicks: row.get(5),
-                limited_clicks: row.get(6).unwrap_or(0),
+                // Counted on the row only while the link has max_clicks.
+                limited_clicks: if max_clicks.is_some() {
+                    row.get(6).unwrap_or(0)
+                } else {
+                    0
+                },
+                max_clicks,
             })
         },
     )
