@@ -7,6 +7,9 @@ use pgrx::pg_sys;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 
+/// The widest row value formed here (shorten's has 9 attributes).
+const MAX_ATTRIBUTES: usize = 16;
+
 /// What a C function returning a row value is declared as, to check it and to say so.
 pub struct Declaration {
     /// The function(s), for the error: `shortlink.shorten`.
@@ -56,7 +59,8 @@ impl Declaration {
             }
             let rowtype = *((*flinfo).fn_extra as *const pg_sys::Oid);
             let desc = pg_sys::lookup_rowtype_tupdesc(rowtype, -1);
-            let declared = (*desc).natts as usize == self.attributes.len()
+            let declared = self.attributes.len() <= MAX_ATTRIBUTES
+                && (*desc).natts as usize == self.attributes.len()
                 && values.len() == self.attributes.len()
                 && self.attributes.iter().enumerate().all(|(i, &t)| {
                     let att = &*(*desc).attrs.as_ptr().add(i);
@@ -66,11 +70,15 @@ impl Declaration {
                 pg_sys::DecrTupleDescRefCount(desc);
                 self.altered();
             }
-            let mut datums: Vec<pg_sys::Datum> = values
-                .iter()
-                .map(|v| v.unwrap_or(pg_sys::Datum::from(0)))
-                .collect();
-            let mut nulls: Vec<bool> = values.iter().map(Option::is_none).collect();
+            // On the stack: a call allocates nothing here but the tuple.
+            let mut datums = [pg_sys::Datum::from(0usize); MAX_ATTRIBUTES];
+            let mut nulls = [true; MAX_ATTRIBUTES];
+            for (i, v) in values.iter().enumerate() {
+                if let Some(datum) = v {
+                    datums[i] = *datum;
+                    nulls[i] = false;
+                }
+            }
             let tuple = pg_sys::heap_form_tuple(desc, datums.as_mut_ptr(), nulls.as_mut_ptr());
             pg_sys::DecrTupleDescRefCount(desc);
             pg_sys::HeapTupleHeaderGetDatum((*tuple).t_data)

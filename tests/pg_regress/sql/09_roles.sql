@@ -105,6 +105,8 @@ SELECT idx, ok, code FROM shortlink.shorten_many('[{"url": "https://example.com/
 SELECT code, password_protected, callback_url FROM shortlink.get_link('roles-locked');
 SELECT code, clicks FROM shortlink.stats('roles-plain');
 SELECT code FROM shortlink.list_links() WHERE code LIKE 'roles-%' ORDER BY code;
+-- its date filters too (filter_timestamp is granted with the rest).
+SELECT count(*) > 0 AS listed_since FROM shortlink.list_links('{"created_after": "2000-01-01"}');
 SELECT dimension, clicks, unique_visitors FROM shortlink.click_stats('roles-plain') WHERE dimension = 'total';
 SELECT code, url FROM shortlink.update_link('roles-app', '{"url": "https://example.com/app2"}');
 SELECT shortlink.disable('roles-app');
