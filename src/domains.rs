@@ -147,13 +147,19 @@ pub fn vet_hosts_many(
     dests: &[&Destinations],
 ) -> Vec<Result<()>> {
     let per_link: Vec<(Vec<String>, Vec<String>)> = dests.iter().map(|d| d.hosts()).collect();
-    let suffixes: Vec<String> = per_link
+    // Each name once: a campaign's links share a few hosts, and the planner estimates
+    // `= ANY ($1)` element by element (10^5 links' hosts took a tenth of shorten_many).
+    let suffixes: Vec<&str> = per_link
         .iter()
-        .flat_map(|(s, _)| s.iter().cloned())
+        .flat_map(|(s, _)| s.iter().map(String::as_str))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
         .collect();
-    let hosts: Vec<String> = per_link
+    let hosts: Vec<&str> = per_link
         .iter()
-        .flat_map(|(_, h)| h.iter().cloned())
+        .flat_map(|(_, h)| h.iter().map(String::as_str))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
         .collect();
     let (blocked, short) = required(
         VET_HOSTS_MANY.select_row(client, &[suffixes.into(), hosts.into()], |t| {
