@@ -15,6 +15,8 @@ use pgrx::pg_sys;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 
+use crate::settings;
+
 /// What `resolve` needs of a link.
 pub struct LinkRow {
     pub id: i64,
@@ -116,9 +118,6 @@ thread_local! {
     static DOMAIN_TABLES: Cell<[pg_sys::Oid; 2]> =
         const { Cell::new([pg_sys::InvalidOid; 2]) };
 }
-
-/// Links remembered per backend; the map is emptied when it is full.
-const MAX_PLACES: usize = 4096;
 
 /// Registers the relcache callback; from `_PG_init`.
 pub fn register() {
@@ -425,12 +424,17 @@ fn find_with<T>(
         })
     };
     if let Some(tid) = seen {
+        // At most shortlink.remembered_links places: emptied when full (a link read again
+        // is remembered again), freed when the setting is 0.
+        let limit = settings::remembered_links();
         PLACES.with(|p| {
             let mut p = p.borrow_mut();
-            if p.len() >= MAX_PLACES {
-                p.clear();
+            if p.len() >= limit {
+                *p = HashMap::new();
             }
-            p.insert(place, tid);
+            if limit > 0 {
+                p.insert(place, tid);
+            }
         });
     }
     rows.pop()

@@ -109,6 +109,20 @@ SELECT status FROM shortlink.record_click('log-quiet');
 SELECT code FROM shortlink.shorten('https://example.com/again', '{"code": "log-quiet"}');
 SELECT shortlink.resolve('log-quiet') AS recreated;
 SELECT status, location FROM shortlink.record_click('log-quiet');
+-- shortlink.remembered_links bounds the places a backend remembers: with room for one
+-- link (the memo emptied at each other link read) or for none, each link still reads
+-- as its own.
+SET LOCAL shortlink.remembered_links = 1;
+SELECT c.code, shortlink.resolve(c.code), r.status, r.location
+FROM unnest(ARRAY['log-demo', 'log-quiet', 'log-demo', 'log-limited', 'log-quiet']) WITH ORDINALITY c(code, n),
+     LATERAL shortlink.peek_click(c.code) r
+ORDER BY c.n;
+SET LOCAL shortlink.remembered_links = 0;
+SELECT c.code, shortlink.resolve(c.code), r.status, r.location
+FROM unnest(ARRAY['log-demo', 'log-quiet', 'log-demo', 'log-limited', 'log-quiet']) WITH ORDINALITY c(code, n),
+     LATERAL shortlink.peek_click(c.code) r
+ORDER BY c.n;
+RESET shortlink.remembered_links;
 
 -- Without today's partition, the event lands in the default partition.
 DO $$
@@ -120,6 +134,9 @@ SELECT status FROM shortlink.record_click('log-demo', user_agent => 'Mozilla/5.0
 SELECT e.tableoid::regclass AS partition, count(*) FROM shortlink.click_events e
 WHERE e.link_id = shortlink.link_id('log-demo') GROUP BY 1;
 ROLLBACK;
+
+SET shortlink.remembered_links = -1;
+SHOW shortlink.remembered_links;
 
 -- A remembered place on a page VACUUM has since cut off the table is not read: the link
 -- is looked up through the index (and is gone). Committed, then removed.
