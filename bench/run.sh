@@ -11,7 +11,7 @@
 # quotient (flat: >= 0.9), and the latency of stats() and click_stats() of a link with a
 # tenth of the events over a year. On this 2-core machine, loading is WAL-bound at about
 # 300 MB of events a minute: SHORTLINK_BENCH_EVENTS=20000000 loaded and rolled up in 9-14
-# minutes (23 minutes in all, with 7 rounds); the default 10^8 needs about 45 minutes to insert the
+# minutes (21-23 minutes in all, with 7 rounds); the default 10^8 needs about 45 minutes to insert the
 # events alone, and over 1.5 hours in all, with 25 GB of disk.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
