@@ -59,7 +59,7 @@ pub fn current() -> Option<Rc<OperatorRules>> {
         // Marked fresh before reading, so that a change committed meanwhile marks it
         // stale again.
         STALE.with(|s| s.set(false));
-        let loaded = pgrx::spi::Spi::connect_mut(|client| load(client));
+        let loaded = pgrx::spi::Spi::connect_mut(load);
         RULES.with(|r| *r.borrow_mut() = loaded);
         GENERATION.with(|g| g.set(g.get().wrapping_add(1)));
     }

@@ -222,7 +222,7 @@ fn hold_domain(domain: &str) {
             text,
         )
         .value() as u32;
-        let mut tag = pg_sys::LOCKTAG {
+        let tag = pg_sys::LOCKTAG {
             locktag_field1: pg_sys::MyDatabaseId.to_u32(),
             locktag_field2: DOMAIN_LOCK_CLASS as u32,
             locktag_field3: hash,
@@ -230,12 +230,7 @@ fn hold_domain(domain: &str) {
             locktag_type: pg_sys::LockTagType::LOCKTAG_ADVISORY as u8,
             locktag_lockmethodid: pg_sys::USER_LOCKMETHOD as u8,
         };
-        pg_sys::LockAcquire(
-            &mut tag,
-            pg_sys::ShareLock as pg_sys::LOCKMODE,
-            false,
-            false,
-        );
+        pg_sys::LockAcquire(&tag, pg_sys::ShareLock as pg_sys::LOCKMODE, false, false);
     }
 }
 
