@@ -440,6 +440,12 @@ fn find_with<T>(
     rows.pop()
 }
 
+/// How many links' places this backend remembers now (for the tests).
+#[cfg(any(test, feature = "pg_test"))]
+pub fn remembered_places() -> usize {
+    PLACES.with(|p| p.borrow().len())
+}
+
 /// The link `code` on `domain` read at heap TID `tid`: `Some(read(row))` when the version
 /// there is visible to the statement's snapshot and is that link's, else None (moved,
 /// updated, deleted, or its page gone). Under one snapshot at most one version of a row

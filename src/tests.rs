@@ -704,3 +704,30 @@ fn a_default_domain_setting_in_capitals_still_finds_its_links() {
     assert_eq!(text(&format!("SELECT shortlink.resolve('{code}')")), "https://example.com/caps");
     assert_eq!(click(&code), "ok 302 https://example.com/caps");
 }
+
+#[pg_test]
+fn remembered_links_bounds_the_places_a_backend_remembers() {
+    run("SELECT count(*) FROM generate_series(1, 11) g, LATERAL shortlink.shorten('https://example.com/r' || g, jsonb_build_object('code', 'rem' || g))");
+    let resolve = |from: i32, to: i32| {
+        for g in from..=to {
+            assert_eq!(text(&format!("SELECT shortlink.resolve('rem{g}')")), format!("https://example.com/r{g}"));
+        }
+    };
+    run("SET LOCAL shortlink.remembered_links = 1000");
+    resolve(1, 5);
+    assert!(crate::link_row::remembered_places() >= 5);
+    // Room for 2: each link read through the index empties a full memo first, so it
+    // never holds more than 2; links read from their remembered place still resolve.
+    run("SET LOCAL shortlink.remembered_links = 2");
+    resolve(6, 10);
+    assert!(crate::link_row::remembered_places() <= 2);
+    resolve(1, 10);
+    assert!(crate::link_row::remembered_places() <= 2);
+    // 0: the next link read through the index empties it and nothing is remembered.
+    run("SET LOCAL shortlink.remembered_links = 0");
+    resolve(11, 11);
+    assert_eq!(crate::link_row::remembered_places(), 0);
+    resolve(1, 11);
+    assert_eq!(crate::link_row::remembered_places(), 0);
+    assert_eq!(sqlstate("SET shortlink.remembered_links = -1"), "22023");
+}

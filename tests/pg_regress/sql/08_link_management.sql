@@ -74,4 +74,7 @@ SELECT count(*) FROM shortlink.list_links('{"created_before": "2026-02-30"}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM shortlink.list_links('{"created_before": "2026-01-01 25:00"}');
 \echo :LAST_ERROR_SQLSTATE
+-- A time zone name PostgreSQL does not know: its own message, the same 22023.
+SELECT count(*) FROM shortlink.list_links('{"created_before": "2026-01-01 12:00 Nowhere/City"}');
+\echo :LAST_ERROR_SQLSTATE
 SELECT shortlink.filter_timestamp('created_after', '2026-05-01 12:00:00+02') AS parsed;
