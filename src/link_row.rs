@@ -9,7 +9,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::ffi::CStr;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
 use pgrx::pg_sys;
 use pgrx::pg_sys::panic::ErrorReport;
@@ -97,7 +97,34 @@ thread_local! {
     /// TID of the version read. A hot link is then read from its heap page, without the
     /// index descent, when that version is still the one the statement sees (see
     /// [`fetch_at`]); otherwise through the index, which records its new place.
-    static PLACES: RefCell<HashMap<u64, pg_sys::ItemPointerData>> = RefCell::new(HashMap::new());
+    static PLACES: RefCell<Places> = RefCell::new(Places::default());
+    /// The keys of [`PLACES`]' hash of (domain, code): random per backend.
+    static PLACE_KEYS: RandomState = RandomState::new();
+}
+
+/// Remembered places, keyed by the hash of (domain, code) under [`PLACE_KEYS`].
+type Places = HashMap<u64, pg_sys::ItemPointerData, BuildHasherDefault<Prehashed>>;
+
+/// The hasher of [`Places`]: its keys are already hashes, so it takes them as they are
+/// rather than hashing each key a second time on every read.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed here (write_u64); any other input is folded in whole.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 /// What [`domain_for_link`] read last: the generation of the domain tables it was read
@@ -391,11 +418,7 @@ fn find_with<T>(
     }
     let cat = catalog();
     let nums = set(&cat);
-    let place = {
-        let mut h = DefaultHasher::new();
-        (domain, code).hash(&mut h);
-        h.finish()
-    };
+    let place = PLACE_KEYS.with(|keys| keys.hash_one((domain, code)));
     if let Some(tid) = PLACES.with(|p| p.borrow().get(&place).copied()) {
         // SAFETY: tid was read from links in this backend; fetch_at checks that its block
         // still exists and that the version there is visible and is this link's.
@@ -430,7 +453,7 @@ fn find_with<T>(
         PLACES.with(|p| {
             let mut p = p.borrow_mut();
             if p.len() >= limit {
-                *p = HashMap::new();
+                *p = Places::default();
             }
             if limit > 0 {
                 p.insert(place, tid);
