@@ -109,17 +109,22 @@ make_reachable() {
     done
 }
 
-# start_cluster DIR PORT: initdb (once) and start a cluster with its socket in DIR,
-# preloading shortlink (its bot patterns and User-Agent parsers are built once, in the
-# postmaster).
+# start_cluster DIR PORT [SHARED_BUFFERS]: initdb (once) and start a cluster with its
+# socket in DIR, preloading shortlink (its bot patterns and User-Agent parsers are built
+# once, in the postmaster). SHARED_BUFFERS, when given, goes into the new cluster's
+# postgresql.conf at initdb (an existing cluster keeps its own).
 start_cluster() {
-    local dir=$1 port=$2
+    local dir=$1 port=$2 buffers=${3:-}
     mkdir -p "$dir"
     make_reachable "$dir"
     [ "$(pg_user)" = "$(id -un)" ] || chown "$(pg_user)" "$dir"
     chmod 700 "$dir"
     if [ ! -f "$dir/data/PG_VERSION" ]; then
         as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
+        if [ -n "$buffers" ]; then
+            printf '\n# Set by shortlink'"'"'s scripts/setup: a quarter of RAM (SHORTLINK_SHARED_BUFFERS).\nshared_buffers = %s\n' \
+                "$buffers" | as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
+        fi
     fi
     if ! as_pg "$PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
         # RUST_BACKTRACE in the server's environment would put Rust backtraces into the
@@ -128,6 +133,12 @@ start_cluster() {
             -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=100 -c shared_preload_libraries=shortlink" \
             start >/dev/null
     fi
+}
+
+# quarter_of_ram: a quarter of this machine's memory, in MB (PostgreSQL's own starting
+# point for shared_buffers on a dedicated server), at least 128MB, its default.
+quarter_of_ram() {
+    awk '/^MemTotal:/ {mb = int($2 / 1024 / 4); print (mb < 128 ? 128 : mb) "MB"}' /proc/meminfo
 }
 
 stop_cluster() {

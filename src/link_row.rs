@@ -598,24 +598,6 @@ fn text_key(s: &str) -> Option<(u32, pg_sys::Oid, pg_sys::Datum)> {
         .map(|d| (pg_sys::F_TEXTEQ, pg_sys::DEFAULT_COLLATION_OID, d))
 }
 
-/// Whether code `code` on `domain` is taken: a row with that key exists, committed or
-/// inserted by a transaction still in progress (this one included), as `INSERT … ON
-/// CONFLICT` would find it (a dirty read of the unique index).
-pub fn code_taken(domain: &str, code: &str) -> bool {
-    let cat = catalog();
-    let (Some(d), Some(c)) = (text_key(domain), text_key(code)) else {
-        return true;
-    };
-    // SAFETY: a dirty snapshot is what InitDirtySnapshot builds (a zeroed SnapshotData of
-    // type SNAPSHOT_DIRTY) and lives on this stack for the scan; links_domain_code_key is
-    // the unique index on links (domain text, code text).
-    unsafe {
-        let mut dirty: pg_sys::SnapshotData = std::mem::zeroed();
-        dirty.snapshot_type = pg_sys::SnapshotType::SNAPSHOT_DIRTY;
-        !scan_as_of(&mut dirty, cat.links, cat.links_key, &[d, c], |_| Some(())).is_empty()
-    }
-}
-
 /// What a new link needs to know of its domain, read under a snapshot taken now (the
 /// caller holds the domain's lock, so it sees any removal that committed before): the
 /// domain's workspace (None: not registered), the first of `suffixes` that is a blocked

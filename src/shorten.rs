@@ -275,9 +275,10 @@ fn insert_link(
             }
             let plain = o.columns.is_empty();
             if generated && plain && expires_at.is_none() {
-                if link_row::code_taken(&domain, code) {
-                    return Ok(None);
-                }
+                // No probe for a taken code first, unlike `INSERT … ON CONFLICT`'s: a random
+                // code is almost never taken, and when it is, the speculative insert finds
+                // it and goes back (a dead row, a used identity value), so the probe would
+                // be an index descent per link spent on the rare case.
                 match insert_directly(&domain, code, &url, expire_in, password_hash) {
                     Some(Direct::Made {
                         id,
