@@ -731,3 +731,45 @@ fn remembered_links_bounds_the_places_a_backend_remembers() {
     assert_eq!(crate::link_row::remembered_places(), 0);
     assert_eq!(sqlstate("SET shortlink.remembered_links = -1"), "22023");
 }
+
+#[pg_test]
+fn a_memo_that_does_not_pay_holds_few_places_for_a_while() {
+    run("SELECT count(*) FROM generate_series(1, 4000) g, LATERAL shortlink.shorten('https://example.com/f' || g, jsonb_build_object('code', 'few' || g))");
+    // Reads links few<from> .. few<to> in one statement.
+    let read = |from: i32, to: i32| {
+        let n = text(&format!(
+            "SELECT count(*)::text FROM generate_series({from}, {to}) g WHERE shortlink.resolve('few' || g) = 'https://example.com/f' || g"
+        ));
+        assert_eq!(n, (to - from + 1).to_string());
+    };
+    let empty = || {
+        run("SET LOCAL shortlink.remembered_links = 0");
+        read(1, 1);
+        assert_eq!(crate::link_row::remembered_places(), 0);
+        run("SET LOCAL shortlink.remembered_links = 1100");
+    };
+    // Paying: 600 of the 1,101 reads before it filled found their place. Emptied when
+    // full, it fills to its whole 1,100 again.
+    empty();
+    read(1, 600);
+    read(1, 600);
+    read(601, 1101);
+    read(1102, 2200);
+    assert_eq!(crate::link_row::remembered_places(), 1100);
+    // Not paying: no read found its place before it filled. For the next 8 x 1,100 reads
+    // it holds at most 1,024 places, then its whole 1,100 again.
+    empty();
+    read(1, 1101);
+    let mut most = 0;
+    for i in 0..8800 {
+        let g = 1102 + i % 1800;
+        assert_eq!(text(&format!("SELECT shortlink.resolve('few{g}')")), format!("https://example.com/f{g}"));
+        most = most.max(crate::link_row::remembered_places());
+    }
+    assert!(most <= 1024, "held {most} places while not paying");
+    for g in 3001..=4000 {
+        assert_eq!(text(&format!("SELECT shortlink.resolve('few{g}')")), format!("https://example.com/f{g}"));
+        most = most.max(crate::link_row::remembered_places());
+    }
+    assert!(most > 1024, "held at most {most} places after the reads with few");
+}
