@@ -9,10 +9,10 @@
 # --large then grows the database to 10^7 links and 10^8 click events over a year
 # (bench/large_load.sql), runs every leg again, and prints each ratio at both sizes, their
 # quotient (flat: >= 0.9), and the latency of stats() and click_stats() of a link with a
-# tenth of the events over a year. On this 2-core machine, loading is WAL-bound at about
-# 300 MB of events a minute: SHORTLINK_BENCH_EVENTS=20000000 loaded and rolled up in 9-14
-# minutes (21-23 minutes in all, with 7 rounds); the default 10^8 needs about 45 minutes to insert the
-# events alone, and over 1.5 hours in all, with 25 GB of disk.
+# tenth of the events over a year. On this 2-core machine, with shared_buffers of a quarter
+# of RAM, loading is WAL-bound: the default 10^8 events took 18 minutes to insert and 7.5 to
+# roll up (27 minutes of load, 40 in all with 7 rounds, a 22 GB database; 2026-12-03), and
+# SHORTLINK_BENCH_EVENTS=20000000 loads in 6-7 minutes (19-21 in all).
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 HERE=$ROOT/bench
