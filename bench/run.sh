@@ -10,7 +10,7 @@
 # (bench/large_load.sql), runs every leg again, and prints each ratio at both sizes, their
 # quotient (flat: >= 0.9), and the latency of stats() and click_stats() of a link with a
 # tenth of the events over a year. On this 2-core machine, with shared_buffers of a quarter
-# of RAM, loading is WAL-bound: the default 10^8 events took 18 minutes to insert and 7.5 to
+# of RAM, the default 10^8 events took 18 minutes to insert and 7.5 to
 # roll up (27 minutes of load, 40 in all with 7 rounds, a 22 GB database; 2026-12-03), and
 # SHORTLINK_BENCH_EVENTS=20000000 loads in 6-7 minutes (19-21 in all).
 set -euo pipefail
