@@ -150,6 +150,10 @@ measure() {
     # 10^7 links ran at a sixth of the others before this).
     psql -d $DB -c "SELECT pg_catalog.sum(public.pg_prewarm(c.oid)) AS blocks_prewarmed FROM pg_catalog.pg_class c
         WHERE c.oid IN ('shortlink.links'::regclass, 'shortlink.links_pkey'::regclass, 'shortlink.links_domain_code_key'::regclass)"
+    # And the places of the links start in the shared place memo (when it is on), as
+    # pg_prewarm puts their pages in shared buffers: what a server that has run for a
+    # while holds, rather than what the rounds' own reads would add to it as they go.
+    psql -d $DB -c "SELECT shortlink.warm_places() AS places_remembered FROM shortlink.shared_place_memo() WHERE slots > 0"
     say "$size: $ROUNDS rounds of ${SECS}s per leg, legs alternating"
     for r in $(seq "$ROUNDS"); do
         psql -d $DB -c "VACUUM" -c "CHECKPOINT"

@@ -109,12 +109,13 @@ make_reachable() {
     done
 }
 
-# start_cluster DIR PORT [SHARED_BUFFERS]: initdb (once) and start a cluster with its
-# socket in DIR, preloading shortlink (its bot patterns and User-Agent parsers are built
-# once, in the postmaster). SHARED_BUFFERS, when given, goes into the new cluster's
-# postgresql.conf at initdb (an existing cluster keeps its own).
+# start_cluster DIR PORT [SHARED_BUFFERS [SHARED_PLACES]]: initdb (once) and start a
+# cluster with its socket in DIR, preloading shortlink (its bot patterns and User-Agent
+# parsers are built once, in the postmaster). SHARED_BUFFERS, when given, goes into the
+# new cluster's postgresql.conf at initdb (an existing cluster keeps its own);
+# SHARED_PLACES, when given, is shortlink.shared_places for this start.
 start_cluster() {
-    local dir=$1 port=$2 buffers=${3:-}
+    local dir=$1 port=$2 buffers=${3:-} places=${4:-}
     mkdir -p "$dir"
     make_reachable "$dir"
     [ "$(pg_user)" = "$(id -un)" ] || chown "$(pg_user)" "$dir"
@@ -126,11 +127,13 @@ start_cluster() {
                 "$buffers" | as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
         fi
     fi
+    local options="-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=100 -c shared_preload_libraries=shortlink"
+    [ -z "$places" ] || options+=" -c shortlink.shared_places=$places"
     if ! as_pg "$PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
         # RUST_BACKTRACE in the server's environment would put Rust backtraces into the
         # DETAIL of errors raised through pgrx: never start PostgreSQL with it.
         as_pg env -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-            -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=100 -c shared_preload_libraries=shortlink" \
+            -o "$options" \
             start >/dev/null
     fi
 }

@@ -37,6 +37,7 @@ mod privilege;
 mod resolve;
 mod row_value;
 mod settings;
+mod shared_places;
 mod shorten;
 mod stats;
 
@@ -75,11 +76,12 @@ pub extern "C-unwind" fn _PG_init() {
     bot_rules::register();
     link_row::register();
     link_insert::register();
-    // Loaded by shared_preload_libraries: build the bot patterns and User-Agent parsers in
-    // the postmaster, so that every backend inherits them instead of building them on its
-    // first click (about 40 ms).
+    // Loaded by shared_preload_libraries: ask for the shared place memo's memory, and build
+    // the bot patterns and User-Agent parsers in the postmaster, so that every backend
+    // inherits them instead of building them on its first click (about 40 ms).
     // SAFETY: a flag PostgreSQL sets while it loads preloaded libraries.
     if unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
+        shared_places::request();
         shortlink_core::useragent::warm();
     }
 }

@@ -15,7 +15,7 @@ use pgrx::pg_sys;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 
-use crate::settings;
+use crate::{settings, shared_places};
 
 /// What `resolve` needs of a link.
 pub struct LinkRow {
@@ -470,13 +470,29 @@ fn find_with<T>(
     }
     let cat = catalog();
     let nums = set(&cat);
-    let place = PLACE_KEYS.with(|keys| keys.hash_one((domain, code)));
+    // Keyed for the shared memo when there is one, so that one hash serves both.
+    let shared = shared_places::get();
+    let place = match shared {
+        Some(shared) => shared.key(cat.links, domain, code),
+        None => PLACE_KEYS.with(|keys| keys.hash_one((domain, code))),
+    };
     if let Some(tid) = PLACES.with(|p| p.borrow_mut().place(place)) {
         // SAFETY: tid was read from links in this backend; fetch_at checks that its block
         // still exists and that the version there is visible and is this link's.
         let found = unsafe { fetch_at(&cat, tid, domain, code, |slot| read(&Row { slot, nums })) };
         if let Some(found) = found {
             PLACES.with(|p| p.borrow_mut().hits += 1);
+            return found;
+        }
+    }
+    // At most shortlink.remembered_links places (see Memo); freed when it is 0.
+    let limit = settings::remembered_links();
+    if let Some(tid) = shared.and_then(|shared| shared.place(place)) {
+        // SAFETY: as above; a place from the shared memo may be any TID of links (another
+        // backend's, or one torn by a racing write): fetch_at checks it all the same.
+        let found = unsafe { fetch_at(&cat, tid, domain, code, |slot| read(&Row { slot, nums })) };
+        if let Some(found) = found {
+            PLACES.with(|p| p.borrow_mut().remember(place, tid, limit));
             return found;
         }
     }
@@ -500,11 +516,39 @@ fn find_with<T>(
         })
     };
     if let Some(tid) = seen {
-        // At most shortlink.remembered_links places (see Memo); freed when it is 0.
-        let limit = settings::remembered_links();
         PLACES.with(|p| p.borrow_mut().remember(place, tid, limit));
+        if let Some(shared) = shared {
+            shared.remember(place, tid);
+        }
     }
     rows.pop()
+}
+
+/// Remembers the place of every link this statement sees in the shared memo, read in
+/// `(domain, code)` order through the unique index; how many. None when there is no shared
+/// memo.
+pub fn remember_every_place() -> Option<i64> {
+    let shared = shared_places::get()?;
+    let cat = catalog();
+    let [domain_num, code_num] = cat.key_columns;
+    let mut remembered = 0i64;
+    // SAFETY: a scan of links_domain_code_key without keys reads every entry; domain and
+    // code are text columns, read while the slot holds the row.
+    unsafe {
+        scan(cat.links, cat.links_key, &[], |slot| {
+            pg_sys::slot_getsomeattrs_int(slot, i32::from(domain_num.max(code_num)));
+            let (d, d_null) = attr(slot, domain_num);
+            let (c, c_null) = attr(slot, code_num);
+            if let (Some(domain), Some(code)) =
+                (<&str>::from_datum(d, d_null), <&str>::from_datum(c, c_null))
+            {
+                shared.remember(shared.key(cat.links, domain, code), (*slot).tts_tid);
+                remembered += 1;
+            }
+            None::<()>
+        })
+    };
+    Some(remembered)
 }
 
 /// How many links' places this backend remembers now (for the tests).

@@ -18,6 +18,7 @@ static ANONYMIZE_IP: GucSetting<bool> = GucSetting::<bool>::new(true);
 static ALLOW_PRIVATE_DESTINATIONS: GucSetting<bool> = GucSetting::<bool>::new(false);
 static CLICK_RETENTION_MINUTES: GucSetting<i32> = GucSetting::<i32>::new(0);
 static REMEMBERED_LINKS: GucSetting<i32> = GucSetting::<i32>::new(100_000);
+static SHARED_PLACES: GucSetting<i32> = GucSetting::<i32>::new(1 << 20);
 static WORKSPACE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c""));
 
 pub fn register() {
@@ -103,6 +104,21 @@ pub fn register() {
         GucContext::Userset,
         GucFlags::default(),
     );
+    // Sized once, at server start, from shared_preload_libraries: a library loaded later
+    // may not define it (and it would mean nothing there).
+    // SAFETY: a flag PostgreSQL sets while it loads preloaded libraries.
+    if unsafe { pgrx::pg_sys::process_shared_preload_libraries_in_progress } {
+        GucRegistry::define_int_guc(
+            c"shortlink.shared_places",
+            c"Links whose heap place all backends remember together in shared memory, so that resolve and record_click read them without the index descent (0: none).",
+            c"16 bytes per link, taken from shared memory at server start (16 MB at 1048576); needs shortlink in shared_preload_libraries. A remembered place is only a shortcut: the row found there is checked to be the link, visible to the statement.",
+            &SHARED_PLACES,
+            0,
+            1 << 28,
+            GucContext::Postmaster,
+            GucFlags::default(),
+        );
+    }
     // SAFETY: the check hook is a #[pg_guard] function and the setting a static.
     unsafe {
         GucRegistry::define_string_guc_with_hooks(
@@ -130,6 +146,12 @@ fn string(setting: &GucSetting<Option<CString>>) -> String {
 /// `shortlink.remembered_links`.
 pub fn remembered_links() -> usize {
     usize::try_from(REMEMBERED_LINKS.get()).unwrap_or(0)
+}
+
+/// `shortlink.shared_places` (its default where shortlink was not preloaded: it is then
+/// not defined, and nothing reads it).
+pub fn shared_places() -> usize {
+    usize::try_from(SHARED_PLACES.get()).unwrap_or(0)
 }
 
 /// `shortlink.default_domain`, as written (normalized where used).

@@ -773,3 +773,27 @@ fn a_memo_that_does_not_pay_holds_few_places_for_a_while() {
     }
     assert!(most > 1024, "held at most {most} places after the reads with few");
 }
+
+#[pg_test]
+fn the_shared_place_memo_is_off_without_preloading() {
+    // `cargo pgrx test` does not preload shortlink: no shared memory was set aside, so
+    // links are read through each backend's memo and the index, and warming is an error.
+    assert_eq!(text("SELECT format('%s/%s', slots, remembered) FROM shortlink.shared_place_memo()"), "0/0");
+    assert_eq!(sqlstate("SELECT shortlink.warm_places()"), "55000");
+    run("SELECT FROM shortlink.shorten('https://example.com/unshared', '{\"code\": \"unshared\"}')");
+    assert_eq!(text("SELECT shortlink.resolve('unshared')"), "https://example.com/unshared");
+    // The setting is defined only by a preloaded library: it sizes shared memory at start.
+    assert_eq!(sqlstate("SHOW shortlink.shared_places"), "42704");
+}
+
+#[pg_test]
+fn a_shared_place_is_one_word_and_back() {
+    let tid = pg_sys::ItemPointerData {
+        ip_blkid: pg_sys::BlockIdData { bi_hi: 0xfffe, bi_lo: 0x1234 },
+        ip_posid: 291,
+    };
+    let word = crate::shared_places::pack(tid);
+    assert_ne!(word, 0);
+    let back = crate::shared_places::unpack(word);
+    assert_eq!((back.ip_blkid.bi_hi, back.ip_blkid.bi_lo, back.ip_posid), (0xfffe, 0x1234, 291));
+}

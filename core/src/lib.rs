@@ -10,6 +10,7 @@ pub mod json_text;
 pub mod options;
 pub mod password;
 pub mod phone;
+pub mod place_table;
 pub mod query;
 pub mod template;
 pub mod useragent;
