@@ -164,6 +164,32 @@ check "a link read before another connection's VACUUM cut its page off" \
     "remembered https://example.com/ctail/2000|truncated true|gone true|click not_found" \
     "$(grep -E '^(remembered|truncated|gone|click) ' <<<"$tail_out" | paste -sd'|')"
 
+# The shared place memo (src/shared_places.rs) under racing writers: 8 connections read
+# 64 links at random while others update them (each update moves the row, and its place),
+# so the memo's slots are rewritten while they are read, and a read may find another
+# link's place. Every read must still give its own link's URL: a wrong or missing one
+# divides by zero and aborts the run.
+psql -c "DELETE FROM shortlink.links WHERE code LIKE 'conc-place-%'"
+psql -c "SELECT count(*) FROM generate_series(1, 64) g,
+    LATERAL shortlink.shorten('https://example.com/place/' || g || '/0', jsonb_build_object('code', 'conc-place-' || g))" >/dev/null
+cat >/tmp/shortlink-place-read.sql <<'SQL'
+\set n random(1, 64)
+SELECT 1 / coalesce(shortlink.resolve('conc-place-' || :n) LIKE 'https://example.com/place/' || :n || '/%', false)::int;
+SELECT 1 / coalesce((SELECT location FROM shortlink.record_click('conc-place-' || :n)) LIKE 'https://example.com/place/' || :n || '/%', false)::int;
+SQL
+cat >/tmp/shortlink-place-update.sql <<'SQL'
+\set n random(1, 64)
+\set v random(1, 1000000)
+UPDATE shortlink.links SET url = 'https://example.com/place/' || :n || '/' || :v WHERE code = 'conc-place-' || :n;
+SQL
+pgbench -c 8 -j 2 -t 400 -f /tmp/shortlink-place-read.sql@4 -f /tmp/shortlink-place-update.sql@1 \
+    >/tmp/shortlink-pgbench-places.log 2>&1 || { cat /tmp/shortlink-pgbench-places.log; exit 1; }
+check "shared place memo: 3,200 reads and updates from 8 connections, no failed transaction" 0 \
+    "$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' /tmp/shortlink-pgbench-places.log)"
+check "shared place memo: every link still resolves to its own latest URL" 64 \
+    "$(psql -c "SELECT count(*) FROM shortlink.links WHERE code LIKE 'conc-place-%' AND shortlink.resolve(code) = url")"
+psql -c "DELETE FROM shortlink.links WHERE code LIKE 'conc-place-%'"
+
 # maintain() while 32 connections click: every click is counted, in click_stats too.
 psql -c "DELETE FROM shortlink.links WHERE code = 'conc-maintained'"
 psql -c "SELECT FROM shortlink.shorten('https://example.com/maintained', '{\"code\": \"conc-maintained\"}')"
