@@ -9,10 +9,8 @@
 # --large then grows the database to 10^7 links and 10^8 click events over a year
 # (bench/large_load.sql), runs every leg again, and prints each ratio at both sizes, their
 # quotient (flat: >= 0.9), and the latency of stats() and click_stats() of a link with a
-# tenth of the events over a year. On this 2-core machine, with shared_buffers of a quarter
-# of RAM, the default 10^8 events took 18 minutes to insert and 7.5 to
-# roll up (27 minutes of load, 40 in all with 7 rounds, a 22 GB database; 2026-12-03), and
-# SHORTLINK_BENCH_EVENTS=20000000 loads in 6-7 minutes (19-21 in all).
+# tenth of the events over a year. The default 10^8 events take most of a --large run to
+# load; SHORTLINK_BENCH_EVENTS sets fewer. How long each took: docs/benchmarks.md.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 HERE=$ROOT/bench
@@ -76,10 +74,9 @@ psql -d $DB -c "VACUUM ANALYZE"
 # name|clients|script
 # resolve and its floor run one client per core: both are read-only and CPU-bound (the
 # cores are busy at 2 clients as at 8), and at 8 clients on 2 cores the scheduler's noise
-# swamps them. Measured on this VM (2026-12-02): the floor against itself, 7 rounds of 5 s,
-# gave medians of 0.95-1.06 at 8 clients (single rounds 0.74-1.23), and 0.99-1.01 at 2
-# (rounds 0.91-1.05). The writing legs' client counts are the targets' own, and their noise
-# is small (the floors against themselves: 0.99-1.02).
+# swamps them (the floor against itself, at 8 and at 2 clients: docs/benchmarks.md,
+# "Method"). The writing legs' client counts are the targets' own, and their noise is small
+# (the floors against themselves).
 legs=(
     "resolve(code)|2|resolve.sql"
     "floor: SELECT url ... WHERE domain, code|2|resolve_floor.sql"
@@ -113,14 +110,14 @@ bulk_ms() { # bulk_ms SQL: milliseconds of one statement, rolled back
 }
 median() { sort -n "$1" | awk '{a[NR]=$1} END {printf "%.0f", a[int((NR+1)/2)]}'; }
 # paired A B: the median over rounds of A's figure over B's in the same round. A ratio is
-# taken of two legs run minutes apart at most, so that the machine's own drift (this VM's
-# legs move by up to 30% from one minute to the next) falls on both.
+# taken of two legs run minutes apart at most, so that the machine's own drift (a VM's
+# legs move from one minute to the next) falls on both.
 paired() { paste "$1" "$2" | awk '{print $1 / $2}' | sort -g | awk '{a[NR]=$1} END {printf "%.4f", a[int((NR+1)/2)]}'; }
 spread() { sort -n "$1" | awk '{a[NR]=$1} END {printf "%.0f-%.0f", a[1], a[NR]}'; }
 # Background work lands on neither leg of a ratio: autovacuum is off for every table of the
 # benchmark's database (an untimed VACUUM opens each round instead, followed by a
 # CHECKPOINT: without it the pages VACUUM dirtied were still being written out during the
-# round's first leg, which ran 5-10% slower than the same leg later in the round, and the
+# round's first leg, which ran slower than the same leg later in the round, and the
 # first leg is the same one in every other round), and every other round runs the legs in
 # reverse order, so that a drift within a round (a table growing, a checkpoint's
 # full-page writes) weighs on every leg alike. (No CHECKPOINT before each leg: each leg
@@ -147,7 +144,7 @@ measure() {
     quiet_tables
     # Both read legs read shortlink.links: its pages start in shared buffers, as far as
     # they fit, rather than being read in during the first rounds (the first round at
-    # 10^7 links ran at a sixth of the others before this).
+    # 10^7 links ran far slower than the others before this).
     psql -d $DB -c "SELECT pg_catalog.sum(public.pg_prewarm(c.oid)) AS blocks_prewarmed FROM pg_catalog.pg_class c
         WHERE c.oid IN ('shortlink.links'::regclass, 'shortlink.links_pkey'::regclass, 'shortlink.links_domain_code_key'::regclass)"
     # And the places of the links start in the shared place memo (when it is on), as

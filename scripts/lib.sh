@@ -1,21 +1,45 @@
-# Shared by scripts/setup and scripts/test: install what is missing, build, and run
-# throwaway PostgreSQL 15 clusters inside the project folder. Sourced, not run.
+# Shared by scripts/setup, scripts/test and the tests: install what is missing, build, and
+# run throwaway PostgreSQL clusters inside the project folder. Sourced, not run.
+#
+# PG_CONFIG (environment) names the PostgreSQL to build for and to run: Debian 12's
+# PostgreSQL 15 by default. PG_BIN, PG_MAJOR and PGRX_FEATURE (the Cargo feature, pgNN)
+# follow from it.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PG_BIN=/usr/lib/postgresql/15/bin
-PG_CONFIG=$PG_BIN/pg_config
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PGRX_VERSION=0.18.1
 export PATH="$HOME/.cargo/bin:$PATH"
+
+# The Debian package of a major, when PG_CONFIG is where Debian installs it.
+debian_pg_major() {
+    case $PG_CONFIG in
+        /usr/lib/postgresql/[0-9]*/bin/pg_config) basename "$(dirname "$(dirname "$PG_CONFIG")")" ;;
+    esac
+}
+
+# pg_settings: PG_BIN, PG_MAJOR, PGRX_FEATURE, PG_REGRESS, PG_ISOLATION_REGRESS from PG_CONFIG
+# (once it exists).
+pg_settings() {
+    PG_BIN=$("$PG_CONFIG" --bindir)
+    PG_MAJOR=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+    PGRX_FEATURE=pg$PG_MAJOR
+    PG_REGRESS=$(dirname "$("$PG_CONFIG" --pgxs)")/../test/regress/pg_regress
+    PG_ISOLATION_REGRESS=$(dirname "$("$PG_CONFIG" --pgxs)")/../test/isolation/pg_isolation_regress
+    export PG_CONFIG PG_BIN PG_MAJOR
+}
+[ ! -x "$PG_CONFIG" ] || pg_settings
 
 say() { printf '\n==> %s\n' "$*"; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Debian packages, cargo-pgrx at the pinned version, and pgrx's pg15 configuration.
+# Debian packages (PostgreSQL itself when PG_CONFIG is Debian's), cargo-pgrx at the pinned
+# version, and pgrx's configuration for PG_CONFIG's major.
 ensure_deps() {
-    local pkgs=() p
-    for p in postgresql-15 postgresql-server-dev-15 libclang-dev sudo curl; do
+    local pkgs=() p major
+    major=$(debian_pg_major)
+    for p in ${major:+postgresql-$major postgresql-server-dev-$major} libclang-dev sudo curl; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || pkgs+=("$p")
     done
     if [ ${#pkgs[@]} -gt 0 ]; then
@@ -27,13 +51,44 @@ ensure_deps() {
         say "installing cargo-pgrx $PGRX_VERSION (about 14 minutes, once)"
         cargo install cargo-pgrx --version "$PGRX_VERSION" --locked
     fi
-    if ! grep -qs "pg15 = \"$PG_CONFIG\"" "${PGRX_HOME:-$HOME/.pgrx}/config.toml"; then
-        say "cargo pgrx init --pg15 $PG_CONFIG"
-        cargo pgrx init --pg15 "$PG_CONFIG"
+    [ -x "$PG_CONFIG" ] || { echo "error: no pg_config at $PG_CONFIG (set PG_CONFIG)" >&2; exit 1; }
+    pg_settings
+    ensure_pgrx_init
+}
+
+# The test command's lint tools, at pinned versions (each builds with Rust 1.95), installed
+# once into ~/.cargo/bin: cargo-machete (unused dependencies, about 4 minutes to build) and
+# cargo-deny (licences, bans and sources against deny.toml, about 7 minutes).
+CARGO_MACHETE_VERSION=0.9.2
+CARGO_DENY_VERSION=0.20.2
+ensure_lint_tools() {
+    if ! cargo machete --version 2>/dev/null | grep -qF "$CARGO_MACHETE_VERSION"; then
+        say "installing cargo-machete $CARGO_MACHETE_VERSION (once)"
+        cargo install cargo-machete --version "$CARGO_MACHETE_VERSION" --locked
+    fi
+    if ! cargo deny --version 2>/dev/null | grep -qF "$CARGO_DENY_VERSION"; then
+        say "installing cargo-deny $CARGO_DENY_VERSION (once)"
+        cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked
     fi
 }
 
-# Builds the extension and installs it into the system PostgreSQL 15.
+# cargo pgrx init writes config.toml anew from its flags: pass every major it already knows
+# whose pg_config still exists, and PG_CONFIG's.
+ensure_pgrx_init() {
+    local config=${PGRX_HOME:-$HOME/.pgrx}/config.toml args=() line key path
+    grep -qsF "$PGRX_FEATURE = \"$PG_CONFIG\"" "$config" && return 0
+    if [ -f "$config" ]; then
+        while read -r line; do
+            [[ $line =~ ^(pg[0-9]+)\ =\ \"(.*)\"$ ]] || continue
+            key=${BASH_REMATCH[1]} path=${BASH_REMATCH[2]}
+            [ "$key" != "$PGRX_FEATURE" ] && [ -x "$path" ] && args+=("--$key" "$path")
+        done <"$config"
+    fi
+    args+=("--$PGRX_FEATURE" "$PG_CONFIG")
+    say "cargo pgrx init ${args[*]}"
+    cargo pgrx init "${args[@]}"
+}
+
 # install_extension [--release]: builds the extension (debug unless --release) and installs
 # it into PostgreSQL's directories. Each file is replaced by a new one (install(1) unlinks
 # first), never rewritten in place, so a running cluster keeps the library it mapped until
@@ -41,11 +96,17 @@ ensure_deps() {
 install_extension() {
     local profile=debug out
     [ "${1:-}" = --release ] && profile=release
-    out=$ROOT/target/pgrx-package/$profile
+    out=$ROOT/target/pgrx-package/pg$PG_MAJOR-$profile
     say "building and installing the extension ($profile)"
     rm -rf "$out"
     (cd "$ROOT" && cargo pgrx package --pg-config "$PG_CONFIG" --out-dir "$out" \
         $([ "$profile" = release ] || echo --debug))
+    # cargo pgrx package copies sql/'s upgrade scripts (shortlink--A--B.sql) but not the
+    # frozen install scripts of released versions (shortlink--A.sql): CREATE EXTENSION
+    # shortlink VERSION 'A' needs them.
+    local ext
+    ext=$out$("$PG_CONFIG" --sharedir)/extension
+    cp "$ROOT"/sql/shortlink--*.sql "$ext/"
     (cd "$out" && find . -type f) | while read -r f; do
         as_root install -D -m "$([ "${f%.so}" != "$f" ] && echo 755 || echo 644)" "$out/$f" "/${f#./}"
     done
@@ -111,9 +172,11 @@ make_reachable() {
 
 # start_cluster DIR PORT [SHARED_BUFFERS [SHARED_PLACES]]: initdb (once) and start a
 # cluster with its socket in DIR, preloading shortlink (its bot patterns and User-Agent
-# parsers are built once, in the postmaster). SHARED_BUFFERS, when given, goes into the
-# new cluster's postgresql.conf at initdb (an existing cluster keeps its own);
-# SHARED_PLACES, when given, is shortlink.shared_places for this start.
+# parsers are built once, in the postmaster). Every setting it needs is written into the
+# cluster's postgresql.conf (configure_cluster), so that a plain `pg_ctl -D DIR/data start`
+# brings it back as it was left. SHARED_BUFFERS, when given, is the new cluster's
+# shared_buffers (an existing cluster keeps its own); SHARED_PLACES, when given,
+# shortlink.shared_places.
 start_cluster() {
     local dir=$1 port=$2 buffers=${3:-} places=${4:-}
     mkdir -p "$dir"
@@ -122,20 +185,65 @@ start_cluster() {
     chmod 700 "$dir"
     if [ ! -f "$dir/data/PG_VERSION" ]; then
         as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
-        if [ -n "$buffers" ]; then
-            printf '\n# Set by shortlink'"'"'s scripts/setup: a quarter of RAM (SHORTLINK_SHARED_BUFFERS).\nshared_buffers = %s\n' \
-                "$buffers" | as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
-        fi
+    else
+        buffers=
     fi
-    local options="-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=100 -c shared_preload_libraries=shortlink"
-    [ -z "$places" ] || options+=" -c shortlink.shared_places=$places"
+    configure_cluster "$dir" "$port" "$buffers" "$places"
     if ! as_pg "$PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
-        # RUST_BACKTRACE in the server's environment would put Rust backtraces into the
-        # DETAIL of errors raised through pgrx: never start PostgreSQL with it.
-        as_pg env -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-            -o "$options" \
-            start >/dev/null
+        # The test clusters' ports (253xx) lie below Linux's ephemeral range (32768-60999),
+        # where any program's client socket could hold one; a start that could not bind is
+        # retried all the same, and the holder is named if it stays.
+        local attempt from
+        for attempt in 1 2 3 4 5 6 7 8 9 10; do
+            from=$(($(wc -l 2>/dev/null <"$dir/server.log" || echo 0) + 1))
+            # RUST_BACKTRACE in the server's environment would put Rust backtraces into the
+            # DETAIL of errors raised through pgrx: never start PostgreSQL with it.
+            as_pg env -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE "$PG_BIN/pg_ctl" -D "$dir/data" \
+                -l "$dir/server.log" -w -t 60 start >/dev/null && return 0
+            tail -n +"$from" "$dir/server.log" | grep -q 'could not bind' || break
+            echo "port $port is taken; starting again in 2 s (attempt $attempt of 10)" >&2
+            sleep 2
+        done
+        echo "error: PostgreSQL in $dir did not start; sockets on port $port:" >&2
+        ss -Htanp "( sport = :$port )" >&2 || true
+        echo "the end of $dir/server.log:" >&2
+        tail -n 25 "$dir/server.log" >&2
+        return 1
     fi
+}
+
+# The maintenance worker's interval in the clusters these scripts start: off (0) in test
+# clusters, whose suites run shortlink.maintain() themselves and check what it did; the
+# demo cluster (scripts/setup) and tests/maintenance.sh set their own.
+CLUSTER_MAINTENANCE_INTERVAL=${CLUSTER_MAINTENANCE_INTERVAL:-0}
+
+CONF_BEGIN='# BEGIN shortlink cluster settings (rewritten at each start by shortlink scripts lib.sh)'
+CONF_END='# END shortlink cluster settings'
+
+# configure_cluster DIR PORT SHARED_BUFFERS SHARED_PLACES: (re)writes the block of
+# settings between CONF_BEGIN and CONF_END at the end of DIR/data/postgresql.conf: port,
+# socket directory, loopback only, the preload, the maintenance worker's interval
+# (CLUSTER_MAINTENANCE_INTERVAL), and shared_buffers and
+# shortlink.shared_places when given (or kept from the block written before).
+configure_cluster() {
+    local dir=$1 port=$2 buffers=$3 places=$4 conf=$1/data/postgresql.conf old
+    old=$(sed -n "/^$CONF_BEGIN\$/,/^$CONF_END\$/p" "$conf")
+    [ -n "$buffers" ] || buffers=$(sed -n "s/^shared_buffers = '\(.*\)'.*/\1/p" <<<"$old")
+    [ -n "$places" ] || places=$(sed -n "s/^shortlink.shared_places = \([0-9]*\).*/\1/p" <<<"$old")
+    {
+        sed "/^$CONF_BEGIN\$/,/^$CONF_END\$/d" "$conf"
+        echo "$CONF_BEGIN"
+        echo "port = $port"
+        echo "unix_socket_directories = '$dir'"
+        echo "listen_addresses = '127.0.0.1'"
+        echo "max_connections = 100"
+        echo "shared_preload_libraries = 'shortlink'"
+        echo "shortlink.maintenance_interval = '$CLUSTER_MAINTENANCE_INTERVAL'   # CLUSTER_MAINTENANCE_INTERVAL"
+        [ -z "$buffers" ] || echo "shared_buffers = '$buffers'   # a quarter of RAM at initdb (SHORTLINK_SHARED_BUFFERS)"
+        [ -z "$places" ] || echo "shortlink.shared_places = $places   # SHORTLINK_SHARED_PLACES"
+        echo "$CONF_END"
+    } | as_pg tee "$conf.new" >/dev/null
+    as_pg mv "$conf.new" "$conf"
 }
 
 # quarter_of_ram: a quarter of this machine's memory, in MB (PostgreSQL's own starting

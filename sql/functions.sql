@@ -27,7 +27,7 @@ CREATE TYPE shortlink.short_link AS (id bigint, domain text, code text, short_ur
     url text, created_at timestamptz, expires_at timestamptz, max_clicks bigint,
     metadata jsonb);
 
--- shorten(url [, opts]): creates a short link to url; the options are in the README.
+-- shorten(url [, opts]): creates a short link to url; the options are in docs/reference.md.
 -- Not SECURITY DEFINER: the caller's rights and workspace apply. No pinned search_path,
 -- deliberately (src/shorten.rs): it looks no name up through it. A C function returning
 -- one row value, not a set (src/row_value.rs).
@@ -74,3 +74,28 @@ CREATE FUNCTION shortlink.autolink()
 RETURNS trigger
 LANGUAGE c VOLATILE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'shortlink_autolink';
+
+-- CREATE TRIGGER … EXECUTE FUNCTION shortlink.autolink(…) is checked when it runs, not at
+-- the trigger's first INSERT: shortlink.autolink_check_trigger() (src/autolink.rs) refuses
+-- with 22023 a trigger that is not BEFORE INSERT or UPDATE FOR EACH ROW, whose columns do
+-- not exist or are not of a string type, or whose options do not parse. SECURITY DEFINER:
+-- the event trigger runs for whoever creates a trigger, who needs no right on shortlink's
+-- functions for it; it reads only catalogs and the trigger just made. The event trigger
+-- itself is made last (sql/security.sql), once every function it calls exists.
+CREATE FUNCTION shortlink.autolink_check_new_triggers()
+RETURNS event_trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    made record;
+BEGIN
+    FOR made IN
+        SELECT c.objid
+        FROM pg_catalog.pg_event_trigger_ddl_commands() AS c
+        WHERE c.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass
+    LOOP
+        PERFORM shortlink.autolink_check_trigger(made.objid);
+    END LOOP;
+END
+$$;

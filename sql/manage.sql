@@ -1,23 +1,8 @@
 -- Link management in SQL, on top of shortlink.link_id(code, domain), which finds a link
 -- the way resolve() does (default domain, normalized names).
 
--- The id of a link, or P0002 no_data_found.
-CREATE FUNCTION shortlink.require_link(code text, domain text DEFAULT NULL)
-RETURNS bigint
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    link bigint := shortlink.link_id(code, domain);
-BEGIN
-    IF link IS NULL THEN
-        RAISE EXCEPTION 'link "%" not found on domain "%"', code,
-            coalesce(lower(domain), current_setting('shortlink.default_domain'))
-            USING ERRCODE = 'no_data_found';
-    END IF;
-    RETURN link;
-END
-$$;
+-- shortlink.require_link(code, domain), the id of a link or P0002, and
+-- shortlink.short_url(domain, code) are the extension's (src/manage.rs).
 
 -- Every stored field and counter of one link. An unknown code is P0002.
 CREATE FUNCTION shortlink.get_link(code text, domain text DEFAULT NULL)
@@ -35,21 +20,30 @@ RETURNS TABLE (
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT l.id, l.domain, l.code, 'https://' || l.domain || '/' || l.code, l.url, l.link_type,
-           l.redirect_type::integer, l.created_at, l.updated_at, l.expires_at,
-           coalesce(l.expires_at <= now(), false), l.max_clicks, l.disabled, l.tracking,
-           l.password_protected, l.forward_params, l.block_bots, l.utm, l.title,
-           l.description, l.image, l.tags, l.cloaked, l.meta_pixel_id, l.google_tag_id,
-           l.custom_field, l.dlt_header, l.contact_phone, l.callback_url, l.webhook_urls,
-           l.expired_url, l.metadata,
-           (l.limited_clicks + c.clicks)::bigint,
-           c.bot_clicks,
-           coalesce((SELECT t.visitors FROM shortlink.click_totals(l.id, NULL, NULL) t
-                     WHERE t.dimension = 'total'), 0),
-           greatest(l.limited_last_clicked_at, c.last_clicked_at)
-    FROM shortlink.links l
-    CROSS JOIN LATERAL shortlink.link_clicks(l.id) c
-    WHERE l.id = shortlink.require_link($1, $2)
+    -- The link is looked up once, first: both sides are kept subqueries (OFFSET 0), so
+    -- the lateral one is evaluated for the one row of the lookup, which a plan must
+    -- therefore run. As a condition of the scan it would run only for the rows a plan
+    -- happens to read, and an unknown code could return no row instead of P0002.
+    SELECT x.*
+    FROM (SELECT shortlink.require_link($1, $2) AS id OFFSET 0) w
+    CROSS JOIN LATERAL (
+        SELECT l.id, l.domain, l.code, shortlink.short_url(l.domain, l.code), l.url, l.link_type,
+               l.redirect_type::integer, l.created_at, l.updated_at, l.expires_at,
+               coalesce(l.expires_at <= now(), false), l.max_clicks, l.disabled, l.tracking,
+               l.password_protected, l.forward_params, l.block_bots, l.utm, l.title,
+               l.description, l.image, l.tags, l.cloaked, l.meta_pixel_id, l.google_tag_id,
+               l.custom_field, l.dlt_header, l.contact_phone, l.callback_url, l.webhook_urls,
+               l.expired_url, l.metadata,
+               (l.limited_clicks + c.clicks)::bigint,
+               c.bot_clicks,
+               coalesce((SELECT t.visitors FROM shortlink.click_totals(l.id, NULL, NULL) t
+                         WHERE t.dimension = 'total'), 0),
+               greatest(l.limited_last_clicked_at, c.last_clicked_at)
+        FROM shortlink.links l
+        CROSS JOIN LATERAL shortlink.link_clicks(l.id) c
+        WHERE l.id = w.id
+        OFFSET 0
+    ) x
 $$;
 
 CREATE FUNCTION shortlink.set_disabled(code text, domain text, disabled boolean)
@@ -57,9 +51,12 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    -- Looked up once, before the UPDATE: in its WHERE clause the lookup would run per row
+    -- scanned and could miss the link once the statement has changed it.
+    link bigint := shortlink.require_link($1, $2);
 BEGIN
-    UPDATE shortlink.links l SET disabled = $3, updated_at = now()
-    WHERE l.id = shortlink.require_link($1, $2);
+    UPDATE shortlink.links l SET disabled = $3, updated_at = now() WHERE l.id = link;
 END
 $$;
 
@@ -80,8 +77,11 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    -- Looked up once, before the DELETE (see set_disabled).
+    link bigint := shortlink.require_link($1, $2);
 BEGIN
-    DELETE FROM shortlink.links l WHERE l.id = shortlink.require_link($1, $2);
+    DELETE FROM shortlink.links l WHERE l.id = link;
 END
 $$;
 
@@ -139,7 +139,7 @@ BEGIN
     f_after := shortlink.filter_timestamp('created_after', f ->> 'created_after');
     f_before := shortlink.filter_timestamp('created_before', f ->> 'created_before');
     RETURN QUERY
-    SELECT l.id, l.domain, l.code, 'https://' || l.domain || '/' || l.code, l.url, l.title, l.tags,
+    SELECT l.id, l.domain, l.code, shortlink.short_url(l.domain, l.code), l.url, l.title, l.tags,
            l.created_at, l.expires_at, l.max_clicks, l.disabled, l.metadata
     FROM shortlink.links l
     WHERE (after IS NULL OR l.id > after)

@@ -1,7 +1,7 @@
 -- Privileges, workspaces and row-level security. Loaded last: it revokes what PostgreSQL
 -- grants PUBLIC by default on every function created before it.
 --
--- Three kinds of role (README, "Security"):
+-- Three kinds of role (docs/security.md, "Roles"):
 --   redirect role     EXECUTE on resolve and record_click only (both SECURITY DEFINER);
 --   application role  the link-management functions, SELECT on its workspaces' rows
 --                     (row-level security), never password hashes or the salt;
@@ -194,16 +194,21 @@ DECLARE
     h text := pg_catalog.rtrim(pg_catalog.lower(pg_catalog.btrim(host)), '.');
     n bigint;
 BEGIN
+    -- A host name: the blocklist matches the domain hosts of URLs (an IP address is
+    -- refused by the private-address rule or not at all).
     IF h IS NULL OR h OPERATOR(pg_catalog.!~) '^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$' THEN
         RAISE EXCEPTION 'invalid host "%": a host name such as evil.example is needed', COALESCE(host, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF h OPERATOR(pg_catalog.~) '^[0-9.]+$' THEN
+        RAISE EXCEPTION 'invalid host "%": an IP address cannot be blocked', host
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The blocklist matches host names; private addresses are refused already (shortlink.allow_private_destinations).';
+    END IF;
     INSERT INTO shortlink.blocked_hosts (host) VALUES (h) ON CONFLICT DO NOTHING;
     UPDATE shortlink.links l SET disabled = true, updated_at = pg_catalog.now()
     WHERE NOT l.disabled
-      AND shortlink.url_host(l.url) IS NOT NULL
-      AND (shortlink.url_host(l.url) OPERATOR(pg_catalog.=) h
-           OR pg_catalog.right(shortlink.url_host(l.url), pg_catalog.length(h) OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.=) ('.' OPERATOR(pg_catalog.||) h));
+      AND h OPERATOR(pg_catalog.=) ANY (shortlink.url_host_suffixes(l.url));
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
@@ -230,9 +235,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT EXISTS (
         SELECT 1 FROM shortlink.blocked_hosts b
-        WHERE b.host OPERATOR(pg_catalog.=) shortlink.url_host($1)
-           OR pg_catalog.right(shortlink.url_host($1), pg_catalog.length(b.host) OPERATOR(pg_catalog.+) 1)
-              OPERATOR(pg_catalog.=) ('.' OPERATOR(pg_catalog.||) b.host))
+        WHERE b.host OPERATOR(pg_catalog.=) ANY (shortlink.url_host_suffixes($1)))
 $$;
 
 -- A link that block_host disabled stays disabled while its host is blocked, whoever
@@ -254,16 +257,10 @@ CREATE TRIGGER links_enable_guard BEFORE UPDATE OF disabled ON shortlink.links
     FOR EACH ROW WHEN (OLD.disabled AND NOT NEW.disabled)
     EXECUTE FUNCTION shortlink.links_enable_guard();
 
--- The host of a stored http(s) destination (WHATWG serializations: scheme://host[:port]/…).
-CREATE FUNCTION shortlink.url_host(url text)
-RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT pg_catalog.rtrim(pg_catalog.substring($1, '^https?://([^/:?#\[\]]+)'), '.')
-$$;
+-- shortlink.url_host(url) and shortlink.url_host_suffixes(url), the blocklist's view of a
+-- URL, are the extension's (src/domains.rs): shorten checks hosts with the same code.
 
--- GRANT recipes (owner only; the README lists what each grants).
+-- GRANT recipes (owner only; docs/security.md lists what each grants).
 CREATE FUNCTION shortlink.grant_redirect(role regrole)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -288,7 +285,7 @@ BEGIN
     EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA shortlink TO %s', role);
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION
         shortlink.shorten(text, jsonb), shortlink.shorten_many(jsonb),
-        shortlink.update_link(text, jsonb, text), shortlink.get_link(text, text),
+        shortlink.update_link(text, jsonb, text), shortlink.get_link(text, text), shortlink.short_url(text, text),
         shortlink.list_links(jsonb, integer, bigint), shortlink.stats(text, text),
         shortlink.click_stats(text, text, timestamptz, timestamptz, text),
         shortlink.click_totals(bigint, timestamptz, timestamptz),
@@ -315,104 +312,6 @@ BEGIN
            AND a.attname OPERATOR(pg_catalog.<>) 'password_hash'),
         role);
     EXECUTE pg_catalog.format('GRANT UPDATE (disabled, updated_at), DELETE ON shortlink.links TO %s', role);
-END
-$$;
-
--- Webhook delivery. The retry schedule, in seconds after each failed attempt; after the
--- last, the delivery is dead. Each wait is jittered by ±25%.
-CREATE FUNCTION shortlink.retry_schedule()
-RETURNS integer[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT ARRAY[5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 43200, 86400, 86400] $$;
-
--- Claims up to lim (1 to 1000) due deliveries for lease (STRICT: NULL claims nothing): they are not due again until the lease ends,
--- so a dispatcher that dies mid-delivery loses nothing (another retries after the
--- lease), and several dispatchers share the work (SKIP LOCKED).
-CREATE FUNCTION shortlink.claim_deliveries(lim integer DEFAULT 50, lease interval DEFAULT '60 seconds')
-RETURNS TABLE (event_id bigint, target text, attempts integer, payload jsonb)
-LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH due AS (
-        SELECT d.event_id, d.target FROM shortlink.deliveries d
-        WHERE d.state OPERATOR(pg_catalog.=) 'pending' AND d.next_attempt_at OPERATOR(pg_catalog.<=) pg_catalog.now()
-        ORDER BY d.next_attempt_at
-        LIMIT GREATEST(1, LEAST($1, 1000))
-        FOR UPDATE SKIP LOCKED)
-    UPDATE shortlink.deliveries d
-    SET next_attempt_at = pg_catalog.now() OPERATOR(pg_catalog.+) $2
-    FROM due, shortlink.outbox o
-    WHERE d.event_id OPERATOR(pg_catalog.=) due.event_id AND d.target OPERATOR(pg_catalog.=) due.target
-      AND o.id OPERATOR(pg_catalog.=) d.event_id
-    RETURNING d.event_id, d.target, d.attempts, o.payload
-$$;
-
--- Reports one attempt: a 2xx status delivers; 410 stops the target ("gone"); anything
--- else (status NULL: no answer) retries on shortlink.retry_schedule(), then is dead;
--- give_up makes it dead at once (a target the dispatcher refuses). Returns the new state.
-CREATE FUNCTION shortlink.finish_delivery(event_id bigint, target text, status integer,
-                                          error text DEFAULT NULL, give_up boolean DEFAULT false)
-RETURNS text
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    schedule integer[] := shortlink.retry_schedule();
-    tries integer;
-    new_state text;
-BEGIN
-    UPDATE shortlink.deliveries d
-    SET attempts = d.attempts OPERATOR(pg_catalog.+) 1,
-        last_attempt_at = pg_catalog.now(),
-        last_status = $3,
-        last_error = pg_catalog.left($4, 1000),
-        state = CASE
-            WHEN $3 OPERATOR(pg_catalog.>=) 200 AND $3 OPERATOR(pg_catalog.<) 300 THEN 'delivered'
-            WHEN $3 OPERATOR(pg_catalog.=) 410 THEN 'gone'
-            WHEN $5 THEN 'dead'
-            WHEN (d.attempts OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.>) pg_catalog.cardinality(schedule) THEN 'dead'
-            ELSE 'pending' END,
-        delivered_at = CASE WHEN $3 OPERATOR(pg_catalog.>=) 200 AND $3 OPERATOR(pg_catalog.<) 300 THEN pg_catalog.now() END
-    WHERE d.event_id OPERATOR(pg_catalog.=) $1 AND d.target OPERATOR(pg_catalog.=) $2
-      AND d.state OPERATOR(pg_catalog.=) 'pending'
-    RETURNING d.attempts, d.state INTO tries, new_state;
-    IF new_state IS NULL THEN
-        -- Already settled (another dispatcher after a lease ran out): nothing to do.
-        RETURN NULL;
-    END IF;
-    IF new_state OPERATOR(pg_catalog.=) 'pending' THEN
-        UPDATE shortlink.deliveries d
-        SET next_attempt_at = pg_catalog.now() OPERATOR(pg_catalog.+) pg_catalog.make_interval(
-                secs => schedule[tries] * (0.75 + 0.5 * pg_catalog.random()))
-        WHERE d.event_id OPERATOR(pg_catalog.=) $1 AND d.target OPERATOR(pg_catalog.=) $2;
-    END IF;
-    RETURN new_state;
-END
-$$;
-
--- What /metrics reports: pending deliveries and the age of the oldest pending event.
-CREATE FUNCTION shortlink.delivery_backlog()
-RETURNS TABLE (pending bigint, oldest_seconds double precision)
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT pg_catalog.count(*),
-           COALESCE(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.min(o.created_at)), 0)
-    FROM shortlink.deliveries d JOIN shortlink.outbox o ON o.id OPERATOR(pg_catalog.=) d.event_id
-    WHERE d.state OPERATOR(pg_catalog.=) 'pending'
-$$;
-
-CREATE FUNCTION shortlink.grant_dispatcher(role regrole)
-RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA shortlink TO %s', role);
-    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION shortlink.claim_deliveries(integer, interval),
-        shortlink.finish_delivery(bigint, text, integer, text, boolean), shortlink.delivery_backlog(),
-        shortlink.retry_schedule() TO %s', role);
 END
 $$;
 
@@ -456,3 +355,8 @@ CREATE POLICY workspace_deliveries ON shortlink.deliveries
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA shortlink FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA shortlink FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA shortlink FROM PUBLIC;
+
+-- autolink triggers are checked when they are created (sql/functions.sql).
+CREATE EVENT TRIGGER shortlink_autolink_check ON ddl_command_end
+    WHEN TAG IN ('CREATE TRIGGER')
+    EXECUTE FUNCTION shortlink.autolink_check_new_triggers();

@@ -3,11 +3,16 @@
 
 use pgrx::prelude::*;
 use serde_json::Value;
-use shortlink_core::{options, Error, Kind};
+use shortlink_core::options::{LinkOptions, LinkType};
+use shortlink_core::{destination, options, template, Error, Kind, Result};
 
-use crate::error::raise;
+use crate::domains::{self, Destinations};
+use crate::error::{raise, required, OrRaise};
 use crate::json_arg::JsonbText;
-use crate::shorten;
+use crate::link::Link;
+use crate::privilege::Caller;
+use crate::shorten::{create, vet_destinations};
+use crate::{plan, settings};
 use shortlink_core::json_text;
 
 /// Creates a link for each object of the `items` array: `{"url": …, <shorten options>}`.
@@ -55,7 +60,7 @@ fn shorten_many(
                 })
         })
         .collect();
-    let rows: Vec<_> = shorten::create_many(&parsed)
+    let rows: Vec<_> = create_many(&parsed)
         .into_iter()
         .enumerate()
         .map(|(i, created)| {
@@ -77,4 +82,186 @@ fn shorten_many(
         })
         .collect();
     TableIterator::new(rows)
+}
+
+// Many plain links in one statement (create_many); $1-$3 the domains, codes and URLs.
+plan!(
+    INSERT_PLAIN_LINKS,
+    write,
+    "INSERT INTO shortlink.links (domain, code, url)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+     ON CONFLICT (domain, code) DO NOTHING
+     RETURNING domain, code, id, created_at",
+    [TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID]
+);
+
+/// Whether a link is plain: a destination (with UTM parameters) on a domain, and no
+/// option that needs a statement of its own (a custom code, expiry, password, template,
+/// stored field or another link type).
+fn is_plain(o: &LinkOptions) -> bool {
+    o.code.is_none()
+        && o.length.is_none()
+        && o.expiry.is_none()
+        && o.password.is_none()
+        && o.template_vars.is_none()
+        && o.columns.is_empty()
+        && !o.return_existing
+        && matches!(o.link_type, None | Some(LinkType::Url))
+        && !o.url.as_deref().is_some_and(template::has_macros)
+}
+
+/// A plain link checked and waiting for its code.
+struct Pending<'a> {
+    idx: usize,
+    opts: &'a LinkOptions,
+    url: String,
+    dest: Destinations,
+}
+
+/// Creates the links of `items` (`shorten_many`), each succeeding or failing alone, as
+/// [`create`] would one by one. Plain links (see [`is_plain`]) take a set-wise path: one
+/// domain check per domain, one host check and one `INSERT … SELECT FROM unnest` for all
+/// of them. A plain link whose random code collided, and every other link, go through
+/// `create`.
+pub fn create_many(items: &[Result<LinkOptions>]) -> Vec<Result<Link>> {
+    let mut out: Vec<Option<Result<Link>>> = items.iter().map(|_| None).collect();
+    let mut pending: Vec<Pending<'_>> = Vec::new();
+    let mut one_by_one: Vec<usize> = Vec::new();
+    for (idx, item) in items.iter().enumerate() {
+        match item {
+            Err(e) => out[idx] = Some(Err(e.clone())),
+            Ok(o) if is_plain(o) => {
+                let checked =
+                    destination::build(o.url.as_deref(), LinkType::Url, None, &[], &o.utm)
+                        .and_then(|url| vet_destinations(Some(&url), o).map(|dest| (url, dest)));
+                match checked {
+                    Ok((url, dest)) => pending.push(Pending {
+                        idx,
+                        opts: o,
+                        url,
+                        dest,
+                    }),
+                    Err(e) => out[idx] = Some(Err(e)),
+                }
+            }
+            Ok(_) => one_by_one.push(idx),
+        }
+    }
+    if !pending.is_empty() {
+        let collided = insert_plain(pending, &mut out);
+        one_by_one.extend(collided);
+    }
+    for idx in one_by_one {
+        if let Ok(o) = &items[idx] {
+            out[idx] = Some(create(None, o));
+        }
+    }
+    out.into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| Err(Error::new(Kind::InvalidParameter, "item was not processed")))
+        })
+        .collect()
+}
+
+/// The set-wise part of [`create_many`]: fills `out` for each pending link, and returns
+/// the positions of those whose random code collided.
+fn insert_plain(pending: Vec<Pending<'_>>, out: &mut [Option<Result<Link>>]) -> Vec<usize> {
+    Spi::connect_mut(|client| {
+        let caller = Caller::current(client);
+        caller.as_owner(|| {
+            // One domain check per domain named.
+            let mut domains_of: std::collections::HashMap<Option<String>, Result<String>> =
+                std::collections::HashMap::new();
+            let mut ready: Vec<(Pending<'_>, String)> = Vec::new();
+            for p in pending {
+                let key = p.opts.domain.clone();
+                let domain = domains_of
+                    .entry(key)
+                    .or_insert_with(|| {
+                        domains::for_new_link(
+                            client,
+                            p.opts.domain.as_deref(),
+                            &caller,
+                            &Destinations(vec![]),
+                        )
+                    })
+                    .clone();
+                match domain {
+                    Ok(d) => ready.push((p, d)),
+                    Err(e) => out[p.idx] = Some(Err(e)),
+                }
+            }
+            let vetted = domains::vet_hosts_many(
+                client,
+                &ready.iter().map(|(p, _)| &p.dest).collect::<Vec<_>>(),
+            );
+            let alphabet = match settings::alphabet() {
+                Ok(a) => a,
+                Err(e) => {
+                    for (p, _) in &ready {
+                        out[p.idx] = Some(Err(e.clone()));
+                    }
+                    return Vec::new();
+                }
+            };
+            let length = settings::code_length();
+            let mut rows: Vec<(Pending<'_>, String, String)> = Vec::new();
+            for ((p, domain), ok) in ready.into_iter().zip(vetted) {
+                match ok {
+                    Ok(()) => {
+                        let code = alphabet.generate(length);
+                        rows.push((p, domain, code));
+                    }
+                    Err(e) => out[p.idx] = Some(Err(e)),
+                }
+            }
+            if rows.is_empty() {
+                return Vec::new();
+            }
+            let domains: Vec<&str> = rows.iter().map(|(_, d, _)| d.as_str()).collect();
+            let codes: Vec<&str> = rows.iter().map(|(_, _, c)| c.as_str()).collect();
+            let urls: Vec<&str> = rows.iter().map(|(p, _, _)| p.url.as_str()).collect();
+            let mut made: std::collections::HashMap<
+                (String, String),
+                (i64, TimestampWithTimeZone),
+            > = std::collections::HashMap::new();
+            INSERT_PLAIN_LINKS.with_mut(client, |client, stmt| {
+                let t = client
+                    .update(stmt, None, &[domains.into(), codes.into(), urls.into()])
+                    .or_raise();
+                for row in t {
+                    let key = (
+                        required(row.get::<String>(1).or_raise(), "links.domain"),
+                        required(row.get::<String>(2).or_raise(), "links.code"),
+                    );
+                    let id = required(row.get::<i64>(3).or_raise(), "links.id");
+                    let created = required(
+                        row.get::<TimestampWithTimeZone>(4).or_raise(),
+                        "links.created_at",
+                    );
+                    made.insert(key, (id, created));
+                }
+            });
+            let mut collided = Vec::new();
+            for (p, domain, code) in rows {
+                match made.remove(&(domain.clone(), code.clone())) {
+                    Some((id, created_at)) => {
+                        out[p.idx] = Some(Ok(Link {
+                            id,
+                            domain,
+                            code,
+                            url: p.url,
+                            created_at,
+                            expires_at: None,
+                            max_clicks: None,
+                            metadata: Value::Object(serde_json::Map::new()),
+                        }))
+                    }
+                    // Taken already, or twice in this batch: the one-by-one path retries.
+                    None => collided.push(p.idx),
+                }
+            }
+            collided
+        })
+    })
 }

@@ -8,14 +8,13 @@
 //! does not change.
 
 use pgrx::pg_sys;
-use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use crate::error::{required, OrRaise};
 use crate::plan;
-use shortlink_core::bots::{self, OperatorRule, OperatorRules};
+use shortlink_useragent::bots::{self, OperatorRule, OperatorRules};
 
 thread_local! {
     static STALE: Cell<bool> = const { Cell::new(true) };
@@ -44,6 +43,8 @@ pub fn register() {
     }
 }
 
+/// # Safety
+/// Called by PostgreSQL only, as a relcache callback (`CacheRegisterRelcacheCallback`).
 #[pg_guard]
 unsafe extern "C-unwind" fn on_relcache(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
     // InvalidOid: the whole relcache was reset (e.g. after a cache overflow).
@@ -95,15 +96,14 @@ fn load(client: &mut pgrx::spi::SpiClient<'_>) -> Option<Rc<OperatorRules>> {
         // around it (a restore without triggers, say).
         Err(e) => {
             STALE.with(|s| s.set(true));
-            ErrorReport::new(
-                PgSqlErrorCode::ERRCODE_INVALID_REGULAR_EXPRESSION,
-                "shortlink.bot_rules holds an invalid pattern",
-                "shortlink",
+            crate::error::raise(
+                shortlink_core::Error::new(
+                    shortlink_core::Kind::InvalidRegularExpression,
+                    "shortlink.bot_rules holds an invalid pattern",
+                )
+                .with_detail(e.to_string())
+                .with_hint("Fix or delete the rule with UPDATE or DELETE on shortlink.bot_rules."),
             )
-            .set_detail(e.to_string())
-            .set_hint("Fix or delete the rule with UPDATE or DELETE on shortlink.bot_rules.")
-            .report(PgLogLevel::ERROR);
-            unreachable!("ERROR does not return")
         }
     }
 }

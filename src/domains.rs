@@ -1,14 +1,12 @@
-//! Domains: registration, and which domain a call means.
+//! Which domain a call means: the domain of a lookup, and the registered domain a new link
+//! goes on, held against removal, with its destinations' hosts vetted. Registration is
+//! `domain_registration`.
 
 use pgrx::prelude::*;
-use pgrx::JsonB;
-use serde_json::Value;
 use shortlink_core::destination::{self, normalize_domain};
-use shortlink_core::options::MAX_JSON_BYTES;
 use shortlink_core::{Error, Kind, Result};
 
 use crate::error::{required, OrRaise};
-use crate::json_arg::{self, JsonbText};
 use crate::privilege::Caller;
 use crate::{plan, settings};
 
@@ -16,7 +14,7 @@ use crate::{plan, settings};
 // statement: the first blocked host among $2 (destination hosts and their parent domains)
 // and the first of $3 (destination hosts) that is a short domain (a loop). In READ
 // COMMITTED the domain is held by a shared advisory lock (see `hold_domain`) and read
-// straight from the indexes (`link_row::domain_for_link`); with an older snapshot, this
+// straight from the indexes (`domain_lookup::domain_for_link`); with an older snapshot, this
 // statement reads it and holds it by a FOR KEY SHARE row lock.
 plan!(
     DOMAIN_FOR_LINK_LOCKED,
@@ -36,33 +34,6 @@ plan!(
             (SELECT s.domain FROM shortlink.domains s WHERE s.domain = ANY ($2) LIMIT 1)",
     [TEXTARRAYOID, TEXTARRAYOID]
 );
-plan!(
-    INSERT_DOMAIN,
-    write,
-    "INSERT INTO shortlink.domains (domain, workspace_id, metadata) VALUES ($1, $2, $3)
-     ON CONFLICT (domain) DO NOTHING
-     RETURNING domain, created_at, metadata",
-    [TEXTOID, INT4OID, JSONBOID]
-);
-plan!(
-    WORKSPACE_BY_NAME,
-    read,
-    "SELECT shortlink.workspace_id($1)",
-    [TEXTOID]
-);
-plan!(
-    CURRENT_WORKSPACE,
-    read,
-    "SELECT shortlink.current_workspace()",
-    []
-);
-plan!(
-    SELECT_DOMAIN,
-    read,
-    "SELECT domain, created_at, metadata, workspace_id FROM shortlink.domains WHERE domain = $1",
-    [TEXTOID]
-);
-
 /// The domain a lookup (resolve, record_click, stats) means: the default when NULL,
 /// otherwise the name normalized. A name that cannot be a domain yields None: such a
 /// code cannot exist, so the caller answers "not found".
@@ -71,15 +42,7 @@ pub fn lookup_key(domain: Option<&str>) -> Option<String> {
         Some(d) => d.to_owned(),
         None => settings::default_domain(),
     };
-    // The common case, a lowercase ASCII host, needs no IDNA pass.
-    let plain = !d.is_empty()
-        && d.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
-    if plain {
-        Some(d)
-    } else {
-        normalize_domain(&d).ok()
-    }
+    destination::domain_key(&d)
 }
 
 /// The destinations of one link that the database vets: (field, URL) pairs.
@@ -110,7 +73,7 @@ impl Destinations {
                 .unwrap_or(("url", ""))
         };
         if let Some(b) = blocked {
-            let (field, url) = field_of(&|h: &str| h == b || h.ends_with(&format!(".{b}")));
+            let (field, url) = field_of(&|h: &str| destination::is_under(h, &b));
             return Err(destination::refused(
                 field,
                 url,
@@ -148,7 +111,8 @@ pub fn vet_hosts_many(
 ) -> Vec<Result<()>> {
     let per_link: Vec<(Vec<String>, Vec<String>)> = dests.iter().map(|d| d.hosts()).collect();
     // Each name once: a campaign's links share a few hosts, and the planner estimates
-    // `= ANY ($1)` element by element (10^5 links' hosts took a tenth of shorten_many).
+    // `= ANY ($1)` element by element, so every link's hosts, repeats included, would cost
+    // planning time per link.
     let suffixes: Vec<&str> = per_link
         .iter()
         .flat_map(|(s, _)| s.iter().map(String::as_str))
@@ -266,7 +230,7 @@ pub fn for_new_link(
     let found = if read_committed {
         hold_domain(&name);
         // Read after the lock is held, under a snapshot taken now, as a statement would.
-        match crate::link_row::domain_for_link(&name, &suffixes, &hosts) {
+        match crate::domain_lookup::domain_for_link(&name, &suffixes, &hosts) {
             (Some(ws), blocked, short) => Some((ws, blocked, short)),
             (None, _, _) => None,
         }
@@ -311,132 +275,18 @@ pub fn for_new_link(
     dest.refuse(blocked, short)?;
     Ok(name)
 }
-
-/// Registers a domain for short links. `opts`: `metadata` (object), `if_not_exists` (bool),
-/// `workspace` (name; default: the caller's workspace).
-#[pg_extern(volatile, parallel_unsafe)]
+/// The host of a stored destination URL (a domain; NULL for an IP address or none), as
+/// the blocklist reads it.
+#[pg_extern(immutable, strict, parallel_safe)]
 #[search_path(pg_catalog, pg_temp)]
-fn add_domain(
-    domain: Option<&str>,
-    opts: default!(Option<JsonbText>, "'{}'"),
-) -> TableIterator<
-    'static,
-    (
-        name!(domain, String),
-        name!(created_at, TimestampWithTimeZone),
-        name!(metadata, JsonB),
-    ),
-> {
-    let (metadata, if_not_exists, workspace) =
-        json_arg::parse_opts(opts).and_then(parse_opts).or_raise();
-    let name = normalize_domain(domain.unwrap_or_default()).or_raise();
-    let row = Spi::connect_mut(|client| {
-        // As the caller: the workspace must be one of its own.
-        let workspace_id = match &workspace {
-            Some(w) => WORKSPACE_BY_NAME.select_one::<i32>(client, &[w.as_str().into()]),
-            None => CURRENT_WORKSPACE.select_one::<i32>(client, &[]),
-        };
-        let workspace_id = required(workspace_id, "the workspace id");
-        let caller = Caller::current(client);
-        caller.as_owner(|| {
-            let inserted = INSERT_DOMAIN.with_mut(client, |client, stmt| {
-                let t = client
-                    .update(
-                        stmt,
-                        None,
-                        &[
-                            name.clone().into(),
-                            workspace_id.into(),
-                            JsonB(metadata.clone()).into(),
-                        ],
-                    )
-                    .or_raise();
-                (!t.is_empty()).then(|| row_of(&t.first()))
-            });
-            let existing = || {
-                SELECT_DOMAIN.select_row(client, &[name.as_str().into()], |t| {
-                    (
-                        row_of(t),
-                        required(t.get::<i32>(4).or_raise(), "domains.workspace_id"),
-                    )
-                })
-            };
-            match inserted {
-                Some(r) => Ok(r),
-                // Idempotent only within the caller's workspaces; a domain of another
-                // workspace is taken all the same, and says no more than that.
-                None if if_not_exists => match existing() {
-                    Some((r, ws)) if caller.sees(ws) && ws == workspace_id => Ok(r),
-                    _ => Err(taken(&name)),
-                },
-                None => Err(taken(&name)),
-            }
-        })
-    })
-    .or_raise();
-    TableIterator::once(row)
+fn url_host(url: &str) -> Option<String> {
+    destination::host_of(url)
 }
 
-fn taken(name: &str) -> Error {
-    Error::new(
-        Kind::AlreadyExists,
-        format!("domain \"{name}\" already exists"),
-    )
-    .with_hint("Pass {\"if_not_exists\": true} to make registration idempotent.")
-}
-
-/// A `shortlink.domains` row `(domain, created_at, metadata)` from a positioned table.
-fn row_of(t: &pgrx::spi::SpiTupleTable<'_>) -> (String, TimestampWithTimeZone, JsonB) {
-    (
-        required(t.get(1).or_raise(), "domains.domain"),
-        required(t.get(2).or_raise(), "domains.created_at"),
-        required(t.get(3).or_raise(), "domains.metadata"),
-    )
-}
-
-fn parse_opts(opts: Value) -> Result<(Value, bool, Option<String>)> {
-    let mut metadata = Value::Object(Default::default());
-    let mut if_not_exists = false;
-    let mut workspace = None;
-    match opts {
-        Value::Null => {}
-        Value::Object(o) => {
-            for (k, v) in o {
-                match (k.as_str(), v) {
-                    ("metadata", v @ Value::Object(_)) => metadata = v,
-                    ("metadata", _) => {
-                        return Err(Error::option("metadata", "must be a JSON object"))
-                    }
-                    ("if_not_exists", Value::Bool(b)) => if_not_exists = b,
-                    ("if_not_exists", _) => {
-                        return Err(Error::option("if_not_exists", "must be true or false"))
-                    }
-                    ("workspace", Value::String(w)) => workspace = Some(w),
-                    ("workspace", _) => {
-                        return Err(Error::option("workspace", "must be a workspace name"))
-                    }
-                    (other, _) => {
-                        return Err(Error::new(
-                            Kind::InvalidParameter,
-                            format!("unknown option \"{other}\""),
-                        )
-                        .with_hint("Known options: metadata, if_not_exists, workspace."))
-                    }
-                }
-            }
-        }
-        _ => {
-            return Err(Error::new(
-                Kind::InvalidParameter,
-                "invalid options: must be a JSON object",
-            ))
-        }
-    }
-    if metadata.to_string().len() > MAX_JSON_BYTES {
-        return Err(Error::option(
-            "metadata",
-            format!("must be at most {MAX_JSON_BYTES} bytes serialized"),
-        ));
-    }
-    Ok((metadata, if_not_exists, workspace))
+/// The host of `url` and its parent domains: a blocked host matches a URL when it is
+/// one of them (host_blocked, block_host), as shorten checks it.
+#[pg_extern(immutable, strict, parallel_safe)]
+#[search_path(pg_catalog, pg_temp)]
+fn url_host_suffixes(url: &str) -> Vec<String> {
+    destination::url_host_suffixes(url)
 }

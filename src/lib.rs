@@ -21,19 +21,32 @@ macro_rules! v1_function_info {
     };
 }
 
-mod append;
 mod autolink;
 mod batch;
 mod bot_rules;
+mod catalog;
+mod click_events;
+mod click_webhooks;
 mod clicks;
+mod direct_write;
+mod domain_lookup;
+mod domain_registration;
 mod domains;
 mod error;
+mod existing_link;
+mod index_scan;
 mod json_arg;
-mod link_insert;
+mod link;
+mod link_card;
+mod link_columns;
 mod link_row;
+mod maintenance_worker;
 mod manage;
+mod pg_compat;
+mod place_memo;
 mod plans;
 mod privilege;
+mod relcache;
 mod resolve;
 mod row_value;
 mod settings;
@@ -55,7 +68,13 @@ extension_sql_file!(
 extension_sql_file!(
     "../sql/manage.sql",
     name = "manage",
-    requires = ["rollups", link_id, filter_timestamp]
+    requires = [
+        "rollups",
+        link_id,
+        require_link,
+        short_url,
+        filter_timestamp
+    ]
 );
 extension_sql_file!(
     "../sql/bot_rules.sql",
@@ -67,31 +86,31 @@ extension_sql_file!(
     name = "caches",
     requires = ["bot_rules", invalidate_cached_table]
 );
-// Last: it revokes PUBLIC's default EXECUTE on every function created before it.
+extension_sql_file!(
+    "../sql/deliveries.sql",
+    name = "deliveries",
+    requires = ["caches"]
+);
+// Last: it revokes PUBLIC's default EXECUTE on every function created before it (the
+// delivery functions among them).
 extension_sql_file!("../sql/security.sql", name = "security", finalize);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     settings::register();
     bot_rules::register();
-    link_row::register();
-    link_insert::register();
+    relcache::register();
+    direct_write::register();
     // Loaded by shared_preload_libraries: ask for the shared place memo's memory, and build
     // the bot patterns and User-Agent parsers in the postmaster, so that every backend
-    // inherits them instead of building them on its first click (about 40 ms).
+    // inherits them instead of building them on its first click (docs/bots.md, "What it
+    // costs").
     // SAFETY: a flag PostgreSQL sets while it loads preloaded libraries.
     if unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
         shared_places::request();
-        shortlink_core::useragent::warm();
+        maintenance_worker::register();
+        shortlink_useragent::useragent::warm();
     }
-}
-
-// `#[pg_test]`s, each inside a transaction that is rolled back. Kept in their own file;
-// `#[pg_schema]` needs an inline module.
-#[cfg(any(test, feature = "pg_test"))]
-#[pg_schema]
-mod tests {
-    include!("tests.rs");
 }
 
 /// Required by `cargo pgrx test`.

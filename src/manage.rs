@@ -6,13 +6,15 @@ use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::Value;
 use shortlink_core::options::{self, Expiry, LinkOptions, LinkType, Mode};
-use shortlink_core::{destination, password, Error, Kind, Result};
+use shortlink_core::{destination, Error, Kind, Result};
+use shortlink_password as password;
 
 use crate::domains::{self, Destinations};
 use crate::error::{required, OrRaise};
 use crate::json_arg::{self, JsonbText};
+use crate::link::Link;
 use crate::privilege::Caller;
-use crate::shorten::{self, Link};
+use crate::shorten;
 use crate::{plan, settings};
 
 plan!(
@@ -33,37 +35,7 @@ plan!(
 plan!(
     UPDATE_LINK,
     write,
-    "UPDATE shortlink.links l SET
-         url = coalesce($2, l.url),
-         expires_at = CASE WHEN NOT $5 THEN l.expires_at
-                           WHEN $4 IS NOT NULL THEN now() + make_interval(secs => $4)
-                           ELSE $3::timestamptz END,
-         password_hash = CASE WHEN $7 THEN $8 ELSE l.password_hash END,
-         max_clicks = CASE WHEN $6 ? 'max_clicks' THEN r.max_clicks ELSE l.max_clicks END,
-         metadata = CASE WHEN $6 ? 'metadata' THEN r.metadata ELSE l.metadata END,
-         tracking = CASE WHEN $6 ? 'tracking' THEN r.tracking ELSE l.tracking END,
-         link_type = CASE WHEN $6 ? 'link_type' THEN r.link_type ELSE l.link_type END,
-         redirect_type = CASE WHEN $6 ? 'redirect_type' THEN r.redirect_type ELSE l.redirect_type END,
-         forward_params = CASE WHEN $6 ? 'forward_params' THEN r.forward_params ELSE l.forward_params END,
-         block_bots = CASE WHEN $6 ? 'block_bots' THEN r.block_bots ELSE l.block_bots END,
-         utm = CASE WHEN $6 ? 'utm' THEN r.utm ELSE l.utm END,
-         title = CASE WHEN $6 ? 'title' THEN r.title ELSE l.title END,
-         description = CASE WHEN $6 ? 'description' THEN r.description ELSE l.description END,
-         image = CASE WHEN $6 ? 'image' THEN r.image ELSE l.image END,
-         tags = CASE WHEN $6 ? 'tags' THEN coalesce(r.tags, '{}') ELSE l.tags END,
-         cloaked = CASE WHEN $6 ? 'cloaked' THEN r.cloaked ELSE l.cloaked END,
-         meta_pixel_id = CASE WHEN $6 ? 'meta_pixel_id' THEN r.meta_pixel_id ELSE l.meta_pixel_id END,
-         google_tag_id = CASE WHEN $6 ? 'google_tag_id' THEN r.google_tag_id ELSE l.google_tag_id END,
-         custom_field = CASE WHEN $6 ? 'custom_field' THEN r.custom_field ELSE l.custom_field END,
-         dlt_header = CASE WHEN $6 ? 'dlt_header' THEN r.dlt_header ELSE l.dlt_header END,
-         contact_phone = CASE WHEN $6 ? 'contact_phone' THEN r.contact_phone ELSE l.contact_phone END,
-         callback_url = CASE WHEN $6 ? 'callback_url' THEN r.callback_url ELSE l.callback_url END,
-         webhook_urls = CASE WHEN $6 ? 'webhook_urls' THEN r.webhook_urls ELSE l.webhook_urls END,
-         expired_url = CASE WHEN $6 ? 'expired_url' THEN r.expired_url ELSE l.expired_url END,
-         updated_at = now()
-     FROM jsonb_populate_record(NULL::shortlink.links, $6) r
-     WHERE l.id = $1
-     RETURNING l.id, l.domain, l.code, l.url, l.created_at, l.expires_at, l.max_clicks, l.metadata",
+    built crate::link_columns::update_link_sql,
     [INT8OID, TEXTOID, TEXTOID, FLOAT8OID, BOOLOID, JSONBOID, BOOLOID, TEXTOID]
 );
 
@@ -120,7 +92,8 @@ fn filter_timestamp(name: &str, value: &str) -> TimestampWithTimeZone {
             &mut nf,
         );
         if err == 0 {
-            err = pg_sys::DecodeDateTime(
+            err = crate::pg_compat::decode_date_time(
+                &text,
                 field.as_mut_ptr(),
                 ftype.as_mut_ptr(),
                 nf,
@@ -159,6 +132,23 @@ pub fn not_found(code: &str, domain: Option<&str>) -> Error {
         Kind::NotFound,
         format!("link \"{code}\" not found on domain \"{domain}\""),
     )
+}
+
+/// The id of the link `code` on `domain` (default `shortlink.default_domain`), or P0002
+/// with the message every function gives for a link that is not there.
+#[pg_extern(stable, parallel_safe)]
+#[search_path(pg_catalog, pg_temp)]
+fn require_link(code: Option<&str>, domain: default!(Option<&str>, "NULL")) -> i64 {
+    link_id(code, domain)
+        .unwrap_or_else(|| crate::error::raise(not_found(code.unwrap_or("<NULL>"), domain)))
+}
+
+/// The short URL of `code` on `domain`, as shorten returns it (for the SQL functions
+/// that list links).
+#[pg_extern(immutable, strict, parallel_safe)]
+#[search_path(pg_catalog, pg_temp)]
+fn short_url(domain: &str, code: &str) -> String {
+    shortlink_core::codes::short_url(domain, code)
 }
 
 /// Changes a link's destination or options; its code stays. `opts` takes shorten's

@@ -19,7 +19,9 @@ use crate::error::OrRaise;
 
 /// A statement text, its parameter types, and the backend-local kept plan.
 pub struct Plan {
-    pub sql: &'static str,
+    /// The statement's text: a literal, or one built once from the link-field registry
+    /// (`link_columns`).
+    pub sql: fn() -> &'static str,
     pub types: &'static [pg_sys::Oid],
     /// A read-only statement runs read-only (it must work on a hot standby).
     pub writes: bool,
@@ -83,9 +85,9 @@ impl Plan {
             if cell.get().is_none() {
                 let types: Vec<PgOid> = self.types.iter().map(|&o| PgOid::from(o)).collect();
                 let stmt = if self.writes {
-                    client.prepare_mut(self.sql, &types)
+                    client.prepare_mut((self.sql)(), &types)
                 } else {
-                    client.prepare(self.sql, &types)
+                    client.prepare((self.sql)(), &types)
                 };
                 let _ = cell.set(stmt.or_raise().keep());
             }
@@ -132,9 +134,13 @@ impl Plan {
     }
 }
 
-/// Declares a kept plan: `plan!(NAME, read|write, "SQL", [TEXTOID, INT8OID])`.
+/// Declares a kept plan: `plan!(NAME, read|write, "SQL", [TEXTOID, INT8OID])`, or with
+/// `built FN` in place of the text, a statement that `FN() -> &'static str` builds.
 #[macro_export]
 macro_rules! plan {
+    ($name:ident, write, built $f:path, [$($ty:ident),* $(,)?]) => {
+        $crate::plan!(@@ $name, true, $f, [$($ty),*]);
+    };
     ($name:ident, read, $sql:expr, [$($ty:ident),* $(,)?]) => {
         $crate::plan!(@ $name, false, $sql, [$($ty),*]);
     };
@@ -142,6 +148,14 @@ macro_rules! plan {
         $crate::plan!(@ $name, true, $sql, [$($ty),*]);
     };
     (@ $name:ident, $writes:expr, $sql:expr, [$($ty:ident),*]) => {
+        $crate::plan!(@@ $name, $writes, {
+            fn text() -> &'static str {
+                $sql
+            }
+            text
+        }, [$($ty),*]);
+    };
+    (@@ $name:ident, $writes:expr, $sql:expr, [$($ty:ident),*]) => {
         pub static $name: $crate::plans::Plan = {
             ::std::thread_local! {
                 static CELL: ::std::cell::OnceCell<::pgrx::spi::OwnedPreparedStatement> =

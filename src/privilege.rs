@@ -41,8 +41,10 @@ thread_local! {
 }
 
 fn key() -> Key {
-    // SAFETY: MyProc is set for the life of a backend; GetUserId only reads a global.
-    let (lxid, user) = unsafe { ((*pg_sys::MyProc).lxid, pg_sys::GetUserId()) };
+    // SAFETY: GetUserId only reads a global.
+    let (lxid, user) = (crate::pg_compat::local_transaction_id(), unsafe {
+        pg_sys::GetUserId()
+    });
     (lxid, user, crate::settings::workspace())
 }
 
@@ -54,6 +56,7 @@ impl Caller {
             // A superuser sees every workspace and needs no other role's rights.
             return Caller {
                 workspaces: None,
+                // SAFETY: as above.
                 owner: unsafe { pg_sys::GetUserId() },
             };
         }

@@ -10,10 +10,11 @@ use crate::{domains, link_row};
 /// clicks or password-protected. Counts nothing: a redirect proxy calls record_click.
 ///
 /// Neither SECURITY DEFINER nor a pinned `search_path`, deliberately: both make every
-/// call go through fmgr's security-definer path (a GUC save and restore), about 15% of
-/// a lookup. Neither is needed: `link_row` reads the table without the executor, so no
-/// privilege on it is needed (EXECUTE on resolve is the gate, as before), and it finds
-/// the relations in schema `shortlink` by name, never through `search_path`.
+/// call go through fmgr's security-definer path (a GUC save and restore), a visible share
+/// of a lookup (docs/internals.md). Neither is needed: `link_row` reads the table without
+/// the executor, so no privilege on it is needed (EXECUTE on resolve is the gate, as
+/// before), and it finds the relations in schema `shortlink` by name, never through
+/// `search_path`.
 #[pg_extern(stable, parallel_safe)]
 fn resolve(code: Option<&str>, domain: default!(Option<&str>, "NULL")) -> Option<String> {
     let code = code?;

@@ -4,8 +4,7 @@
 //! call; these are called once and form their row with the type cache's descriptor.
 
 use pgrx::pg_sys;
-use pgrx::pg_sys::panic::ErrorReport;
-use pgrx::prelude::*;
+use shortlink_core::{Error, Kind};
 
 /// The widest row value formed here (shorten's has 9 attributes).
 const MAX_ATTRIBUTES: usize = 16;
@@ -63,7 +62,7 @@ impl Declaration {
                 && (*desc).natts as usize == self.attributes.len()
                 && values.len() == self.attributes.len()
                 && self.attributes.iter().enumerate().all(|(i, &t)| {
-                    let att = &*(*desc).attrs.as_ptr().add(i);
+                    let att = crate::pg_compat::attribute(desc, i);
                     !att.attisdropped && att.atttypid == t
                 });
             if !declared {
@@ -87,20 +86,16 @@ impl Declaration {
 
     /// The function or its result type no longer is what the extension declared.
     fn altered(&self) -> ! {
-        ErrorReport::new(
-            PgSqlErrorCode::ERRCODE_INVALID_FUNCTION_DEFINITION,
-            format!(
-                "{} is not declared as the extension declares it",
-                self.name
-            ),
-            "shortlink",
+        crate::error::raise(
+            Error::new(
+                Kind::InvalidFunctionDefinition,
+                format!("{} is not declared as the extension declares it", self.name),
+            )
+            .with_detail(format!(
+                "The extension declares {}{}.",
+                self.name, self.signature
+            ))
+            .with_hint("Restore the function or its result type as the extension's script creates them, or drop and create the extension again."),
         )
-        .set_detail(format!(
-            "The extension declares {}{}.",
-            self.name, self.signature
-        ))
-        .set_hint("Restore the function or its result type as the extension's script creates them, or drop and create the extension again.")
-        .report(PgLogLevel::ERROR);
-        unreachable!("ERROR does not return")
     }
 }

@@ -19,6 +19,7 @@ static ALLOW_PRIVATE_DESTINATIONS: GucSetting<bool> = GucSetting::<bool>::new(fa
 static CLICK_RETENTION_MINUTES: GucSetting<i32> = GucSetting::<i32>::new(0);
 static REMEMBERED_LINKS: GucSetting<i32> = GucSetting::<i32>::new(100_000);
 static SHARED_PLACES: GucSetting<i32> = GucSetting::<i32>::new(1 << 20);
+static MAINTENANCE_INTERVAL_SECONDS: GucSetting<i32> = GucSetting::<i32>::new(60);
 static WORKSPACE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c""));
 
 pub fn register() {
@@ -50,14 +51,20 @@ pub fn register() {
         GucContext::Userset,
         GucFlags::default(),
     );
-    GucRegistry::define_string_guc(
-        c"shortlink.alphabet",
-        c"Characters of generated codes: 2 to 64 distinct characters of A-Z a-z 0-9 - _.",
-        c"",
-        &ALPHABET,
-        GucContext::Userset,
-        GucFlags::default(),
-    );
+    // SAFETY: the check hook is a #[pg_guard] function and the setting a static.
+    unsafe {
+        GucRegistry::define_string_guc_with_hooks(
+            c"shortlink.alphabet",
+            c"Characters of generated codes: 2 to 64 distinct characters of A-Z a-z 0-9 - _.",
+            c"Checked when set: a repeated character, a character a URL path cannot hold as it is, or fewer than 2 characters is refused.",
+            &ALPHABET,
+            GucContext::Userset,
+            GucFlags::default(),
+            Some(check_alphabet),
+            None,
+            None,
+        );
+    }
     GucRegistry::define_int_guc(
         c"shortlink.collision_retries",
         c"Random codes tried at one length before the length grows by one.",
@@ -104,6 +111,16 @@ pub fn register() {
         GucContext::Userset,
         GucFlags::default(),
     );
+    GucRegistry::define_int_guc(
+        c"shortlink.maintenance_interval",
+        c"How often the maintenance worker runs shortlink.maintain() in every database that has shortlink (0: never), e.g. '1min'.",
+        c"The worker runs only when shortlink is in shared_preload_libraries, and never on a standby. Set it in postgresql.conf; a reload (SIGHUP) applies it.",
+        &MAINTENANCE_INTERVAL_SECONDS,
+        0,
+        i32::MAX / 1000,
+        GucContext::Sighup,
+        GucFlags::UNIT_S,
+    );
     // Sized once, at server start, from shared_preload_libraries: a library loaded later
     // may not define it (and it would mean nothing there).
     // SAFETY: a flag PostgreSQL sets while it loads preloaded libraries.
@@ -133,6 +150,8 @@ pub fn register() {
             None,
         );
     }
+    // SAFETY: from _PG_init, after every shortlink.* GUC is defined (as PostgreSQL asks),
+    // with a NUL-terminated literal.
     unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"shortlink".as_ptr()) };
 }
 
@@ -144,6 +163,12 @@ fn string(setting: &GucSetting<Option<CString>>) -> String {
 }
 
 /// `shortlink.remembered_links`.
+/// `shortlink.maintenance_interval`; None when it is 0 (the worker is switched off).
+pub fn maintenance_interval() -> Option<std::time::Duration> {
+    let seconds = MAINTENANCE_INTERVAL_SECONDS.get();
+    (seconds > 0).then(|| std::time::Duration::from_secs(seconds as u64))
+}
+
 pub fn remembered_links() -> usize {
     usize::try_from(REMEMBERED_LINKS.get()).unwrap_or(0)
 }
@@ -173,9 +198,8 @@ pub fn collision_retries() -> usize {
 
 /// `shortlink.alphabet`, validated: a bad value is an error that names the setting.
 pub fn alphabet() -> Result<Alphabet> {
-    Alphabet::parse(&string(&ALPHABET)).map_err(|e: Error| {
-        e.with_hint("SET shortlink.alphabet to 2 to 64 distinct characters of A-Z a-z 0-9 - _.")
-    })
+    Alphabet::parse(&string(&ALPHABET))
+        .map_err(|e: Error| e.with_hint(format!("SET shortlink.alphabet to {}.", Alphabet::RULES)))
 }
 
 pub fn anonymize_ip() -> bool {
@@ -199,6 +223,9 @@ pub fn allow_private_destinations() -> bool {
 /// role. Only interactive settings (SET, a function's SET clause, ALTER … SET) are
 /// checked here, inside a transaction of a database with the extension; the functions
 /// check the value again when they use it (shortlink.visible_workspaces()).
+///
+/// # Safety
+/// Called by PostgreSQL only, as the setting's check hook.
 #[pg_guard]
 unsafe extern "C-unwind" fn check_workspace(
     newval: *mut *mut std::ffi::c_char,
@@ -242,6 +269,43 @@ unsafe extern "C-unwind" fn check_workspace(
     unsafe {
         let c = CString::new(detail).unwrap_or_default();
         pg_sys::GUC_check_errdetail_string = pg_sys::pstrdup(c.as_ptr());
+    }
+    false
+}
+
+/// Checks every value of `shortlink.alphabet` (SET, ALTER … SET, postgresql.conf) against
+/// the rules the code generator holds it to, so that a bad alphabet is refused where it is
+/// set (22023, naming the rule) rather than at every later `shorten`.
+///
+/// # Safety
+/// Called by PostgreSQL only, as the setting's check hook.
+#[pg_guard]
+unsafe extern "C-unwind" fn check_alphabet(
+    newval: *mut *mut std::ffi::c_char,
+    _extra: *mut *mut std::ffi::c_void,
+    _source: pg_sys::GucSource::Type,
+) -> bool {
+    // SAFETY: PostgreSQL passes a valid, NUL-terminated string (or NULL) in *newval.
+    let value = unsafe {
+        if newval.is_null() || (*newval).is_null() {
+            return true;
+        }
+        std::ffi::CStr::from_ptr(*newval)
+            .to_string_lossy()
+            .into_owned()
+    };
+    let Err(rule) = Alphabet::check(&value) else {
+        return true;
+    };
+    let detail = format!("The alphabet {rule}.");
+    let hint = format!("Use {}.", Alphabet::RULES);
+    // SAFETY: GUC_check_errdetail_string and GUC_check_errhint_string take palloc'd
+    // strings, as GUC_check_errdetail() and GUC_check_errhint() set them.
+    unsafe {
+        let detail = CString::new(detail).unwrap_or_default();
+        let hint = CString::new(hint).unwrap_or_default();
+        pg_sys::GUC_check_errdetail_string = pg_sys::pstrdup(detail.as_ptr());
+        pg_sys::GUC_check_errhint_string = pg_sys::pstrdup(hint.as_ptr());
     }
     false
 }

@@ -7,7 +7,7 @@
 //!
 //! Present only when shortlink is in `shared_preload_libraries` (shared memory is sized
 //! before any backend starts) and `shortlink.shared_places` is above 0. The table itself
-//! (`shortlink_core::place_table`) takes no lock: a place read here is only a shortcut,
+//! (`shortlink_place_table`) takes no lock: a place read here is only a shortcut,
 //! checked by `link_row::fetch_at` to hold a version of that very link visible to the
 //! statement, exactly as a place from the backend's own memo is.
 
@@ -15,11 +15,11 @@ use std::hash::{BuildHasher, DefaultHasher, Hash, Hasher, RandomState};
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 use pgrx::pg_sys;
-use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
-use shortlink_core::place_table::{self, PlaceTable};
+use shortlink_place_table::{self as place_table, PlaceTable};
 
-use crate::{link_row, settings};
+use crate::index_scan::{attr, scan};
+use crate::{catalog, settings};
 
 /// The segment's name in PostgreSQL's shared memory index.
 const NAME: &std::ffi::CStr = c"shortlink shared places";
@@ -76,8 +76,13 @@ pub fn request() {
     }
 }
 
+/// # Safety
+/// Called by PostgreSQL only, as its `shmem_request_hook`, in the postmaster.
 #[pg_guard]
 unsafe extern "C-unwind" fn on_request() {
+    // SAFETY: PostgreSQL calls the hook while shared memory is being sized, the only time
+    // RequestAddinShmemSpace may be called; PREV_REQUEST_HOOK was set once, in _PG_init,
+    // before this hook was installed, and is only read here.
     unsafe {
         if let Some(prev) = PREV_REQUEST_HOOK {
             prev();
@@ -86,8 +91,16 @@ unsafe extern "C-unwind" fn on_request() {
     }
 }
 
+/// # Safety
+/// Called by PostgreSQL only, as its `shmem_startup_hook`, when shared memory is made
+/// (the postmaster, or each backend on EXEC_BACKEND builds).
 #[pg_guard]
 unsafe extern "C-unwind" fn on_startup() {
+    // SAFETY: PostgreSQL calls the hook once shared memory exists, where ShmemInitStruct
+    // may be called under AddinShmemInitLock (taken here, as its callers must); the
+    // segment has bytes(words) bytes, as on_request asked for it, so zeroing that many
+    // stays inside it; a Header is at its start (cache-line aligned); PREV_STARTUP_HOOK
+    // was set once, in _PG_init, and is only read here.
     unsafe {
         if let Some(prev) = PREV_STARTUP_HOOK {
             prev();
@@ -190,27 +203,102 @@ fn shared_place_memo() -> TableIterator<'static, (name!(slots, i64), name!(remem
     ))
 }
 
+/// Remembers the place of every link this statement sees in the shared memo, read in
+/// `(domain, code)` order through the unique index; how many. None when there is no shared
+/// memo.
+fn remember_every_place() -> Option<i64> {
+    let shared = get()?;
+    let cat = catalog::get();
+    let [domain_num, code_num] = cat.key_columns;
+    let mut remembered = 0i64;
+    // SAFETY: called from SQL, under the statement's active snapshot; a scan of
+    // links_domain_code_key without keys reads every entry; domain and code are text
+    // columns, deformed before they are read and read while the slot holds the row.
+    unsafe {
+        scan(cat.links, cat.links_key, &[], |slot| {
+            pg_sys::slot_getsomeattrs_int(slot, i32::from(domain_num.max(code_num)));
+            let (d, d_null) = attr(slot, domain_num);
+            let (c, c_null) = attr(slot, code_num);
+            if let (Some(domain), Some(code)) =
+                (<&str>::from_datum(d, d_null), <&str>::from_datum(c, c_null))
+            {
+                shared.remember(shared.key(cat.links, domain, code), (*slot).tts_tid);
+                remembered += 1;
+            }
+            None::<()>
+        })
+    };
+    Some(remembered)
+}
+
 /// `shortlink.warm_places()`: remembers the place of every link in the shared memo, as a
 /// server that has just started would otherwise learn them one redirect at a time; returns
 /// how many. Owner and superusers only (security.sql grants it to no one).
 #[pg_extern(volatile, parallel_unsafe)]
 #[search_path(pg_catalog, pg_temp)]
 fn warm_places() -> i64 {
-    link_row::remember_every_place().unwrap_or_else(|| {
-        ErrorReport::new(
-            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-            "shortlink's shared place memo is off",
-            "shortlink",
+    remember_every_place().unwrap_or_else(|| {
+        crate::error::raise(
+            shortlink_core::Error::new(
+                shortlink_core::Kind::NotInPrerequisiteState,
+                "shortlink's shared place memo is off",
+            )
+            .with_detail(if preloaded() {
+                "shortlink.shared_places is 0."
+            } else {
+                "shortlink is not in shared_preload_libraries: no shared memory was set aside for it at server start."
+            })
+            .with_hint(
+                "Add shortlink to shared_preload_libraries and set shortlink.shared_places above 0, then restart the server.",
+            ),
         )
-        .set_detail(if preloaded() {
-            "shortlink.shared_places is 0.".to_owned()
-        } else {
-            "shortlink is not in shared_preload_libraries: no shared memory was set aside for it at server start.".to_owned()
-        })
-        .set_hint(
-            "Add shortlink to shared_preload_libraries and set shortlink.shared_places above 0, then restart the server.",
-        )
-        .report(PgLogLevel::ERROR);
-        unreachable!("ERROR does not return")
     })
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    use crate::place_memo::tests::sqlstate;
+
+    #[pg_test]
+    fn a_shared_place_is_one_word_and_back() {
+        let tid = pg_sys::ItemPointerData {
+            ip_blkid: pg_sys::BlockIdData {
+                bi_hi: 0xfffe,
+                bi_lo: 0x1234,
+            },
+            ip_posid: 291,
+        };
+        let word = super::pack(tid);
+        assert_ne!(word, 0);
+        let back = super::unpack(word);
+        assert_eq!(
+            (back.ip_blkid.bi_hi, back.ip_blkid.bi_lo, back.ip_posid),
+            (0xfffe, 0x1234, 291)
+        );
+    }
+
+    // The one SQL-only test kept here: pg_regress runs against a cluster that preloads
+    // shortlink, and only `cargo pgrx test`'s cluster does not.
+    #[pg_test]
+    fn the_shared_place_memo_is_off_without_preloading() {
+        // `cargo pgrx test` does not preload shortlink: no shared memory was set aside, so
+        // links are read through each backend's memo and the index, and warming is an error.
+        let get = |sql: &str| Spi::get_one::<String>(sql).expect("query runs");
+        assert_eq!(
+            get("SELECT format('%s/%s', slots, remembered) FROM shortlink.shared_place_memo()"),
+            Some("0/0".to_owned())
+        );
+        assert_eq!(sqlstate("SELECT shortlink.warm_places()"), "55000");
+        Spi::run("SELECT FROM shortlink.shorten('https://example.com/unshared', '{\"code\": \"unshared\"}')")
+            .expect("shorten runs");
+        assert_eq!(
+            get("SELECT shortlink.resolve('unshared')"),
+            Some("https://example.com/unshared".to_owned())
+        );
+        // The setting is defined only by a preloaded library: it sizes shared memory at start.
+        assert_eq!(sqlstate("SHOW shortlink.shared_places"), "42704");
+    }
 }

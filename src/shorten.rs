@@ -7,32 +7,21 @@ use pgrx::JsonB;
 use serde_json::Value;
 use shortlink_core::codes::Growth;
 use shortlink_core::options::{self, Expiry, LinkOptions, LinkType, Mode};
-use shortlink_core::{destination, password, template, Error, Kind, Result};
+use shortlink_core::{destination, template, Error, Kind, Result};
+use shortlink_password as password;
 
+use crate::direct_write::plain_link;
 use crate::domains::{self, Destinations};
 use crate::error::{required, OrRaise};
 use crate::json_arg::{self, JsonbText};
+use crate::link::Link;
 use crate::privilege::Caller;
-use crate::{link_insert, link_row, plan, row_value, settings};
+use crate::{existing_link, plan, row_value, settings};
 
 plan!(
     INSERT_LINK,
     write,
-    "INSERT INTO shortlink.links (domain, code, url, expires_at, max_clicks, metadata, tracking,
-         link_type, redirect_type, password_hash, forward_params, block_bots, utm, title,
-         description, image, tags, cloaked, meta_pixel_id, google_tag_id, custom_field,
-         dlt_header, contact_phone, callback_url, webhook_urls, expired_url)
-     SELECT $1, $2, $3,
-            CASE WHEN $5 IS NOT NULL THEN now() + make_interval(secs => $5) ELSE $4::timestamptz END,
-            r.max_clicks, coalesce(r.metadata, '{}'), coalesce(r.tracking, true),
-            coalesce(r.link_type, 'url'), coalesce(r.redirect_type, 302), $7,
-            coalesce(r.forward_params, false), coalesce(r.block_bots, false), r.utm, r.title,
-            r.description, r.image, coalesce(r.tags, '{}'), coalesce(r.cloaked, false),
-            r.meta_pixel_id, r.google_tag_id, r.custom_field, r.dlt_header, r.contact_phone,
-            r.callback_url, r.webhook_urls, r.expired_url
-     FROM jsonb_populate_record(NULL::shortlink.links, $6) r
-     ON CONFLICT (domain, code) DO NOTHING
-     RETURNING id, created_at, expires_at",
+    built crate::link_columns::insert_link_sql,
     [TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, JSONBOID, TEXTOID]
 );
 // INSERT_LINK for a link without column options (the common, campaign case): no
@@ -48,60 +37,6 @@ plan!(
      RETURNING id, created_at, expires_at",
     [TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, TEXTOID]
 );
-plan!(
-    EXISTING_LINK,
-    read,
-    "SELECT id, created_at, expires_at, url, max_clicks, metadata
-     FROM shortlink.links WHERE domain = $1 AND code = $2",
-    [TEXTOID, TEXTOID]
-);
-
-/// A new link, as shorten returns it.
-pub struct Link {
-    pub id: i64,
-    pub domain: String,
-    pub code: String,
-    pub url: String,
-    pub created_at: TimestampWithTimeZone,
-    pub expires_at: Option<TimestampWithTimeZone>,
-    pub max_clicks: Option<i64>,
-    pub metadata: Value,
-}
-
-impl Link {
-    pub fn short_url(&self) -> String {
-        format!("https://{}/{}", self.domain, self.code)
-    }
-
-    /// The row shorten and update_link return.
-    pub fn into_row(
-        self,
-    ) -> (
-        i64,
-        String,
-        String,
-        String,
-        String,
-        TimestampWithTimeZone,
-        Option<TimestampWithTimeZone>,
-        Option<i64>,
-        JsonB,
-    ) {
-        let short_url = self.short_url();
-        (
-            self.id,
-            self.domain,
-            self.code,
-            short_url,
-            self.url,
-            self.created_at,
-            self.expires_at,
-            self.max_clicks,
-            JsonB(self.metadata),
-        )
-    }
-}
-
 plan!(IS_FUTURE, read, "SELECT $1::timestamptz > now()", [TEXTOID]);
 
 v1_function_info!(pg_finfo_shortlink_shorten);
@@ -125,14 +60,15 @@ static SHORTEN: row_value::Declaration = row_value::Declaration {
 
 /// `shortlink.shorten(url text, opts jsonb DEFAULT '{}')` (declared in
 /// sql/functions.sql): creates a short link to `url` and returns it as one
-/// `shortlink.short_link`. See the README for every option of `opts`.
+/// `shortlink.short_link`. See docs/reference.md for every option of `opts`.
 ///
 /// A C function returning one row value (src/row_value.rs), not a set-returning function.
 /// No `SET search_path`: fmgr's SET path (a GUC nest level, the path parsed and the
-/// namespace cache rebuilt on every call) cost a fifth of a campaign `INSERT … SELECT
-/// shorten()`. Nothing here looks a name up through `search_path`: the statements are
-/// kept plans that pin their own (src/plans.rs), the direct insert binds everything by
-/// oid (src/link_insert.rs); 10_hijack runs both paths under an attacker's path.
+/// namespace cache rebuilt on every call) would be paid by every row of a campaign
+/// `INSERT … SELECT shorten()` (docs/security.md, "No hijacking"). Nothing here looks a
+/// name up through `search_path`: the statements are kept plans that pin their own
+/// (src/plans.rs), the direct insert binds everything by oid (src/direct_write/link_insert.rs);
+/// 10_hijack runs both paths under an attacker's path.
 ///
 /// # Safety
 /// Called by fmgr with a valid `fcinfo` of the two arguments the SQL declaration has.
@@ -261,7 +197,7 @@ fn insert_link(
             _ => (None, None),
         };
         let columns = Value::Object(o.columns.clone());
-        // `generated`: the code is a random one, which a race may lose (src/link_insert.rs).
+        // `generated`: the code is a random one, which a race may lose (src/direct_write/link_insert.rs).
         let mut insert = |code: &str, generated: bool| -> Result<Option<Link>> {
             let url = dest_for(&domain, code)?;
             if macro_url {
@@ -279,8 +215,8 @@ fn insert_link(
                 // code is almost never taken, and when it is, the speculative insert finds
                 // it and goes back (a dead row, a used identity value), so the probe would
                 // be an index descent per link spent on the rare case.
-                match insert_directly(&domain, code, &url, expire_in, password_hash) {
-                    Some(Direct::Made {
+                match plain_link::insert(&domain, code, &url, expire_in, password_hash) {
+                    Some(plain_link::Direct::Made {
                         id,
                         created_at,
                         expires_at,
@@ -296,7 +232,7 @@ fn insert_link(
                             metadata: Value::Object(serde_json::Map::new()),
                         }))
                     }
-                    Some(Direct::Taken) => return Ok(None),
+                    Some(plain_link::Direct::Taken) => return Ok(None),
                     None => {}
                 }
             }
@@ -339,20 +275,43 @@ fn insert_link(
                 return Ok(link);
             }
             let url = dest_for(&domain, code)?;
-            if o.return_existing {
-                if let Some(link) = existing(client, &domain, code).filter(|l| l.url == url) {
-                    return Ok(link);
-                }
-            }
-            return Err(Error::new(
+            let taken = Error::new(
                 Kind::AlreadyExists,
                 format!("code \"{code}\" already exists on domain \"{domain}\""),
-            )
-            .with_hint(if o.return_existing {
-                "It points at another URL; \"if_exists\": \"return\" only returns a link to the same URL."
-            } else {
-                "Choose another code, leave \"code\" out to get a generated one, or pass \"if_exists\": \"return\"."
-            }));
+            );
+            if !o.return_existing {
+                return Err(taken.with_hint(
+                    "Choose another code, leave \"code\" out to get a generated one, or pass \"if_exists\": \"return\" to get the existing link back when it is the one asked for.",
+                ));
+            }
+            let Some(link) = existing_link::existing(client, &domain, code) else {
+                // Deleted since the insert found it: nothing to return.
+                return Err(taken.with_hint("Try again: the existing link was just deleted."));
+            };
+            let mut differing = Vec::new();
+            if link.url != url {
+                differing.push("url".to_owned());
+            }
+            differing.extend(existing_link::differing_options(
+                client,
+                &domain,
+                code,
+                &columns,
+                expires_at.as_deref(),
+                expire_in,
+                o,
+            ));
+            if differing.is_empty() {
+                return Ok(link);
+            }
+            return Err(taken
+                .with_detail(format!(
+                    "The existing link differs in {}.",
+                    differing.join(", ")
+                ))
+                .with_hint(
+                    "\"if_exists\": \"return\" returns a link only when its URL and every option given match. Choose another code, or change the link with shortlink.update_link().",
+                ));
         }
         let alphabet = settings::alphabet()?;
         let start = o.length.unwrap_or_else(settings::code_length);
@@ -385,275 +344,4 @@ fn insert_link(
         ))
         .with_hint("Raise shortlink.max_code_length, or use a larger shortlink.alphabet."))
     }
-}
-
-/// What became of a link inserted directly.
-enum Direct {
-    Made {
-        id: i64,
-        created_at: TimestampWithTimeZone,
-        expires_at: Option<TimestampWithTimeZone>,
-    },
-    /// Another transaction's link of the same code got in first: none was made.
-    Taken,
-}
-
-/// Inserts a plain link (no column options) straight into `shortlink.links` (see
-/// src/link_insert.rs), or None when the table needs the executor (an operator's
-/// trigger, rule or policy), nothing written.
-fn insert_directly(
-    domain: &str,
-    code: &str,
-    url: &str,
-    expire_in: Option<f64>,
-    password_hash: Option<&str>,
-) -> Option<Direct> {
-    // now() + make_interval(secs => expire_in), as INSERT_PLAIN_LINK computes it.
-    // SAFETY: make_interval and timestamptz_pl_interval take these argument types; the
-    // transaction start is now().
-    let expires_at = expire_in.and_then(|secs| unsafe {
-        let zero = Some(pg_sys::Datum::from(0i32));
-        let interval = pgrx::fcinfo::direct_function_call_as_datum(
-            pg_sys::make_interval,
-            &[zero, zero, zero, zero, zero, zero, secs.into_datum()],
-        );
-        pgrx::fcinfo::direct_function_call_as_datum(
-            pg_sys::timestamptz_pl_interval,
-            &[
-                pg_sys::GetCurrentTransactionStartTimestamp().into_datum(),
-                interval,
-            ],
-        )
-    });
-    let columns: [link_insert::Column<'_>; 5] = [
-        (c"domain", pg_sys::TEXTOID, domain.into_datum()),
-        (c"code", pg_sys::TEXTOID, code.into_datum()),
-        (c"url", pg_sys::TEXTOID, url.into_datum()),
-        (c"expires_at", pg_sys::TIMESTAMPTZOID, expires_at),
-        (
-            c"password_hash",
-            pg_sys::TEXTOID,
-            password_hash.and_then(|p| p.into_datum()),
-        ),
-    ];
-    let cat = link_row::catalog();
-    // SAFETY: a transaction is open (we are called from SQL, after the domain check);
-    // the datums are valid for the call; id and created_at are by-value columns.
-    let outcome =
-        unsafe { link_insert::insert(cat.links, cat.links_key, &columns, &[c"id", c"created_at"]) };
-    match outcome {
-        link_insert::Outcome::Inserted(kept) => {
-            // SAFETY: the datums are an int8 and a timestamptz, by value.
-            let (id, created_at) = unsafe {
-                (
-                    kept[0].and_then(|d| i64::from_datum(d, false)),
-                    kept[1].and_then(|d| TimestampWithTimeZone::from_datum(d, false)),
-                )
-            };
-            Some(Direct::Made {
-                id: required(id, "links.id"),
-                created_at: required(created_at, "links.created_at"),
-                // SAFETY: a timestamptz datum, by value.
-                expires_at: expires_at
-                    .and_then(|d| unsafe { TimestampWithTimeZone::from_datum(d, false) }),
-            })
-        }
-        link_insert::Outcome::Taken => Some(Direct::Taken),
-        link_insert::Outcome::Executor => None,
-    }
-}
-
-fn existing(client: &pgrx::spi::SpiClient<'_>, domain: &str, code: &str) -> Option<Link> {
-    EXISTING_LINK.select_row(client, &[domain.into(), code.into()], |t| Link {
-        id: required(t.get::<i64>(1).or_raise(), "links.id"),
-        domain: domain.to_owned(),
-        code: code.to_owned(),
-        created_at: required(t.get(2).or_raise(), "links.created_at"),
-        expires_at: t.get(3).or_raise(),
-        url: required(t.get(4).or_raise(), "links.url"),
-        max_clicks: t.get(5).or_raise(),
-        metadata: required(t.get::<JsonB>(6).or_raise(), "links.metadata").0,
-    })
-}
-
-// Many plain links in one statement (create_many); $1-$3 the domains, codes and URLs.
-plan!(
-    INSERT_PLAIN_LINKS,
-    write,
-    "INSERT INTO shortlink.links (domain, code, url)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
-     ON CONFLICT (domain, code) DO NOTHING
-     RETURNING domain, code, id, created_at",
-    [TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID]
-);
-
-/// Whether a link is plain: a destination (with UTM parameters) on a domain, and no
-/// option that needs a statement of its own (a custom code, expiry, password, template,
-/// stored field or another link type).
-fn is_plain(o: &LinkOptions) -> bool {
-    o.code.is_none()
-        && o.length.is_none()
-        && o.expiry.is_none()
-        && o.password.is_none()
-        && o.template_vars.is_none()
-        && o.columns.is_empty()
-        && !o.return_existing
-        && matches!(o.link_type, None | Some(LinkType::Url))
-        && !o.url.as_deref().is_some_and(template::has_macros)
-}
-
-/// A plain link checked and waiting for its code.
-struct Pending<'a> {
-    idx: usize,
-    opts: &'a LinkOptions,
-    url: String,
-    dest: Destinations,
-}
-
-/// Creates the links of `items` (`shorten_many`), each succeeding or failing alone, as
-/// [`create`] would one by one. Plain links (see [`is_plain`]) take a set-wise path: one
-/// domain check per domain, one host check and one `INSERT … SELECT FROM unnest` for all
-/// of them. A plain link whose random code collided, and every other link, go through
-/// `create`.
-pub fn create_many(items: &[Result<LinkOptions>]) -> Vec<Result<Link>> {
-    let mut out: Vec<Option<Result<Link>>> = items.iter().map(|_| None).collect();
-    let mut pending: Vec<Pending<'_>> = Vec::new();
-    let mut one_by_one: Vec<usize> = Vec::new();
-    for (idx, item) in items.iter().enumerate() {
-        match item {
-            Err(e) => out[idx] = Some(Err(e.clone())),
-            Ok(o) if is_plain(o) => {
-                let checked =
-                    destination::build(o.url.as_deref(), LinkType::Url, None, &[], &o.utm)
-                        .and_then(|url| vet_destinations(Some(&url), o).map(|dest| (url, dest)));
-                match checked {
-                    Ok((url, dest)) => pending.push(Pending {
-                        idx,
-                        opts: o,
-                        url,
-                        dest,
-                    }),
-                    Err(e) => out[idx] = Some(Err(e)),
-                }
-            }
-            Ok(_) => one_by_one.push(idx),
-        }
-    }
-    if !pending.is_empty() {
-        let collided = insert_plain(pending, &mut out);
-        one_by_one.extend(collided);
-    }
-    for idx in one_by_one {
-        if let Ok(o) = &items[idx] {
-            out[idx] = Some(create(None, o));
-        }
-    }
-    out.into_iter()
-        .map(|r| {
-            r.unwrap_or_else(|| Err(Error::new(Kind::InvalidParameter, "item was not processed")))
-        })
-        .collect()
-}
-
-/// The set-wise part of [`create_many`]: fills `out` for each pending link, and returns
-/// the positions of those whose random code collided.
-fn insert_plain(pending: Vec<Pending<'_>>, out: &mut [Option<Result<Link>>]) -> Vec<usize> {
-    Spi::connect_mut(|client| {
-        let caller = Caller::current(client);
-        caller.as_owner(|| {
-            // One domain check per domain named.
-            let mut domains_of: std::collections::HashMap<Option<String>, Result<String>> =
-                std::collections::HashMap::new();
-            let mut ready: Vec<(Pending<'_>, String)> = Vec::new();
-            for p in pending {
-                let key = p.opts.domain.clone();
-                let domain = domains_of
-                    .entry(key)
-                    .or_insert_with(|| {
-                        domains::for_new_link(
-                            client,
-                            p.opts.domain.as_deref(),
-                            &caller,
-                            &Destinations(vec![]),
-                        )
-                    })
-                    .clone();
-                match domain {
-                    Ok(d) => ready.push((p, d)),
-                    Err(e) => out[p.idx] = Some(Err(e)),
-                }
-            }
-            let vetted = domains::vet_hosts_many(
-                client,
-                &ready.iter().map(|(p, _)| &p.dest).collect::<Vec<_>>(),
-            );
-            let alphabet = match settings::alphabet() {
-                Ok(a) => a,
-                Err(e) => {
-                    for (p, _) in &ready {
-                        out[p.idx] = Some(Err(e.clone()));
-                    }
-                    return Vec::new();
-                }
-            };
-            let length = settings::code_length();
-            let mut rows: Vec<(Pending<'_>, String, String)> = Vec::new();
-            for ((p, domain), ok) in ready.into_iter().zip(vetted) {
-                match ok {
-                    Ok(()) => {
-                        let code = alphabet.generate(length);
-                        rows.push((p, domain, code));
-                    }
-                    Err(e) => out[p.idx] = Some(Err(e)),
-                }
-            }
-            if rows.is_empty() {
-                return Vec::new();
-            }
-            let domains: Vec<&str> = rows.iter().map(|(_, d, _)| d.as_str()).collect();
-            let codes: Vec<&str> = rows.iter().map(|(_, _, c)| c.as_str()).collect();
-            let urls: Vec<&str> = rows.iter().map(|(p, _, _)| p.url.as_str()).collect();
-            let mut made: std::collections::HashMap<
-                (String, String),
-                (i64, TimestampWithTimeZone),
-            > = std::collections::HashMap::new();
-            INSERT_PLAIN_LINKS.with_mut(client, |client, stmt| {
-                let t = client
-                    .update(stmt, None, &[domains.into(), codes.into(), urls.into()])
-                    .or_raise();
-                for row in t {
-                    let key = (
-                        required(row.get::<String>(1).or_raise(), "links.domain"),
-                        required(row.get::<String>(2).or_raise(), "links.code"),
-                    );
-                    let id = required(row.get::<i64>(3).or_raise(), "links.id");
-                    let created = required(
-                        row.get::<TimestampWithTimeZone>(4).or_raise(),
-                        "links.created_at",
-                    );
-                    made.insert(key, (id, created));
-                }
-            });
-            let mut collided = Vec::new();
-            for (p, domain, code) in rows {
-                match made.remove(&(domain.clone(), code.clone())) {
-                    Some((id, created_at)) => {
-                        out[p.idx] = Some(Ok(Link {
-                            id,
-                            domain,
-                            code,
-                            url: p.url,
-                            created_at,
-                            expires_at: None,
-                            max_clicks: None,
-                            metadata: Value::Object(serde_json::Map::new()),
-                        }))
-                    }
-                    // Taken already, or twice in this batch: the one-by-one path retries.
-                    None => collided.push(p.idx),
-                }
-            }
-            collided
-        })
-    })
 }

@@ -4,7 +4,7 @@
 #   dump_restore.sh HOST PORT DBNAME
 set -euo pipefail
 HOST=$1 PORT=$2 DB=$3 COPY=${3}_restored
-PG_BIN=/usr/lib/postgresql/15/bin
+PG_BIN=${PG_BIN:-$("${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}" --bindir)}
 psql() { "$PG_BIN/psql" -X -q -tA -v ON_ERROR_STOP=1 -h "$HOST" -p "$PORT" -U postgres "$@"; }
 passed=0 failed=0
 check() {

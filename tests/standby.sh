@@ -6,13 +6,14 @@
 # - a link made on the primary resolves on the standby once replayed;
 # - record_click on the standby fails with a clear read-only error (SQLSTATE 25006), and
 #   counts nothing on the primary;
+# - the maintenance worker never runs on the standby;
 # - peek_click (HEAD: counts nothing) and link_card work on the standby.
 # The standby is removed at the end.
 set -euo pipefail
 PRIMARY=$1 PORT=$2 DB=$3
 source "$(dirname "$0")/../scripts/lib.sh"
 STANDBY=$ROOT/target/standby-cluster
-SPORT=${SHORTLINK_STANDBY_PORT:-54317}
+SPORT=${SHORTLINK_STANDBY_PORT:-25317}
 primary() { "$PG_BIN/psql" -X -q -tA -v ON_ERROR_STOP=1 -h "$PRIMARY" -p "$PORT" -U postgres -d "$DB" "$@"; }
 standby() { "$PG_BIN/psql" -X -q -tA -v ON_ERROR_STOP=1 -h "$STANDBY" -p "$SPORT" -U postgres -d "$DB" "$@"; }
 
@@ -35,8 +36,12 @@ primary -c "SELECT FROM shortlink.shorten('https://example.com/before', '{\"code
 
 # -R writes standby.signal and primary_conninfo: a streaming replica of the primary.
 as_pg "$PG_BIN/pg_basebackup" -h "$PRIMARY" -p "$PORT" -U postgres -D "$STANDBY/data" -R -X stream -c fast
-start_cluster "$STANDBY" "$SPORT"
+# The maintenance worker asked for every second: it must never run on a standby.
+CLUSTER_MAINTENANCE_INTERVAL=1s start_cluster "$STANDBY" "$SPORT"
 check "the standby is in recovery" t "$(standby -c "SELECT pg_is_in_recovery()")"
+sleep 2
+check "no maintenance worker on the standby (shortlink.maintenance_interval = 1s)" "1s|0" \
+    "$(standby -c "SELECT current_setting('shortlink.maintenance_interval') || '|' || count(*) FROM pg_stat_activity WHERE backend_type LIKE 'shortlink maintenance%'")"
 
 check "resolve on the standby" "https://example.com/before" "$(standby -c "SELECT shortlink.resolve('sb-before')")"
 check "link_card on the standby" "Before" "$(standby -c "SELECT title FROM shortlink.link_card('sb-before')")"

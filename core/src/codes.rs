@@ -21,30 +21,42 @@ impl Alphabet {
     pub const DEFAULT: &'static str =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
+    /// The rules an alphabet keeps: what the check of `SET shortlink.alphabet` and the
+    /// generator both hold it to.
+    pub const RULES: &'static str = "2 to 64 distinct characters of A-Z a-z 0-9 - _";
+
     /// Parses the `shortlink.alphabet` setting.
     pub fn parse(s: &str) -> Result<Self> {
-        const NAME: &str = "shortlink.alphabet";
+        Self::check(s)
+            .map(Alphabet)
+            .map_err(|rule| Error::setting("shortlink.alphabet", format!("the alphabet {rule}")))
+    }
+
+    /// The alphabet's characters, or the rule `s` breaks: a character that a URL path
+    /// cannot hold without percent-encoding (or that reads as a path's dot segment), a
+    /// repeated character (which would make some codes likelier than others), or fewer
+    /// than 2 characters.
+    pub fn check(s: &str) -> std::result::Result<Vec<u8>, String> {
         if let Some(c) = s.chars().find(|c| !is_code_char(*c)) {
-            return Err(Error::setting(
-                NAME,
-                format!("character {c:?} is not allowed; use A-Z a-z 0-9 - _"),
+            return Err(format!(
+                "has the character {c:?}, which a URL path cannot hold as it is"
             ));
         }
         let bytes = s.as_bytes().to_vec();
         let mut seen = [false; 128];
         for &b in &bytes {
             if seen[b as usize] {
-                return Err(Error::setting(
-                    NAME,
-                    format!("character {:?} appears twice", b as char),
+                return Err(format!(
+                    "has the character {:?} twice, which would make some codes likelier than others",
+                    b as char
                 ));
             }
             seen[b as usize] = true;
         }
         if bytes.len() < 2 {
-            return Err(Error::setting(NAME, "needs at least 2 characters"));
+            return Err("has fewer than 2 characters".to_string());
         }
-        Ok(Alphabet(bytes))
+        Ok(bytes)
     }
 
     pub fn len(&self) -> usize {
@@ -68,6 +80,11 @@ impl Alphabet {
     pub fn space(&self, length: usize) -> u128 {
         (self.0.len() as u128).saturating_pow(length as u32)
     }
+}
+
+/// The short URL of `code` on `domain`, as every function returns it.
+pub fn short_url(domain: &str, code: &str) -> String {
+    format!("https://{domain}/{code}")
 }
 
 /// Checks a custom code: 3 to 64 characters of `A-Z a-z 0-9 - _`.
@@ -131,6 +148,19 @@ mod tests {
     }
 
     #[test]
+    fn alphabet_check_names_the_rule_broken() {
+        assert_eq!(Alphabet::check("ab").unwrap(), b"ab".to_vec());
+        assert!(Alphabet::check("ab.").unwrap_err().contains("'.'"));
+        assert!(
+            Alphabet::check("a-z").is_ok(),
+            "a dash is a character, not a range"
+        );
+        assert!(Alphabet::check("aab").unwrap_err().contains("twice"));
+        assert!(Alphabet::check("").unwrap_err().contains("fewer than 2"));
+        assert!(Alphabet::check(Alphabet::DEFAULT).is_ok());
+    }
+
+    #[test]
     fn alphabet_rejects_duplicates_bad_chars_and_short() {
         assert!(Alphabet::parse("aab")
             .unwrap_err()
@@ -140,7 +170,7 @@ mod tests {
         assert!(Alphabet::parse("a")
             .unwrap_err()
             .message
-            .contains("at least 2"));
+            .contains("fewer than 2"));
         assert_eq!(Alphabet::parse("").unwrap_err().sqlstate(), "22023");
     }
 

@@ -1,7 +1,6 @@
 //! Destination URLs and domains: WHATWG parsing, the http/https rule, no credentials.
 
 use crate::error::{Error, Kind, Result};
-use crate::options::LinkType;
 use crate::{phone, query, template};
 use serde_json::{Map, Value};
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -10,6 +9,36 @@ use url::{Host, Url};
 /// The longest destination accepted, in bytes of its serialization. Browsers and
 /// proxies start to fail somewhere past 8 KiB.
 pub const MAX_URL_BYTES: usize = 8192;
+
+/// What the destination is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkType {
+    Url,
+    Mailto,
+    Tel,
+    Sms,
+}
+
+impl LinkType {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "url" => Some(LinkType::Url),
+            "mailto" => Some(LinkType::Mailto),
+            "tel" => Some(LinkType::Tel),
+            "sms" => Some(LinkType::Sms),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkType::Url => "url",
+            LinkType::Mailto => "mailto",
+            LinkType::Tel => "tel",
+            LinkType::Sms => "sms",
+        }
+    }
+}
 
 fn bad_url(input: &str, rule: &str) -> Error {
     let shown: String = input.chars().take(100).collect();
@@ -140,48 +169,89 @@ pub fn host_suffixes(host: &str) -> Vec<String> {
     out
 }
 
+/// `host` is `parent` or one of its subdomains: what a blocked host covers.
+pub fn is_under(host: &str, parent: &str) -> bool {
+    host.strip_suffix(parent)
+        .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+}
+
+/// The host of `url` and each of its parent domains (empty without a domain host): the
+/// keys a blocked host is looked up by.
+pub fn url_host_suffixes(url: &str) -> Vec<String> {
+    host_of(url).map_or_else(Vec::new, |h| host_suffixes(&h))
+}
+
+/// Why a URL is refused: the rule it breaks, and what the error adds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub rule: String,
+    pub hint: Option<&'static str>,
+    pub detail: Option<&'static str>,
+}
+
+impl Refusal {
+    fn new(rule: impl Into<String>) -> Self {
+        Refusal {
+            rule: rule.into(),
+            hint: None,
+            detail: None,
+        }
+    }
+}
+
 /// Parses `input` as a WHATWG URL and returns its serialization, the form stored.
 /// Only `http` and `https` are accepted, and never with a user name or password.
-pub fn normalize_url(input: Option<&str>) -> Result<String> {
-    let input = match input {
-        Some(s) if !s.trim().is_empty() => s,
-        _ => {
-            return Err(
-                Error::new(Kind::InvalidParameter, "invalid url: must not be empty")
-                    .with_hint("Pass the destination as an absolute http or https URL."),
-            )
-        }
-    };
-    let url = Url::parse(input).map_err(|e| {
-        bad_url(input, &format!("not a valid absolute URL ({e})"))
-            .with_hint("Pass an absolute URL such as https://example.com/page.")
+pub fn http_url(input: &str) -> std::result::Result<String, Refusal> {
+    if input.trim().is_empty() {
+        return Err(Refusal {
+            hint: Some("Pass the destination as an absolute http or https URL."),
+            ..Refusal::new("must not be empty")
+        });
+    }
+    let url = Url::parse(input).map_err(|e| Refusal {
+        hint: Some("Pass an absolute URL such as https://example.com/page."),
+        ..Refusal::new(format!("not a valid absolute URL ({e})"))
     })?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(bad_url(
-            input,
-            &format!(
-                "scheme \"{}\" is not allowed; only http and https are",
-                url.scheme()
-            ),
-        ));
+        return Err(Refusal::new(format!(
+            "scheme \"{}\" is not allowed; only http and https are",
+            url.scheme()
+        )));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad_url(input, "URLs with a user name or password are refused")
-            .with_detail("Credentials in a link are a phishing device: https://bank.com@evil.example/ goes to evil.example."));
+        return Err(Refusal {
+            detail: Some("Credentials in a link are a phishing device: https://bank.com@evil.example/ goes to evil.example."),
+            ..Refusal::new("URLs with a user name or password are refused")
+        });
     }
     match url.host() {
         Some(Host::Domain(d)) if !d.is_empty() => {}
         Some(Host::Ipv4(_)) | Some(Host::Ipv6(_)) => {}
-        _ => return Err(bad_url(input, "a host is required")),
+        _ => return Err(Refusal::new("a host is required")),
     }
     let out = String::from(url);
     if out.len() > MAX_URL_BYTES {
-        return Err(bad_url(
-            input,
-            &format!("longer than {MAX_URL_BYTES} bytes ({})", out.len()),
-        ));
+        return Err(Refusal::new(format!(
+            "longer than {MAX_URL_BYTES} bytes ({})",
+            out.len()
+        )));
     }
     Ok(out)
+}
+
+/// [`http_url`] for the link's own destination: `invalid url "…": rule`.
+pub fn normalize_url(input: Option<&str>) -> Result<String> {
+    let input = input.unwrap_or_default();
+    http_url(input).map_err(|r| {
+        let mut e = if input.trim().is_empty() {
+            Error::new(Kind::InvalidParameter, format!("invalid url: {}", r.rule))
+        } else {
+            bad_url(input, &r.rule)
+        };
+        e.hint = r.hint.map(str::to_owned);
+        e.detail = r.detail.map(str::to_owned);
+        e
+    })
 }
 
 /// Normalizes a short-link domain: a host name (IDNA to punycode, lowercased), with no
@@ -230,6 +300,45 @@ pub fn normalize_domain(input: &str) -> Result<String> {
         }
     }
     Ok(d)
+}
+
+/// The key a short domain is looked up by: what `normalize_domain` makes of `host`, or
+/// None when it cannot be a domain. The common case, a lowercase ASCII host name, is
+/// taken as it is, without the IDNA pass (the same answer, checked in the tests).
+pub fn domain_key(host: &str) -> Option<String> {
+    if is_plain_domain(host) {
+        Some(host.to_owned())
+    } else {
+        normalize_domain(host).ok()
+    }
+}
+
+/// `host` is a domain that `normalize_domain` returns unchanged: lowercase letters,
+/// digits and inner hyphens in labels of 1 to 63 bytes, at most 253 bytes, no punycode
+/// label (IDNA checks those), and a last label that is not a number (the URL standard
+/// reads such a host as an IPv4 address).
+fn is_plain_domain(host: &str) -> bool {
+    if host.is_empty() || host.len() > 253 {
+        return false;
+    }
+    let mut last = "";
+    for label in host.split('.') {
+        let b = label.as_bytes();
+        let ldh = b
+            .iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-');
+        if !ldh
+            || b.is_empty()
+            || b.len() > 63
+            || b[0] == b'-'
+            || b[b.len() - 1] == b'-'
+            || label.starts_with("xn--")
+        {
+            return false;
+        }
+        last = label;
+    }
+    !(last.bytes().all(|c| c.is_ascii_digit()) || last.starts_with("0x"))
 }
 
 /// The destination a link stores: `raw` with its `{{macros}}` filled (from `vars`, then
@@ -533,6 +642,19 @@ mod tests {
             vec!["a.b.example", "b.example", "example"]
         );
         assert_eq!(host_suffixes("example"), vec!["example"]);
+        assert!(is_under("a.b.example", "b.example"));
+        assert!(is_under("b.example", "b.example"));
+        assert!(!is_under("ab.example", "b.example"));
+        assert!(!is_under("b.example", "a.b.example"));
+        for (url, host) in [
+            ("https://A.B.Example./x", "b.example"),
+            ("http://10.0.0.1/", "0.1"),
+        ] {
+            let suffixes = url_host_suffixes(url);
+            let under = host_of(url).is_some_and(|h| is_under(&h, host));
+            assert_eq!(suffixes.iter().any(|s| s == host), under, "{url} {host}");
+        }
+        assert!(url_host_suffixes("mailto:a@b.example").is_empty());
     }
 
     #[test]
@@ -575,5 +697,45 @@ mod tests {
         ] {
             assert!(normalize_domain(d).is_err(), "{d}");
         }
+    }
+    #[test]
+    fn domain_key_is_normalize_domain() {
+        let long_label = format!("{}.com", "a".repeat(64));
+        let long = format!("{}com", "abcdefghi.".repeat(25));
+        for host in [
+            "go.example.com",
+            "x.co",
+            "a-b.example",
+            "1.2.3.4",
+            "0x7f.1",
+            "1.2.3.0x10",
+            "example.0x",
+            "a.1b",
+            "Go.Example.com",
+            "bücher.de",
+            "xn--bcher-kva.de",
+            "xn--a.com",
+            "-a.com",
+            "a-.com",
+            "a..com",
+            ".a.com",
+            "a.com.",
+            "",
+            "a_b.com",
+            long_label.as_str(),
+            long.as_str(),
+            "localhost",
+            "127.0.0.1",
+            "[::1]",
+            "a b",
+            "EXAMPLE.COM",
+            "ex%41mple.com",
+            "0xfoo.com",
+            "foo.0xg",
+        ] {
+            assert_eq!(domain_key(host), normalize_domain(host).ok(), "{host:?}");
+        }
+        assert!(is_plain_domain("go.example.com"));
+        assert!(!is_plain_domain("1.2.3.4"));
     }
 }

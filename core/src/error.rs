@@ -1,4 +1,5 @@
-//! The one error type of shortlink. The extension layer maps [`Kind`] to a SQLSTATE.
+//! The one error type of shortlink: every error the extension raises is one of these,
+//! and [`Error::sqlstate`] is the one place a kind gets its SQLSTATE.
 
 use std::fmt;
 
@@ -15,6 +16,22 @@ pub enum Kind {
     NotFound,
     /// A setting (GUC) holds a value the extension cannot use: 22023 too, named as a setting.
     InvalidSetting,
+    /// A write (a counted click) in a read-only transaction or on a hot standby: 25006
+    /// read_only_sql_transaction.
+    ReadOnlyTransaction,
+    /// A feature that needs server set-up that is missing (shared memory not preloaded):
+    /// 55000 object_not_in_prerequisite_state.
+    NotInPrerequisiteState,
+    /// A table or column of shortlink's dropped or altered by hand: 42P01 undefined_table.
+    UndefinedTable,
+    /// … 42703 undefined_column.
+    UndefinedColumn,
+    /// A function of shortlink's redeclared by hand: 42P13 invalid_function_definition.
+    InvalidFunctionDefinition,
+    /// A stored pattern that does not compile: 2201B invalid_regular_expression.
+    InvalidRegularExpression,
+    /// A broken invariant (a bug): XX000 internal_error.
+    Internal,
 }
 
 /// An error with the three parts PostgreSQL shows: message, detail and hint.
@@ -71,6 +88,13 @@ impl Error {
             Kind::AlreadyExists => "23505",
             Kind::CodeSpaceExhausted => "54000",
             Kind::NotFound => "P0002",
+            Kind::ReadOnlyTransaction => "25006",
+            Kind::NotInPrerequisiteState => "55000",
+            Kind::UndefinedTable => "42P01",
+            Kind::UndefinedColumn => "42703",
+            Kind::InvalidFunctionDefinition => "42P13",
+            Kind::InvalidRegularExpression => "2201B",
+            Kind::Internal => "XX000",
         }
     }
 }

@@ -1,9 +1,17 @@
-//! The `opts` of `shortlink.shorten` (and of each `shorten_many` item), parsed strictly:
-//! an unknown key or a value of the wrong type is an error that names the key.
+//! The `opts` of `shortlink.shorten` (and of each `shorten_many` item, and of
+//! `update_link`), parsed strictly: an unknown key or a value of the wrong type is an
+//! error that names the key. Which options there are, and how each is checked, is the
+//! registry in [`crate::fields`].
 
 use crate::codes;
 use crate::error::{Error, Kind, Result};
+use crate::fields::{self, CreateOnly, ExpiryKind, Role};
+use crate::option_values as values;
+use crate::timestamp::{is_iso8601, MAX_TIMESTAMP_CHARS};
 use serde_json::{Map, Value};
+
+pub use crate::destination::LinkType;
+pub use crate::option_values::{too_deep_error, MAX_JSON_BYTES, MAX_JSON_DEPTH};
 
 /// The longest `expire_in` accepted: 100 years of seconds.
 pub const MAX_EXPIRE_IN_SECONDS: f64 = 100.0 * 365.25 * 86400.0;
@@ -15,36 +23,6 @@ pub enum Expiry {
     At(String),
     /// `expire_in`: seconds from now.
     In(f64),
-}
-
-/// What the destination is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkType {
-    Url,
-    Mailto,
-    Tel,
-    Sms,
-}
-
-impl LinkType {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "url" => Some(LinkType::Url),
-            "mailto" => Some(LinkType::Mailto),
-            "tel" => Some(LinkType::Tel),
-            "sms" => Some(LinkType::Sms),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LinkType::Url => "url",
-            LinkType::Mailto => "mailto",
-            LinkType::Tel => "tel",
-            LinkType::Sms => "sms",
-        }
-    }
 }
 
 /// How `opts` is read.
@@ -60,8 +38,9 @@ pub enum Mode {
 }
 
 /// Every option of one link, validated. `columns` holds the values stored as they are,
-/// keyed by their `shortlink.links` column; the rest needs work (destination rewriting,
-/// code generation, password hashing) before it is stored.
+/// keyed by their `shortlink.links` column (see `fields::stored_columns`); the rest
+/// needs work (destination rewriting, code generation, password hashing) before it is
+/// stored.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LinkOptions {
     /// The destination given in `opts` (Batch and Update modes).
@@ -95,20 +74,23 @@ impl LinkOptions {
     }
 
     /// The option URLs the caller vets besides the destination (hosts, blocklist):
-    /// (field, URL) pairs, each `webhook_urls` entry on its own.
+    /// (field, URL) pairs, each `webhook_urls` entry on its own, in the order of the
+    /// registry.
     pub fn destinations(&self) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
-        for field in ["expired_url", "image", "callback_url"] {
-            if let Some(Value::String(u)) = self.columns.get(field) {
-                out.push((field, u.clone()));
+        for f in fields::FIELDS
+            .iter()
+            .filter(|f| fields::is_url_option(f.key))
+        {
+            match self.columns.get(f.key) {
+                Some(Value::String(u)) => out.push((f.key, u.clone())),
+                Some(Value::Array(urls)) => out.extend(
+                    urls.iter()
+                        .filter_map(Value::as_str)
+                        .map(|u| (f.key, u.to_owned())),
+                ),
+                _ => {}
             }
-        }
-        if let Some(Value::Array(urls)) = self.columns.get("webhook_urls") {
-            out.extend(
-                urls.iter()
-                    .filter_map(Value::as_str)
-                    .map(|u| ("webhook_urls", u.to_owned())),
-            );
         }
         out
     }
@@ -122,202 +104,8 @@ impl LinkOptions {
 }
 
 /// The keys `shorten` takes, for the "unknown option" hint.
-pub const KEYS: &[&str] = &[
-    "code",
-    "domain",
-    "length",
-    "expires_at",
-    "expire_in",
-    "max_clicks",
-    "metadata",
-    "tracking",
-    "redirect_type",
-    "link_type",
-    "password",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "forward_params",
-    "block_bots",
-    "title",
-    "description",
-    "image",
-    "tags",
-    "cloaked",
-    "meta_pixel_id",
-    "google_tag_id",
-    "custom_field",
-    "dlt_header",
-    "contact_phone",
-    "template_vars",
-    "callback_url",
-    "webhook_urls",
-    "expired_url",
-    "if_exists",
-];
-
-const UTM_KEYS: &[&str] = &[
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-];
-const CREATE_ONLY: &[&str] = &["code", "domain", "length", "if_exists"];
-
-/// The most tags a link holds, and the longest tag.
-pub const MAX_TAGS: usize = 50;
-pub const MAX_TAG_CHARS: usize = 64;
-/// The longest free-text option (title, custom_field, …) in characters; description: 4096.
-pub const MAX_TEXT_CHARS: usize = 1024;
-pub const MAX_DESCRIPTION_CHARS: usize = 4096;
-pub const MAX_WEBHOOKS: usize = 10;
-/// The largest `metadata` or `template_vars`, serialized, and their deepest nesting (an
-/// object or array is one level).
-pub const MAX_JSON_BYTES: usize = 65536;
-pub const MAX_JSON_DEPTH: usize = 32;
-
-/// The nesting depth of a JSON value: a scalar is 0, `{"a": 1}` is 1.
-fn depth(v: &Value) -> usize {
-    // Iterative: the value came through serde_json, at most 128 levels, but stay safe.
-    let mut max = 0;
-    let mut stack = vec![(v, 0usize)];
-    while let Some((v, d)) = stack.pop() {
-        match v {
-            Value::Object(m) => stack.extend(m.values().map(|c| (c, d + 1))),
-            Value::Array(a) => stack.extend(a.iter().map(|c| (c, d + 1))),
-            _ => max = max.max(d),
-        }
-        if matches!(v, Value::Object(_) | Value::Array(_)) {
-            max = max.max(d + 1);
-        }
-    }
-    max
-}
-
-/// `metadata` and `template_vars`: an object within the size and depth caps.
-fn bounded_object(key: &str, v: &Value) -> Result<Map<String, Value>> {
-    let Value::Object(m) = v else {
-        return Err(Error::option(
-            key,
-            format!("must be a JSON object, not {}", shown(v)),
-        ));
-    };
-    if depth(v) > MAX_JSON_DEPTH {
-        return Err(too_deep_error(key));
-    }
-    let n = v.to_string().len();
-    if n > MAX_JSON_BYTES {
-        return Err(Error::option(
-            key,
-            format!("must be at most {MAX_JSON_BYTES} bytes serialized, not {n}"),
-        ));
-    }
-    Ok(m.clone())
-}
-
-/// The error for JSON nested too deep under top-level key `key` ("" for the whole value).
-pub fn too_deep_error(key: &str) -> Error {
-    if key.is_empty() {
-        Error::new(
-            Kind::InvalidParameter,
-            format!("invalid options: nested deeper than {MAX_JSON_DEPTH} levels"),
-        )
-    } else {
-        Error::option(
-            key,
-            format!("must be nested at most {MAX_JSON_DEPTH} levels deep"),
-        )
-    }
-}
-
-/// Unicode format characters (category Cf) refused in text shown to people: bidirectional
-/// controls and invisible characters. U+200C and U+200D (joiners that emoji sequences and
-/// Indic and Persian text need) and the emoji tag characters U+E0020–U+E007F are allowed.
-fn invisible(c: char) -> bool {
-    matches!(c as u32,
-        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2
-        | 0x180E | 0x200B | 0x200E..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064
-        | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD
-        | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001)
-}
-
-/// `title` and `description`: text without invisible formatting characters.
-fn shown_text(key: &str, v: &Value, max: usize) -> Result<String> {
-    let s = text(key, v, max)?;
-    if let Some(c) = s.chars().find(|c| invisible(*c)) {
-        return Err(Error::option(
-            key,
-            format!(
-                "must not hold invisible formatting character U+{:04X}",
-                c as u32
-            ),
-        ));
-    }
-    Ok(s)
-}
-
-fn shown(v: &Value) -> String {
-    let s = v.to_string();
-    if s.chars().count() > 60 {
-        format!("{}…", s.chars().take(60).collect::<String>())
-    } else {
-        s
-    }
-}
-
-fn as_str<'a>(key: &str, v: &'a Value) -> Result<&'a str> {
-    v.as_str()
-        .ok_or_else(|| Error::option(key, format!("must be a string, not {}", shown(v))))
-}
-
-fn as_bool(key: &str, v: &Value) -> Result<bool> {
-    v.as_bool()
-        .ok_or_else(|| Error::option(key, format!("must be true or false, not {}", shown(v))))
-}
-
-fn as_int(key: &str, v: &Value, rule: &str) -> Result<i64> {
-    v.as_i64()
-        .ok_or_else(|| Error::option(key, format!("{rule}, not {}", shown(v))))
-}
-
-fn text(key: &str, v: &Value, max: usize) -> Result<String> {
-    let s = as_str(key, v)?;
-    let n = s.chars().count();
-    if n > max {
-        return Err(Error::option(
-            key,
-            format!("must be at most {max} characters, not {n}"),
-        ));
-    }
-    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(Error::option(key, "must not hold control characters"));
-    }
-    Ok(s.to_owned())
-}
-
-/// An http(s) URL option (image, callback_url, expired_url, webhook_urls).
-fn http_url(key: &str, v: &Value) -> Result<String> {
-    let s = as_str(key, v)?;
-    crate::destination::normalize_url(Some(s)).map_err(|e| {
-        let rule = e
-            .message
-            .split_once(": ")
-            .map_or(e.message.as_str(), |(_, r)| r)
-            .to_owned();
-        Error::option(key, format!("{rule} ({})", shown(v)))
-    })
-}
-
-fn pattern(key: &str, v: &Value, ok: impl Fn(&str) -> bool, rule: &str) -> Result<String> {
-    let s = as_str(key, v)?;
-    if ok(s) {
-        Ok(s.to_owned())
-    } else {
-        Err(Error::option(key, format!("{rule}, not {}", shown(v))))
-    }
+pub fn keys() -> impl Iterator<Item = &'static str> {
+    fields::FIELDS.iter().map(|f| f.key)
 }
 
 /// Parses `opts` for `mode`.
@@ -330,7 +118,7 @@ pub fn parse(opts: &Value, mode: Mode) -> Result<LinkOptions> {
                 Kind::InvalidParameter,
                 format!(
                     "invalid options: must be a JSON object, not {}",
-                    shown(other)
+                    values::shown(other)
                 ),
             ))
         }
@@ -338,274 +126,42 @@ pub fn parse(opts: &Value, mode: Mode) -> Result<LinkOptions> {
     let mut o = LinkOptions::default();
     for (key, v) in obj {
         let k = key.as_str();
-        if mode == Mode::Update && CREATE_ONLY.contains(&k) {
-            return Err(Error::option(k, "cannot be changed by update_link")
-                .with_hint("A link keeps its code and domain; create a new link instead."));
+        if k == "url" && mode != Mode::Create {
+            o.url = match v {
+                Value::Null if mode == Mode::Update => {
+                    return Err(Error::option(k, "cannot be null"))
+                }
+                Value::Null => None,
+                v => Some(values::as_str(k, v)?.to_owned()),
+            };
+            continue;
         }
-        // In Update mode null clears an option that may be absent.
-        if v.is_null() && mode == Mode::Update {
-            match k {
-                "expires_at" | "expire_in" => {
-                    o.expiry = Some(None);
-                    continue;
-                }
-                "password" => {
-                    o.password = Some(None);
-                    continue;
-                }
-                "template_vars" => continue,
-                "max_clicks" | "title" | "description" | "image" | "tags" | "meta_pixel_id"
-                | "google_tag_id" | "custom_field" | "dlt_header" | "contact_phone"
-                | "callback_url" | "webhook_urls" | "expired_url" => {
-                    o.columns.insert(k.to_owned(), Value::Null);
-                    continue;
-                }
-                _ if UTM_KEYS.contains(&k) => {
-                    return Err(Error::option(
-                        k,
-                        "cannot be cleared; change \"url\" instead",
-                    ));
-                }
-                _ if KEYS.contains(&k) || k == "url" => {
-                    return Err(Error::option(k, "cannot be null"));
-                }
-                _ => {}
+        let Some(field) = fields::field(k) else {
+            return Err(unknown_option(key, mode));
+        };
+        if mode == Mode::Update {
+            if matches!(field.role, Role::CreateOnly(_)) {
+                return Err(Error::option(k, "cannot be changed by update_link")
+                    .with_hint("A link keeps its code and domain; create a new link instead."));
+            }
+            if v.is_null() {
+                clear(field, &mut o)?;
+                continue;
             }
         }
-        match k {
-            "url" if mode != Mode::Create => {
-                o.url = match v {
-                    Value::Null => None,
-                    v => Some(as_str(k, v)?.to_owned()),
-                }
-            }
-            "code" => {
-                let c = as_str(k, v)?;
-                codes::validate_custom(c)?;
-                o.code = Some(c.to_owned());
-            }
-            "domain" => o.domain = Some(as_str(k, v)?.to_owned()),
-            "length" => {
-                let n = as_int(k, v, "must be an integer")?;
-                o.length = Some(codes::validate_length(k, n)?);
-            }
-            "expires_at" => {
-                let s = as_str(k, v)?;
-                if !is_iso8601(s) {
-                    return Err(Error::option(
-                        k,
-                        format!(
-                            "must be an ISO 8601 timestamp such as 2030-01-31T12:00:00Z, not {}",
-                            shown(v)
-                        ),
-                    ));
-                }
-                if o.expiry.is_some() {
-                    return Err(both_expiries());
-                }
-                o.expiry = Some(Some(Expiry::At(s.to_owned())));
-            }
-            "expire_in" => {
-                let secs = v.as_f64().filter(|s| s.is_finite()).ok_or_else(|| {
-                    Error::option(k, format!("must be a number of seconds, not {}", shown(v)))
-                })?;
-                if secs <= 0.0 || secs > MAX_EXPIRE_IN_SECONDS {
-                    return Err(Error::option(
-                        k,
-                        format!(
-                            "must be a positive number of seconds up to 100 years, not {}",
-                            shown(v)
-                        ),
-                    ));
-                }
-                if o.expiry.is_some() {
-                    return Err(both_expiries());
-                }
-                o.expiry = Some(Some(Expiry::In(secs)));
-            }
-            "max_clicks" => {
-                let n = as_int(k, v, "must be an integer >= 1")?;
-                if n < 1 {
-                    return Err(Error::option(
-                        k,
-                        format!("must be an integer >= 1, not {n}"),
-                    ));
-                }
-                o.columns.insert(k.into(), Value::from(n));
-            }
-            "metadata" => {
-                o.columns
-                    .insert(k.into(), Value::Object(bounded_object(k, v)?));
-            }
-            "tracking" | "forward_params" | "block_bots" | "cloaked" => {
-                o.columns.insert(k.into(), Value::Bool(as_bool(k, v)?));
-            }
-            "redirect_type" => {
-                let n = as_int(k, v, "must be 301 or 302")?;
-                if n != 301 && n != 302 {
-                    return Err(Error::option(k, format!("must be 301 or 302, not {n}")));
-                }
-                o.columns.insert(k.into(), Value::from(n));
-            }
-            "link_type" => {
-                let t = LinkType::parse(as_str(k, v)?).ok_or_else(|| {
-                    Error::option(
-                        k,
-                        format!("must be one of url, mailto, tel, sms, not {}", shown(v)),
-                    )
-                })?;
-                o.link_type = Some(t);
-                o.columns.insert(k.into(), Value::from(t.as_str()));
-            }
-            "password" => {
-                let p = as_str(k, v)?;
-                if p.is_empty() || p.len() > crate::password::MAX_LEN {
-                    return Err(Error::option(
-                        k,
-                        format!("must be 1 to {} bytes long", crate::password::MAX_LEN),
-                    ));
-                }
-                o.password = Some(Some(p.to_owned()));
-            }
-            _ if UTM_KEYS.contains(&k) => {
-                let val = text(k, v, MAX_TEXT_CHARS)?;
-                if val.is_empty() {
-                    return Err(Error::option(k, "must not be empty"));
-                }
-                let key = UTM_KEYS
-                    .iter()
-                    .find(|u| **u == k)
-                    .copied()
-                    .unwrap_or("utm_source");
-                o.utm.push((key, val));
-            }
-            "title" => {
-                o.columns
-                    .insert(k.into(), Value::from(shown_text(k, v, MAX_TEXT_CHARS)?));
-            }
-            "description" => {
-                o.columns.insert(
-                    k.into(),
-                    Value::from(shown_text(k, v, MAX_DESCRIPTION_CHARS)?),
-                );
-            }
-            "custom_field" | "dlt_header" => {
-                o.columns
-                    .insert(k.into(), Value::from(text(k, v, MAX_TEXT_CHARS)?));
-            }
-            "image" | "callback_url" | "expired_url" => {
-                o.columns.insert(k.into(), Value::from(http_url(k, v)?));
-            }
-            "webhook_urls" => {
-                let arr = v.as_array().ok_or_else(|| {
-                    Error::option(
-                        k,
-                        format!("must be an array of http or https URLs, not {}", shown(v)),
-                    )
-                })?;
-                if arr.len() > MAX_WEBHOOKS {
-                    return Err(Error::option(
-                        k,
-                        format!("must hold at most {MAX_WEBHOOKS} URLs"),
-                    ));
-                }
-                let urls = arr
-                    .iter()
-                    .map(|u| http_url(k, u).map(Value::from))
-                    .collect::<Result<Vec<_>>>()?;
-                o.columns.insert(k.into(), Value::Array(urls));
-            }
-            "tags" => {
-                let arr = v.as_array().ok_or_else(|| {
-                    Error::option(k, format!("must be an array of strings, not {}", shown(v)))
-                })?;
-                if arr.len() > MAX_TAGS {
-                    return Err(Error::option(
-                        k,
-                        format!("must hold at most {MAX_TAGS} tags"),
-                    ));
-                }
-                let mut tags: Vec<String> = Vec::with_capacity(arr.len());
-                for t in arr {
-                    let t = text(k, t, MAX_TAG_CHARS)?;
-                    if t.trim().is_empty() {
-                        return Err(Error::option(k, "a tag must not be empty"));
-                    }
-                    if !tags.contains(&t) {
-                        tags.push(t);
-                    }
-                }
-                o.columns.insert(k.into(), Value::from(tags));
-            }
-            "meta_pixel_id" => {
-                let id = pattern(
-                    k,
-                    v,
-                    |s| (5..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()),
-                    "must be a Meta pixel id of 5 to 20 digits",
-                )?;
-                o.columns.insert(k.into(), Value::from(id));
-            }
-            "google_tag_id" => {
-                let id = pattern(
-                    k,
-                    v,
-                    |s| {
-                        s.split_once('-').is_some_and(|(p, rest)| {
-                            (1..=3).contains(&p.len())
-                                && p.bytes().all(|b| b.is_ascii_uppercase())
-                                && (2..=40).contains(&rest.len())
-                                && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                        })
-                    },
-                    "must be a Google tag id such as G-XXXXXXX, GTM-XXXXXX or AW-123456789",
-                )?;
-                o.columns.insert(k.into(), Value::from(id));
-            }
-            "contact_phone" => {
-                let p = crate::phone::check_phone_option(k, as_str(k, v)?)?;
-                o.columns.insert(k.into(), Value::from(p));
-            }
-            "template_vars" => o.template_vars = Some(bounded_object(k, v)?),
-            "if_exists" => match as_str(k, v)? {
-                "error" => o.return_existing = false,
-                "return" => o.return_existing = true,
-                _ => {
-                    return Err(Error::option(
-                        k,
-                        format!("must be \"error\" or \"return\", not {}", shown(v)),
-                    ))
-                }
-            },
-            _ => {
-                let mut keys: Vec<&str> = KEYS
-                    .iter()
-                    .copied()
-                    .filter(|k| mode != Mode::Update || !CREATE_ONLY.contains(k))
-                    .collect();
-                if mode != Mode::Create {
-                    keys.insert(0, "url");
-                }
-                return Err(Error::new(
-                    Kind::InvalidParameter,
-                    format!(
-                        "unknown option \"{}\"",
-                        key.chars().take(60).collect::<String>()
-                    ),
-                )
-                .with_hint(format!("Known options: {}.", keys.join(", "))));
-            }
-        }
+        read(field, v, &mut o)?;
     }
     if !o.utm.is_empty() {
+        let order: Vec<&str> = fields::utm_keys().collect();
         o.utm
-            .sort_by_key(|(k, _)| UTM_KEYS.iter().position(|u| u == k));
+            .sort_by_key(|(k, _)| order.iter().position(|u| u == k));
         let utm: Map<String, Value> = o
             .utm
             .iter()
             .map(|(k, v)| ((*k).to_owned(), Value::from(v.as_str())))
             .collect();
-        o.columns.insert("utm".into(), Value::Object(utm));
+        o.columns
+            .insert(fields::UTM_COLUMN.into(), Value::Object(utm));
     }
     if o.return_existing && o.code.is_none() {
         return Err(Error::option(
@@ -616,98 +172,146 @@ pub fn parse(opts: &Value, mode: Mode) -> Result<LinkOptions> {
     Ok(o)
 }
 
+/// A null value in `update_link`: clears the option, or says why it cannot.
+fn clear(field: &fields::Field, o: &mut LinkOptions) -> Result<()> {
+    let k = field.key;
+    match field.role {
+        Role::Expiry(_) => o.expiry = Some(None),
+        Role::Password => o.password = Some(None),
+        Role::TemplateVars => {}
+        Role::Column {
+            clearable: true, ..
+        } => {
+            o.columns.insert(k.to_owned(), Value::Null);
+        }
+        Role::Utm => {
+            return Err(Error::option(
+                k,
+                "cannot be cleared; change \"url\" instead",
+            ))
+        }
+        Role::Column { .. } | Role::CreateOnly(_) => {
+            return Err(Error::option(k, "cannot be null"))
+        }
+    }
+    Ok(())
+}
+
+/// A given value of option `field`, checked, into `o`.
+fn read(field: &'static fields::Field, v: &Value, o: &mut LinkOptions) -> Result<()> {
+    let k = field.key;
+    match field.role {
+        Role::Column { check, .. } => {
+            if check == fields::Check::LinkType {
+                o.link_type = Some(values::link_type(k, v)?);
+            }
+            o.columns.insert(k.into(), values::checked(k, check, v)?);
+        }
+        Role::Utm => {
+            let val = values::text(k, v, values::MAX_TEXT_CHARS)?;
+            if val.is_empty() {
+                return Err(Error::option(k, "must not be empty"));
+            }
+            o.utm.push((field.key, val));
+        }
+        Role::CreateOnly(CreateOnly::Code) => o.code = Some(values::code(k, v)?),
+        Role::CreateOnly(CreateOnly::Domain) => o.domain = Some(values::as_str(k, v)?.to_owned()),
+        Role::CreateOnly(CreateOnly::Length) => {
+            let n = values::as_int(k, v, "must be an integer")?;
+            o.length = Some(codes::validate_length(k, n)?);
+        }
+        Role::CreateOnly(CreateOnly::IfExists) => match values::as_str(k, v)? {
+            "error" => o.return_existing = false,
+            "return" => o.return_existing = true,
+            _ => {
+                return Err(Error::option(
+                    k,
+                    format!("must be \"error\" or \"return\", not {}", values::shown(v)),
+                ))
+            }
+        },
+        Role::Expiry(kind) => {
+            let expiry = match kind {
+                ExpiryKind::At => Expiry::At(expires_at(k, v)?),
+                ExpiryKind::In => Expiry::In(expire_in(k, v)?),
+            };
+            if o.expiry.is_some() {
+                return Err(both_expiries());
+            }
+            o.expiry = Some(Some(expiry));
+        }
+        Role::Password => {
+            let p = values::as_str(k, v)?;
+            if p.is_empty() || p.len() > crate::password::MAX_LEN {
+                return Err(Error::option(
+                    k,
+                    format!("must be 1 to {} bytes long", crate::password::MAX_LEN),
+                ));
+            }
+            o.password = Some(Some(p.to_owned()));
+        }
+        Role::TemplateVars => o.template_vars = Some(values::bounded_object(k, v)?),
+    }
+    Ok(())
+}
+
+fn expires_at(k: &str, v: &Value) -> Result<String> {
+    let s = values::as_str(k, v)?;
+    if !is_iso8601(s) {
+        return Err(Error::option(
+            k,
+            format!(
+                "must be an ISO 8601 timestamp of at most {MAX_TIMESTAMP_CHARS} characters such as 2030-01-31T12:00:00Z, not {}",
+                values::shown(v)
+            ),
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+fn expire_in(k: &str, v: &Value) -> Result<f64> {
+    let secs = v.as_f64().filter(|s| s.is_finite()).ok_or_else(|| {
+        Error::option(
+            k,
+            format!("must be a number of seconds, not {}", values::shown(v)),
+        )
+    })?;
+    if secs <= 0.0 || secs > MAX_EXPIRE_IN_SECONDS {
+        return Err(Error::option(
+            k,
+            format!(
+                "must be a positive number of seconds up to 100 years, not {}",
+                values::shown(v)
+            ),
+        ));
+    }
+    Ok(secs)
+}
+
+fn unknown_option(key: &str, mode: Mode) -> Error {
+    let mut keys: Vec<&str> = fields::FIELDS
+        .iter()
+        .filter(|f| mode != Mode::Update || !matches!(f.role, Role::CreateOnly(_)))
+        .map(|f| f.key)
+        .collect();
+    if mode != Mode::Create {
+        keys.insert(0, "url");
+    }
+    Error::new(
+        Kind::InvalidParameter,
+        format!(
+            "unknown option \"{}\"",
+            key.chars().take(60).collect::<String>()
+        ),
+    )
+    .with_hint(format!("Known options: {}.", keys.join(", ")))
+}
+
 fn both_expiries() -> Error {
     Error::new(
         Kind::InvalidParameter,
         "invalid options: \"expires_at\" and \"expire_in\" cannot both be given",
     )
-}
-
-/// `YYYY-MM-DD`, optionally followed by `T` or a space, `HH:MM[:SS[.fraction]]` and a
-/// zone (`Z`, `±HH`, `±HHMM`, `±HH:MM`). A time without a zone is in the session's
-/// TimeZone, as PostgreSQL reads it.
-pub fn is_iso8601(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits = |from: usize, n: usize| -> Option<u32> {
-        let part = b.get(from..from + n)?;
-        part.iter().all(u8::is_ascii_digit).then(|| {
-            part.iter()
-                .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
-        })
-    };
-    let (Some(y), Some(m), Some(d)) = (digits(0, 4), digits(5, 2), digits(8, 2)) else {
-        return false;
-    };
-    if b[4] != b'-' || b[7] != b'-' || y == 0 || !(1..=12).contains(&m) {
-        return false;
-    }
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if d == 0 || d > days[m as usize - 1] {
-        return false;
-    }
-    if b.len() == 10 {
-        return true;
-    }
-    if !matches!(b[10], b'T' | b't' | b' ') {
-        return false;
-    }
-    let (Some(hh), Some(mm)) = (digits(11, 2), digits(14, 2)) else {
-        return false;
-    };
-    if b[13] != b':' || hh > 23 || mm > 59 {
-        return false;
-    }
-    let mut i = 16;
-    if b.get(i) == Some(&b':') {
-        let ss = match digits(i + 1, 2) {
-            Some(ss) if ss <= 60 => ss,
-            _ => return false,
-        };
-        i += 3;
-        if b.get(i) == Some(&b'.') {
-            let start = i + 1;
-            i = start;
-            while b.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
-            }
-            // PostgreSQL reads a leap second 60 but refuses 60 with a fraction.
-            if i == start || (ss == 60 && b[start..i].iter().any(|d| *d != b'0')) {
-                return false;
-            }
-        }
-    }
-    match b.get(i) {
-        None => true,
-        Some(b'Z' | b'z') => i + 1 == b.len(),
-        Some(b'+' | b'-') => {
-            let Some(oh) = digits(i + 1, 2) else {
-                return false;
-            };
-            let rest = &b[i + 3..];
-            let om = match rest {
-                [] => Some(0),
-                [b':', ..] if rest.len() == 3 => digits(i + 4, 2),
-                _ if rest.len() == 2 => digits(i + 3, 2),
-                _ => None,
-            };
-            matches!(om, Some(om) if oh <= 15 && om <= 59)
-        }
-        _ => false,
-    }
 }
 
 #[cfg(test)]
@@ -925,9 +529,9 @@ mod tests {
             err(json!({"metadata": nest(33)})),
             "invalid option \"metadata\": must be nested at most 32 levels deep"
         );
-        assert_eq!(depth(&json!({"a": {"b": [1]}})), 3);
-        assert_eq!(depth(&json!({"a": []})), 2);
-        assert_eq!(depth(&json!(5)), 0);
+        assert_eq!(values::depth(&json!({"a": {"b": [1]}})), 3);
+        assert_eq!(values::depth(&json!({"a": []})), 2);
+        assert_eq!(values::depth(&json!(5)), 0);
     }
 
     #[test]
@@ -981,54 +585,15 @@ mod tests {
         );
         assert_eq!(
             o.destinations(),
+            // In the order of the registry (fields::FIELDS).
             vec![
-                ("expired_url", "https://a.example/".to_string()),
                 ("image", "https://i.example/x.png".to_string()),
                 ("callback_url", "https://c.example/".to_string()),
                 ("webhook_urls", "https://w1.example/".to_string()),
                 ("webhook_urls", "https://w2.example/".to_string()),
+                ("expired_url", "https://a.example/".to_string()),
             ]
         );
         assert!(ok(json!({"title": "t"})).destinations().is_empty());
-    }
-
-    #[test]
-    fn iso8601_shapes() {
-        for ok in [
-            "2030-01-31",
-            "2030-01-31T12:00",
-            "2030-01-31T12:00:00Z",
-            "2030-01-31 12:00:00",
-            "2030-01-31T12:00:00.123456+02:00",
-            "2030-01-31T12:00:00-0530",
-            "2030-01-31T12:00+01",
-            "2028-02-29T00:00:00z",
-            "2030-06-30T23:59:60Z",
-            "2030-06-30T23:59:60.000Z",
-        ] {
-            assert!(is_iso8601(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "tomorrow",
-            "now",
-            "2030-1-31",
-            "2030-13-01",
-            "2030-02-30",
-            "2029-02-29",
-            "2030-01-31T24:00",
-            "2030-01-31T12",
-            "2030-01-31T12:00:00.",
-            "2030-01-31T12:00Zx",
-            "2030-01-31T12:00+1",
-            "2030-01-31X12:00",
-            "0000-01-01",
-            "2030-01-31T12:00:00+02:00:00",
-            "epoch",
-            "infinity",
-            "2030-06-30T23:59:60.5Z",
-        ] {
-            assert!(!is_iso8601(bad), "{bad}");
-        }
     }
 }

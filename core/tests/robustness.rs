@@ -4,7 +4,8 @@
 use rand::{RngExt, SeedableRng};
 use serde_json::{json, Map, Value};
 use shortlink_core::options::{self, LinkType, Mode};
-use shortlink_core::{bots, destination, json_text, phone, query, template, useragent};
+use shortlink_core::{destination, json_text, phone, query, template};
+use shortlink_useragent::{bots, useragent};
 
 const PIECES: &[&str] = &[
     "http://",
@@ -128,10 +129,11 @@ fn options_never_panic_on_random_json() {
             _ => json!(random_text(rng)),
         }
     };
+    let keys: Vec<&str> = options::keys().collect();
     for _ in 0..20_000 {
         let mut obj = Map::new();
         for _ in 0..rng.random_range(0..4) {
-            let key = options::KEYS[rng.random_range(0..options::KEYS.len())];
+            let key = keys[rng.random_range(0..keys.len())];
             obj.insert(key.to_owned(), values(&mut rng));
         }
         for mode in [Mode::Create, Mode::Batch, Mode::Update] {

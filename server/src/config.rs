@@ -5,8 +5,16 @@ use ipnet::IpNet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::logging::LogFormat;
+
 /// Answers shortlink's short links: redirects on --listen, health and metrics on
-/// --admin-listen. The database role needs only `shortlink.grant_redirect()`.
+/// --admin-listen, and delivers webhooks unless --no-dispatcher. The database role needs
+/// `SELECT shortlink.grant_redirect('role')` and, with the dispatcher,
+/// `SELECT shortlink.grant_dispatcher('role')`; /readyz answers 503 naming what is missing.
+///
+/// Logs go to stderr, filtered by RUST_LOG (default info; `shortlink::access=off` drops the
+/// per-request lines). They never carry passwords, the webhook secret or full client
+/// addresses, at any level.
 #[derive(Parser, Debug, Clone)]
 #[command(name = "shortlink-server", version)]
 pub struct Config {
@@ -15,6 +23,10 @@ pub struct Config {
     /// for a unix socket. No TLS: connect over loopback or a unix socket.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: String,
+
+    /// How log lines are written: text, or json (one JSON object per line).
+    #[arg(long, env = "SHORTLINK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
     /// Address of the redirect listener.
     #[arg(long, env = "SHORTLINK_LISTEN", default_value = "127.0.0.1:8080")]

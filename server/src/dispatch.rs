@@ -18,6 +18,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{watch, Notify};
 
+use crate::db_error::{warn_db, DbError};
+use crate::webhook_error::{classify, failed_status, ResolveError, REQUEST_TIMEOUT};
+
 const CLAIM: &str = "SELECT event_id, target, attempts, payload::text
      FROM shortlink.claim_deliveries($1, pg_catalog.make_interval(secs => $2))";
 const FINISH: &str = "SELECT shortlink.finish_delivery($1, $2, $3, $4, $5)";
@@ -74,14 +77,19 @@ impl Resolve for PublicResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let allow_private = self.allow_private;
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
-                .await?
+            let host = name.as_str();
+            // Boxed as the trait object here: `?` on a Box<ResolveError> would box it
+            // again, and the classifier's downcast would no longer see it.
+            let refused = |text: String| -> Box<dyn std::error::Error + Send + Sync> {
+                Box::new(ResolveError(text))
+            };
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, 0))
+                .await
+                .map_err(|e| refused(format!("{host}: {e}")))?
                 .filter(|a| allow_private || destination::private_address(a.ip()).is_none())
                 .collect();
             if addrs.is_empty() {
-                let e: Box<dyn std::error::Error + Send + Sync> =
-                    format!("{} resolves to no public address", name.as_str()).into();
-                return Err(e);
+                return Err(refused(format!("{host} resolves to no public address")));
             }
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
@@ -90,7 +98,7 @@ impl Resolve for PublicResolver {
 
 pub fn http_client(allow_private: bool) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
+        .timeout(REQUEST_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("shortlink/", env!("CARGO_PKG_VERSION")))
         .dns_resolver(Arc::new(PublicResolver { allow_private }))
@@ -136,30 +144,26 @@ impl Dispatcher {
             .send()
             .await;
         match sent {
-            Ok(r) => {
-                let code = r.status().as_u16();
-                Attempt {
-                    status: Some(i32::from(code)),
-                    error: (!r.status().is_success()).then(|| format!("HTTP {code}")),
-                    give_up: false,
-                }
-            }
+            Ok(r) => Attempt {
+                status: Some(i32::from(r.status().as_u16())),
+                error: (!r.status().is_success()).then(|| failed_status(r.status())),
+                give_up: false,
+            },
             Err(e) => Attempt {
                 status: None,
-                error: Some(e.to_string()),
+                error: Some(classify(&e)),
                 give_up: false,
             },
         }
     }
 
     /// One round: claim, deliver concurrently, report. Returns how many were claimed.
-    async fn round(&self) -> Result<usize, String> {
-        let db = self.pool.get().await.map_err(|e| e.to_string())?;
-        let claim = db.prepare_cached(CLAIM).await.map_err(|e| e.to_string())?;
+    async fn round(&self) -> Result<usize, DbError> {
+        let db = self.pool.get().await?;
+        let claim = db.prepare_cached(CLAIM).await?;
         let rows = db
             .query(&claim, &[&self.batch, &self.lease.as_secs_f64()])
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         let claimed: Vec<(i64, String, String)> = rows
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(3)))
@@ -170,12 +174,11 @@ impl Dispatcher {
                 .map(|(id, target, body)| self.deliver(*id, target, body.clone())),
         )
         .await;
-        let finish = db.prepare_cached(FINISH).await.map_err(|e| e.to_string())?;
+        let finish = db.prepare_cached(FINISH).await?;
         for ((id, target, _), a) in claimed.iter().zip(attempts) {
             let state: Option<String> = db
                 .query_one(&finish, &[id, target, &a.status, &a.error, &a.give_up])
-                .await
-                .map_err(|e| e.to_string())?
+                .await?
                 .get(0);
             let result = match state.as_deref() {
                 Some("pending") => "retry",
@@ -204,7 +207,7 @@ impl Dispatcher {
                 // A full batch: more may be due at once.
                 Ok(n) if n >= self.batch as usize => continue,
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "dispatcher round failed"),
+                Err(e) => warn_db!(e, "dispatcher round failed"),
             }
             tokio::select! {
                 _ = wake.notified() => {}
@@ -232,7 +235,7 @@ async fn listen(pg: tokio_postgres::Config, wake: Arc<Notify>) {
                             Ok(tokio_postgres::AsyncMessage::Notification(_)) => wake.notify_one(),
                             Ok(_) => {}
                             Err(e) => {
-                                tracing::warn!(error = %e, "LISTEN connection lost");
+                                warn_db!(DbError::from(e), "LISTEN connection lost");
                                 break;
                             }
                         }
@@ -240,7 +243,7 @@ async fn listen(pg: tokio_postgres::Config, wake: Arc<Notify>) {
                 };
                 let subscribe = async {
                     if let Err(e) = client.batch_execute("LISTEN shortlink_events").await {
-                        tracing::warn!(error = %e, "LISTEN failed");
+                        warn_db!(DbError::from(e), "LISTEN failed");
                     }
                     wake.notify_one();
                     std::future::pending::<()>().await
@@ -250,7 +253,7 @@ async fn listen(pg: tokio_postgres::Config, wake: Arc<Notify>) {
                     _ = subscribe => {}
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "cannot connect for LISTEN"),
+            Err(e) => warn_db!(DbError::from(e), "cannot connect for LISTEN"),
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }

@@ -1,12 +1,19 @@
 //! shortlink-server: answers short links (redirects) and reports its health and metrics.
 
+mod access_log;
 mod admin;
 mod client_ip;
 mod config;
+mod db_error;
 mod dispatch;
+mod logging;
 mod pages;
+mod readiness;
 mod redirect;
 mod shared_conn;
+mod state;
+mod visit;
+mod webhook_error;
 
 use axum::serve::ListenerExt;
 use clap::Parser;
@@ -40,6 +47,43 @@ fn pool(config: &Config) -> Result<deadpool_postgres::Pool, String> {
         .map_err(|e| format!("cannot build the connection pool: {e}"))
 }
 
+/// Says once what the server found at start: the database and role it runs as (or, when
+/// the database did not answer, the ones configured), the extension's version, what is
+/// on and where it listens. A database that is down is no reason to exit: the pools
+/// reconnect, and /readyz says 503 until then.
+fn log_start(config: &Config, pg: &tokio_postgres::Config, checked: &readiness::Checked) {
+    let found = checked.found.as_ref();
+    let configured_user = pg.get_user().unwrap_or("(the operating system user)");
+    let database = found.map_or(pg.get_dbname().unwrap_or(configured_user), |f| {
+        f.database.as_str()
+    });
+    let role = found.map_or(configured_user, |f| f.role.as_str());
+    let extension = match found {
+        Some(f) => f.extension.as_deref().unwrap_or("not installed"),
+        None => "unknown",
+    };
+    let listen = if config.no_redirects {
+        "off".to_owned()
+    } else {
+        config.listen.to_string()
+    };
+    tracing::info!(
+        database, role, extension,
+        dispatcher = if config.no_dispatcher { "off" } else { "on" },
+        listen = %listen, admin = %config.admin_listen,
+        "shortlink-server started"
+    );
+    match (&checked.not_ready, found) {
+        (None, _) => tracing::info!("ready"),
+        (Some(reason), None) => tracing::warn!(
+            reason = %reason,
+            "the database cannot be used at start: running anyway, answering 503 (and \
+             /readyz 503) until it can; connections are retried as requests come"
+        ),
+        (Some(reason), Some(_)) => tracing::warn!(reason = %reason, "not ready"),
+    }
+}
+
 /// Resolves on SIGTERM or SIGINT.
 async fn shutdown_signal() {
     let term = async {
@@ -58,13 +102,9 @@ async fn shutdown_signal() {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    // Flags first: --log-format decides how the logger writes.
     let config = Config::parse();
+    logging::init(config.log_format);
     match run(config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -103,8 +143,8 @@ async fn run(config: Config) -> Result<(), String> {
         .database_url
         .parse()
         .map_err(|e| format!("invalid --database-url: {e}"))?;
-    let shared = shared_conn::SharedConnections::start(pg, config.redirect_connections);
-    let state = Arc::new(redirect::AppState::new(
+    let shared = shared_conn::SharedConnections::start(pg.clone(), config.redirect_connections);
+    let state = Arc::new(state::AppState::new(
         config.clone(),
         pool.clone(),
         shared.clone(),
@@ -123,11 +163,12 @@ async fn run(config: Config) -> Result<(), String> {
     let admin_listener = TcpListener::bind(config.admin_listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.admin_listen))?;
-    tracing::info!(
-        listen = %config.listen, admin = %config.admin_listen,
-        redirects = !config.no_redirects, dispatcher = !config.no_dispatcher,
-        "shortlink-server started"
-    );
+    let readiness = Arc::new(readiness::Readiness::new(
+        pool.clone(),
+        !config.no_redirects,
+        !config.no_dispatcher,
+    ));
+    log_start(&config, &pg, &readiness.first_check().await);
 
     // One signal stops everything: the listeners stop accepting and finish what is in
     // flight, the dispatcher finishes its round, and the process exits.
@@ -153,8 +194,11 @@ async fn run(config: Config) -> Result<(), String> {
             }
         }
     };
-    let admin = axum::serve(admin_listener, admin::router(pool, shared, metrics))
-        .with_graceful_shutdown(stopped(stop_rx.clone()));
+    let admin = axum::serve(
+        admin_listener,
+        admin::router(pool, shared, readiness, metrics),
+    )
+    .with_graceful_shutdown(stopped(stop_rx.clone()));
     let deliveries = async move {
         if let Some(d) = dispatcher {
             d.run(stop_rx).await;

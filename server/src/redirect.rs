@@ -1,73 +1,25 @@
 //! The redirect listener: `GET /{code}` answered from one `shortlink.record_click`,
 //! `HEAD` from `shortlink.peek_click` (counting nothing), `POST /{code}` for passwords.
 
+use axum::extract::rejection::FormRejection;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
-use shortlink_core::{codes, destination};
-use std::collections::HashMap;
+use shortlink_core::click::Outcome;
+use shortlink_core::codes;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
-use crate::client_ip::{client_ip, is_trusted};
-use crate::config::Config;
-use crate::pages::{self, Pages};
-use crate::shared_conn::{Click, SharedConnections, RECORD_CLICK};
-
-/// Longest user agent and referer sent to the database, as the extension keeps them.
-const MAX_HEADER_BYTES: usize = 4096;
-
-pub struct AppState {
-    pub config: Config,
-    /// Password checks: a password hash takes long enough that it gets a connection
-    /// of its own instead of holding up the clicks pipelined on a shared one.
-    pub pool: deadpool_postgres::Pool,
-    /// Clicks, HEADs and cards: statements pipelined on a few shared connections.
-    pub shared: Arc<SharedConnections>,
-    pub pages: Pages,
-    attempts: Mutex<HashMap<(IpAddr, String), (Instant, u32)>>,
-}
-
-impl AppState {
-    pub fn new(
-        config: Config,
-        pool: deadpool_postgres::Pool,
-        shared: Arc<SharedConnections>,
-        pages: Pages,
-    ) -> Self {
-        AppState {
-            config,
-            pool,
-            shared,
-            pages,
-            attempts: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Counts a password attempt; Err(seconds to wait) past the per-minute allowance.
-    fn password_attempt(&self, ip: IpAddr, code: &str) -> Result<(), u64> {
-        let window = Duration::from_secs(60);
-        let now = Instant::now();
-        let mut map = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, (start, _)| now.duration_since(*start) < window);
-        }
-        let entry = map.entry((ip, code.to_owned())).or_insert((now, 0));
-        if now.duration_since(entry.0) >= window {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        if entry.1 > self.config.password_attempts {
-            let wait = window.saturating_sub(now.duration_since(entry.0));
-            return Err(wait.as_secs().max(1));
-        }
-        Ok(())
-    }
-}
+use crate::access_log::{access_log, finish};
+use crate::db_error::{warn_db, DbError};
+use crate::pages;
+use crate::shared_conn::{Click, RECORD_CLICK};
+use crate::state::AppState;
+use crate::visit::{visit, Visit};
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -75,28 +27,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/robots.txt", get(robots))
         .route("/{code}", get(click).post(password))
         .route("/{code}/", get(click).post(password))
-        .fallback(not_found_here)
-        .with_state(state)
-}
-
-/// Every answer carries X-Robots-Tag: noindex; `status` is counted for /metrics.
-fn finish(mut r: Response) -> Response {
-    r.headers_mut()
-        .insert("x-robots-tag", HeaderValue::from_static("noindex"));
-    let status = match r.status().as_u16() {
-        200 => "200",
-        301 => "301",
-        302 => "302",
-        401 => "401",
-        403 => "403",
-        404 => "404",
-        410 => "410",
-        429 => "429",
-        503 => "503",
-        _ => "other",
-    };
-    metrics::counter!("shortlink_http_requests_total", "status" => status).increment(1);
-    r
+        .fallback(no_route)
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(state, access_log))
 }
 
 fn html(status: StatusCode, body: String) -> Response {
@@ -108,14 +41,27 @@ fn html(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
-async fn not_found_here(State(app): State<Arc<AppState>>) -> Response {
-    finish(html(StatusCode::NOT_FOUND, app.pages.not_found.clone()))
+/// The 404 page, for a request that never reached the database.
+fn not_found_here(app: &AppState, what: &'static str, client: Option<IpAddr>) -> Response {
+    finish(
+        html(StatusCode::NOT_FOUND, app.pages.not_found.clone()),
+        what,
+        client,
+    )
+}
+
+async fn no_route(State(app): State<Arc<AppState>>) -> Response {
+    not_found_here(&app, "no_route", None)
 }
 
 async fn root(State(app): State<Arc<AppState>>) -> Response {
     match &app.config.root_redirect {
-        Some(url) => finish(redirect_to(StatusCode::FOUND, url, "no-store")),
-        None => not_found_here(State(app)).await,
+        Some(url) => finish(
+            redirect_to(StatusCode::FOUND, url, "no-store"),
+            "root_redirect",
+            None,
+        ),
+        None => not_found_here(&app, "no_route", None),
     }
 }
 
@@ -126,6 +72,8 @@ async fn robots(State(app): State<Arc<AppState>>) -> Response {
             app.config.robots_txt.clone(),
         )
             .into_response(),
+        "robots_txt",
+        None,
     )
 }
 
@@ -144,69 +92,9 @@ fn redirect_to(status: StatusCode, location: &str, cache: &str) -> Response {
     }
 }
 
-/// What a request tells the database.
-struct Visit {
-    domain: String,
-    ip: IpAddr,
-    user_agent: Option<String>,
-    referer: Option<String>,
-    country: Option<String>,
-}
-
-fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
-    let v = headers.get(name)?.to_str().ok()?;
-    let mut end = v.len().min(MAX_HEADER_BYTES);
-    while !v.is_char_boundary(end) {
-        end -= 1;
-    }
-    Some(v[..end].to_owned())
-}
-
-/// The request's short domain and client, or None when the Host cannot be a domain.
-fn visit(app: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Option<Visit> {
-    let host = headers.get(header::HOST)?.to_str().ok()?;
-    let host = match host.rsplit_once(':') {
-        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => host,
-    };
-    let host = host.trim_end_matches('.');
-    // The common case, a lowercase ASCII host name, needs no IDNA pass.
-    let plain = !host.is_empty()
-        && host.len() <= 253
-        && host.bytes().any(|b| b.is_ascii_lowercase())
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
-    let domain = if plain {
-        host.to_owned()
-    } else {
-        destination::normalize_domain(host).ok()?
-    };
-    let trusted = &app.config.trusted_proxies;
-    let ip = client_ip(
-        peer.ip(),
-        trusted,
-        headers.get("forwarded").and_then(|v| v.to_str().ok()),
-        headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()),
-    );
-    let country = app
-        .config
-        .country_header
-        .as_deref()
-        .filter(|_| is_trusted(peer.ip(), trusted))
-        .and_then(|h| header_text(headers, h));
-    Some(Visit {
-        domain,
-        ip,
-        user_agent: header_text(headers, "user-agent"),
-        referer: header_text(headers, "referer"),
-        country,
-    })
-}
-
 /// The 503 a redirect server gives when the database does not answer: never a wrong 404.
-fn unavailable(e: &dyn std::fmt::Display) -> Response {
-    tracing::warn!(error = %e, "database unavailable");
+fn unavailable(e: impl Into<DbError>) -> Response {
+    warn_db!(e.into(), "database unavailable");
     metrics::counter!("shortlink_database_errors_total").increment(1);
     let mut r = (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response();
     r.headers_mut()
@@ -247,7 +135,7 @@ async fn ask(
                 query: query.map(str::to_owned),
             })
             .await
-            .map_err(|e| unavailable(&e));
+            .map_err(unavailable);
     }
     let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] = [
         &code,
@@ -260,28 +148,28 @@ async fn ask(
         &query,
     ];
     let row = if what == Ask::Password {
-        let client = app.pool.get().await.map_err(|e| unavailable(&e))?;
+        let client = app.pool.get().await.map_err(unavailable)?;
         let stmt = client
             .prepare_cached(RECORD_CLICK)
             .await
-            .map_err(|e| unavailable(&e))?;
+            .map_err(unavailable)?;
         client.query_one(&stmt, &params).await
     } else {
-        let conn = app.shared.get().await.map_err(|e| unavailable(&e))?;
+        let conn = app.shared.get().await.map_err(unavailable)?;
         conn.client.query_one(&conn.peek_click, &params).await
     }
-    .map_err(|e| unavailable(&e))?;
+    .map_err(unavailable)?;
     Ok((row.get(0), row.get(1), row.get(2)))
 }
 
 /// The card of a link for a preview or cloaked page; an empty one if it is gone since.
 async fn card(app: &AppState, code: &str, domain: &str) -> Result<pages::Card, Response> {
-    let conn = app.shared.get().await.map_err(|e| unavailable(&e))?;
+    let conn = app.shared.get().await.map_err(unavailable)?;
     let row = conn
         .client
         .query_opt(&conn.link_card, &[&code, &domain])
         .await
-        .map_err(|e| unavailable(&e))?;
+        .map_err(unavailable)?;
     Ok(row.map_or_else(pages::Card::default, |r| pages::Card {
         title: r.get(0),
         description: r.get(1),
@@ -289,7 +177,8 @@ async fn card(app: &AppState, code: &str, domain: &str) -> Result<pages::Card, R
     }))
 }
 
-/// The response to the database's answer `(status, location, http_status)`.
+/// The response to the database's answer `(status, location, http_status)`, and what
+/// the access log says it came to.
 async fn answer(
     app: &AppState,
     code: &str,
@@ -297,32 +186,38 @@ async fn answer(
     status: &str,
     location: Option<String>,
     http: i32,
-) -> Response {
-    match (status, location) {
-        ("preview" | "cloaked", Some(loc)) => match card(app, code, domain).await {
-            Ok(c) if status == "preview" => html(StatusCode::OK, pages::preview(&loc, &c)),
+) -> (Response, &'static str) {
+    let Some(outcome) = Outcome::from_status(status) else {
+        tracing::error!(status, "unknown record_click status");
+        return (StatusCode::BAD_GATEWAY.into_response(), "unknown_status");
+    };
+    let r = match (outcome, location) {
+        (Outcome::Preview | Outcome::Cloaked, Some(loc)) => match card(app, code, domain).await {
+            Ok(c) if outcome == Outcome::Preview => html(StatusCode::OK, pages::preview(&loc, &c)),
             Ok(c) => html(StatusCode::OK, pages::cloaked(&loc, &c)),
-            Err(r) => r,
+            Err(r) => return (r, "unavailable"),
         },
-        ("ok", Some(loc)) if http == 301 => redirect_to(
+        (Outcome::Ok, Some(loc)) if http == 301 => redirect_to(
             StatusCode::MOVED_PERMANENTLY,
             &loc,
             &format!("private, max-age={}", app.config.redirect_max_age),
         ),
         (_, Some(loc)) => redirect_to(StatusCode::FOUND, &loc, "no-store"),
-        ("not_found", None) => html(StatusCode::NOT_FOUND, app.pages.not_found.clone()),
-        ("expired" | "exhausted" | "disabled", None) => {
-            html(StatusCode::GONE, app.pages.gone.clone())
-        }
-        ("blocked", None) => html(StatusCode::FORBIDDEN, app.pages.forbidden.clone()),
-        ("password_required", None) => {
+        (Outcome::NotFound, None) => html(StatusCode::NOT_FOUND, app.pages.not_found.clone()),
+        (o, None) if o.is_gone() => html(StatusCode::GONE, app.pages.gone.clone()),
+        (Outcome::Blocked, None) => html(StatusCode::FORBIDDEN, app.pages.forbidden.clone()),
+        (Outcome::PasswordRequired, None) => {
             html(StatusCode::UNAUTHORIZED, pages::password_form(code, false))
         }
-        (other, None) => {
-            tracing::error!(status = other, "unknown record_click status");
+        (o, None) => {
+            tracing::error!(
+                status = o.as_str(),
+                "record_click status without a location"
+            );
             StatusCode::BAD_GATEWAY.into_response()
         }
-    }
+    };
+    (r, outcome.as_str())
 }
 
 async fn click(
@@ -336,25 +231,25 @@ async fn click(
     let started = Instant::now();
     // Characters or a length a code never has: answered without the database.
     if codes::validate_custom(&code).is_err() {
-        return not_found_here(State(app)).await;
+        return not_found_here(&app, "invalid_code", None);
     }
     let Some(v) = visit(&app, &headers, peer) else {
-        return not_found_here(State(app)).await;
+        return not_found_here(&app, "invalid_host", None);
     };
     let what = if method == Method::HEAD {
         Ask::Peek
     } else {
         Ask::Click
     };
-    let r = match ask(&app, what, &code, &v, None, query.as_deref()).await {
+    let (r, outcome) = match ask(&app, what, &code, &v, None, query.as_deref()).await {
         Ok((status, location, http)) => {
             answer(&app, &code, &v.domain, &status, location, http).await
         }
-        Err(r) => r,
+        Err(r) => (r, "unavailable"),
     };
     metrics::histogram!("shortlink_http_request_duration_seconds")
         .record(started.elapsed().as_secs_f64());
-    finish(r)
+    finish(r, outcome, Some(v.ip))
 }
 
 #[derive(Deserialize)]
@@ -368,13 +263,17 @@ async fn password(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    Form(form): Form<PasswordForm>,
+    form: Result<Form<PasswordForm>, FormRejection>,
 ) -> Response {
     if codes::validate_custom(&code).is_err() {
-        return not_found_here(State(app)).await;
+        return not_found_here(&app, "invalid_code", None);
     }
     let Some(v) = visit(&app, &headers, peer) else {
-        return not_found_here(State(app)).await;
+        return not_found_here(&app, "invalid_host", None);
+    };
+    let Form(form) = match form {
+        Ok(f) => f,
+        Err(rejection) => return finish(rejection.into_response(), "invalid_form", Some(v.ip)),
     };
     if let Err(wait) = app.password_attempt(v.ip, &code) {
         let mut r = (
@@ -385,9 +284,9 @@ async fn password(
         if let Ok(w) = HeaderValue::from_str(&wait.to_string()) {
             r.headers_mut().insert(header::RETRY_AFTER, w);
         }
-        return finish(r);
+        return finish(r, "rate_limited", Some(v.ip));
     }
-    let r = match ask(
+    let (r, outcome) = match ask(
         &app,
         Ask::Password,
         &code,
@@ -397,13 +296,14 @@ async fn password(
     )
     .await
     {
-        Ok((status, _, _)) if status == "password_required" => {
-            html(StatusCode::UNAUTHORIZED, pages::password_form(&code, true))
-        }
+        Ok((status, _, _)) if status == "password_required" => (
+            html(StatusCode::UNAUTHORIZED, pages::password_form(&code, true)),
+            "wrong_password",
+        ),
         Ok((status, location, http)) => {
             answer(&app, &code, &v.domain, &status, location, http).await
         }
-        Err(r) => r,
+        Err(r) => (r, "unavailable"),
     };
-    finish(r)
+    finish(r, outcome, Some(v.ip))
 }

@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::{Client, Statement};
 
+use crate::db_error::{warn_db, DbError};
+
 /// How long a connection attempt may take before the request gets a 503.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// After a failed attempt, requests fail at once (503) for this long instead of
@@ -55,7 +57,7 @@ pub struct Click {
 }
 
 /// `record_click`'s answer `(status, location, http_status)`, or why there is none.
-pub type Answer = Result<(String, Option<String>, i32), String>;
+pub type Answer = Result<(String, Option<String>, i32), DbError>;
 
 type Pending = (Click, oneshot::Sender<Answer>);
 
@@ -115,9 +117,9 @@ impl SharedConnections {
         let (tx, rx) = oneshot::channel();
         slot.clicks
             .send((click, tx))
-            .map_err(|_| "the click batcher stopped".to_owned())?;
+            .map_err(|_| DbError::other("the click batcher stopped"))?;
         rx.await
-            .unwrap_or_else(|_| Err("the click batcher stopped".to_owned()))
+            .unwrap_or_else(|_| Err(DbError::other("the click batcher stopped")))
     }
 
     /// Connections open now.
@@ -137,25 +139,27 @@ impl SharedConnections {
     }
 
     /// A live connection, taken round-robin; a broken one is replaced first.
-    pub async fn get(&self) -> Result<Arc<Conn>, String> {
+    pub async fn get(&self) -> Result<Arc<Conn>, DbError> {
         self.get_slot(self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len())
             .await
     }
 
-    async fn get_slot(&self, index: usize) -> Result<Arc<Conn>, String> {
+    async fn get_slot(&self, index: usize) -> Result<Arc<Conn>, DbError> {
         let slot = &self.slots[index];
         if let Some(c) = Self::current(slot).filter(|c| !c.client.is_closed()) {
             return Ok(c);
         }
         let mut last_failure = tokio::time::timeout(CONNECT_TIMEOUT, slot.connecting.lock())
             .await
-            .map_err(|_| "timed out waiting for a database connection".to_owned())?;
+            .map_err(|_| DbError::other("timed out waiting for a database connection"))?;
         // Another task may have connected while this one waited.
         if let Some(c) = Self::current(slot).filter(|c| !c.client.is_closed()) {
             return Ok(c);
         }
         if last_failure.is_some_and(|t| t.elapsed() < RETRY_AFTER_FAILURE) {
-            return Err("the database did not answer the last connection attempt".to_owned());
+            return Err(DbError::other(
+                "the database did not answer the last connection attempt",
+            ));
         }
         match tokio::time::timeout(CONNECT_TIMEOUT, self.connect()).await {
             Ok(Ok(c)) => {
@@ -169,20 +173,16 @@ impl SharedConnections {
             }
             Err(_) => {
                 *last_failure = Some(Instant::now());
-                Err("timed out connecting to the database".to_owned())
+                Err(DbError::other("timed out connecting to the database"))
             }
         }
     }
 
-    async fn connect(&self) -> Result<Arc<Conn>, String> {
-        let (client, connection) = self
-            .pg
-            .connect(tokio_postgres::NoTls)
-            .await
-            .map_err(|e| e.to_string())?;
+    async fn connect(&self) -> Result<Arc<Conn>, DbError> {
+        let (client, connection) = self.pg.connect(tokio_postgres::NoTls).await?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
-                tracing::warn!(error = %e, "redirect connection closed");
+                warn_db!(DbError::from(e), "redirect connection closed");
             }
         });
         let prepare = |sql| client.prepare(sql);
@@ -191,8 +191,7 @@ impl SharedConnections {
             prepare(RECORD_CLICKS),
             prepare(PEEK_CLICK),
             prepare(LINK_CARD)
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         Ok(Arc::new(Conn {
             client,
             record_click,
@@ -257,7 +256,7 @@ async fn record_clicks(conn: &Conn, batch: &[Pending]) -> Vec<Answer> {
             // record_click answers every call with one row; anything else is a bug.
             let e = format!("{} answers to {} clicks", rows.len(), batch.len());
             tracing::error!("{e}");
-            vec![Err(e); batch.len()]
+            vec![Err(DbError::other(e)); batch.len()]
         }
         // The database refused the statement, so it rolled back whole: each click
         // again alone, so that only the click at fault gets the error.
@@ -268,7 +267,7 @@ async fn record_clicks(conn: &Conn, batch: &[Pending]) -> Vec<Answer> {
         }
         // The connection broke: whether the statement committed is unknown, so no click
         // is sent again (the redirect answers 503 and the client may retry).
-        Err(e) => vec![Err(e.to_string()); batch.len()],
+        Err(e) => vec![Err(DbError::from(e)); batch.len()],
     }
 }
 
@@ -290,5 +289,5 @@ async fn record_one(conn: &Conn, c: &Click) -> Answer {
         )
         .await
         .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .map_err(|e| e.to_string())
+        .map_err(DbError::from)
 }

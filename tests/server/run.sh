@@ -27,7 +27,7 @@ check() { # check NAME WANT GOT
 
 say "building shortlink-server"
 cargo build -q -p shortlink-server
-BIN=$ROOT/target/debug/shortlink-server
+BIN=${CARGO_TARGET_DIR:-$ROOT/target}/debug/shortlink-server
 
 psql >/dev/null <<'SQL'
 DELETE FROM shortlink.links WHERE code LIKE 'e2e-%';
@@ -59,8 +59,13 @@ SQL
 
 SECRET=e2e-webhook-secret
 HOOK_PORT=${SHORTLINK_E2E_HOOK_PORT:-18181}
-log=$(mktemp) hooks=$(mktemp)
-server= receiver=
+# The second servers (RUST_LOG=trace, json logs, other roles) and their receivers.
+EXTRA_LISTEN=127.0.0.1:${SHORTLINK_E2E_EXTRA_PORT:-18480}
+EXTRA_ADMIN=127.0.0.1:${SHORTLINK_E2E_EXTRA_ADMIN_PORT:-19480}
+HOOK_OK_PORT=${SHORTLINK_E2E_HOOK_OK_PORT:-18482}
+HOOK_503_PORT=${SHORTLINK_E2E_HOOK_503_PORT:-18483}
+log=$(mktemp) hooks=$(mktemp) xlog=$(mktemp) xhooks=$(mktemp)
+server= receiver= xserver= xreceivers=
 start_server() {
     "$BIN" --database-url "host=$DIR port=$PORT user=sl_e2e_edge dbname=$DB" --listen "$LISTEN" \
         --admin-listen "$ADMIN" --trusted-proxies 127.0.0.1/32 --country-header CF-IPCountry \
@@ -72,7 +77,9 @@ start_server() {
 cleanup() {
     [ -n "$server" ] && kill -TERM "$server" 2>/dev/null || true
     [ -n "$receiver" ] && kill -TERM "$receiver" 2>/dev/null || true
-    rm -f "$log" "$hooks"
+    [ -n "$xserver" ] && kill -TERM "$xserver" 2>/dev/null || true
+    for r in $xreceivers; do kill -TERM "$r" 2>/dev/null || true; done
+    rm -f "$log" "$hooks" "$xlog" "$xhooks"
 }
 trap cleanup EXIT
 start_server
@@ -161,6 +168,8 @@ codes=$(for i in $(seq 200); do [ $((i % 4)) = 0 ] && echo e2e-boom || echo e2e-
 answers=$(xargs -P 32 -I{} curl -s -m 10 -o /dev/null -w '{} %{http_code}\n' -A "$BROWSER" -H 'Host: localhost' "$U/{}" <<<"$codes")
 check "150 good clicks among refused ones: 302" 150 "$(grep -c '^e2e-load 302$' <<<"$answers" || true)"
 check "50 refused clicks: 503" 50 "$(grep -c '^e2e-boom 503$' <<<"$answers" || true)"
+check "the log gives the refusal's SQLSTATE and message" 1 \
+    "$(grep -q 'database unavailable sqlstate="P0001" error=e2e: refused' "$log" && echo 1 || echo 0)"
 check "the good clicks counted once each" "$((before + 150))" "$(clicks e2e-load)"
 psql -c "DROP TRIGGER e2e_boom ON shortlink.click_log; DROP FUNCTION public.e2e_boom()"
 metrics=$(curl -s -m 5 "http://$ADMIN/metrics")
@@ -172,6 +181,11 @@ check "/healthz" 200 "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$ADM
 check "/readyz with the database up" 200 "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$ADMIN/readyz")"
 metrics=$(curl -s -m 5 "http://$ADMIN/metrics")
 check "/metrics counts requests by status" 1 "$(grep -c '^shortlink_http_requests_total{status="302"}' <<<"$metrics")"
+check "/metrics: every metric has a HELP line" "" \
+    "$(comm -3 <(sed -n 's/^# TYPE \([^ ]*\) .*/\1/p' <<<"$metrics" | sort) <(sed -n 's/^# HELP \([^ ]*\) .*/\1/p' <<<"$metrics" | sort))"
+check "/metrics: HELP says what a metric counts" 1 "$(grep -c '^# HELP shortlink_http_requests_total Requests answered' <<<"$metrics")"
+VERSION=$(cargo pkgid -q -p shortlink-server | sed "s/.*[@#]//")
+check "/metrics: shortlink_build_info names the version" 1 "$(grep -cx "shortlink_build_info{version=\"$VERSION\"} 1" <<<"$metrics")"
 check "/metrics has the latency histogram" 1 "$(grep -c '^shortlink_http_request_duration_seconds_bucket{le="0.005"}' <<<"$metrics")"
 check "/metrics has the pool's connections" 1 "$(grep -c '^shortlink_db_pool_connections{state="idle"}' <<<"$metrics")"
 
@@ -217,6 +231,7 @@ stop_cluster "$DIR"
 check "database down: 503, never a wrong 404" 503 "$(status "$U/e2e-found")"
 check "503 says when to retry" 5 "$(header retry-after "$U/e2e-found")"
 check "/readyz with the database down" 503 "$(curl -s -m 10 -o /dev/null -w '%{http_code}' "http://$ADMIN/readyz")"
+check "… saying so" "database unreachable" "$(curl -s -m 10 "http://$ADMIN/readyz" | cut -d: -f1)"
 start_cluster "$DIR" "$PORT"
 recovered=000
 for _ in $(seq 30); do
@@ -253,6 +268,157 @@ check "the delivery is dead at once, naming the rule" \
     "dead|target refused: host 127.0.0.1 is a loopback address" "$state"
 check "the receiver got nothing" "$before" "$(wc -l <"$hooks")"
 kill -TERM "$server"; wait "$server" || true; server=
+
+# A second server on EXTRA_LISTEN / EXTRA_ADMIN, logging to $xlog: xstart ROLE [FLAGS...].
+xstart() {
+    local role=$1; shift
+    : >"$xlog"
+    "$BIN" --database-url "host=$DIR port=$PORT user=$role dbname=$DB" --listen "$EXTRA_LISTEN" \
+        --admin-listen "$EXTRA_ADMIN" "$@" >>"$xlog" 2>&1 &
+    xserver=$!
+    for _ in $(seq 50); do curl -s -m 1 "http://$EXTRA_ADMIN/healthz" >/dev/null && break; sleep 0.2; done
+}
+xstop() {
+    kill -TERM "$xserver" 2>/dev/null || true
+    wait "$xserver" 2>/dev/null || true
+    xserver=
+}
+xready() { curl -s -m 10 -w '|%{http_code}' "http://$EXTRA_ADMIN/readyz" | tr -d '\n'; }
+X=http://$EXTRA_LISTEN
+
+say "RUST_LOG=trace: no password, webhook secret, salt or full client address in any line"
+python3 tests/server/receiver.py "$HOOK_OK_PORT" "$xhooks" "$SECRET" &
+xreceivers="$xreceivers $!"
+python3 tests/server/receiver.py "$HOOK_503_PORT" /dev/null "$SECRET" --fail-first 1000000 &
+xreceivers="$xreceivers $!"
+for p in "$HOOK_OK_PORT" "$HOOK_503_PORT"; do
+    for _ in $(seq 50); do curl -s -m 1 -o /dev/null "http://127.0.0.1:$p/" && break; sleep 0.1; done
+done
+GOOD_PASSWORD=e2e-trace-pass-5581 BAD_PASSWORD=e2e-wrong-pass-3318 CLIENT=203.0.113.77
+psql >/dev/null <<SQL
+SET shortlink.allow_private_destinations = on;
+SELECT FROM shortlink.shorten('https://example.com/t', '{"code": "e2e-trace-vault", "password": "$GOOD_PASSWORD"}');
+SELECT FROM shortlink.shorten('https://example.com/t', '{"code": "e2e-trace-hook", "webhook_urls": ["http://127.0.0.1:$HOOK_OK_PORT/hook"]}');
+SELECT FROM shortlink.shorten('https://example.com/t', '{"code": "e2e-hook-dns", "webhook_urls": ["https://nonexistent.invalid/hook"]}');
+SELECT FROM shortlink.shorten('https://example.com/t', '{"code": "e2e-hook-503", "webhook_urls": ["http://127.0.0.1:$HOOK_503_PORT/hook"]}');
+SELECT FROM shortlink.shorten('https://example.com/t', '{"code": "e2e-hook-refused", "webhook_urls": ["http://127.0.0.1:9/hook"]}');
+SQL
+RUST_LOG=trace xstart sl_e2e_edge --trusted-proxies 127.0.0.1/32 --webhook-secret "$SECRET" \
+    --allow-private-webhooks --dispatch-poll-seconds 1
+xget() { curl -s -m 10 -A "$BROWSER" -H 'Host: localhost' -H "X-Forwarded-For: $CLIENT" "$@"; }
+check "trace run: a wrong password is refused" 401 "$(xget -o /dev/null -w '%{http_code}' -d "password=$BAD_PASSWORD" "$X/e2e-trace-vault")"
+check "trace run: the right password redirects" 302 "$(xget -o /dev/null -w '%{http_code}' -d "password=$GOOD_PASSWORD" "$X/e2e-trace-vault")"
+for code in e2e-trace-hook e2e-hook-dns e2e-hook-503 e2e-hook-refused; do
+    check "trace run: $code redirects" 302 "$(xget -o /dev/null -w '%{http_code}' "$X/$code")"
+done
+last_error() { # last_error CODE: the last_error of the link's delivery once it has one
+    local e=
+    for _ in $(seq 60); do
+        e=$(psql -c "SELECT d.last_error FROM shortlink.deliveries d JOIN shortlink.outbox o ON o.id = d.event_id JOIN shortlink.links l ON l.id = o.link_id WHERE l.code = '$1' AND d.last_error IS NOT NULL LIMIT 1")
+        [ -n "$e" ] && break; sleep 0.25
+    done
+    echo "$e"
+}
+delivered=0
+for _ in $(seq 60); do
+    delivered=$(psql -c "SELECT count(*) FROM shortlink.deliveries d JOIN shortlink.outbox o ON o.id = d.event_id JOIN shortlink.links l ON l.id = o.link_id WHERE l.code = 'e2e-trace-hook' AND d.state = 'delivered'")
+    [ "$delivered" = 1 ] && break; sleep 0.25
+done
+check "trace run: the webhook was delivered, signed" "1|1" "$delivered|$(awk '$3 == 200 {print $2}' "$xhooks" | head -1)"
+
+say "webhook failures say what failed: dns, connect, status"
+check "a name that does not resolve: dns" "dns: nonexistent.invalid:" "$(last_error e2e-hook-dns | cut -d' ' -f1-2)"
+check "a receiver answering 503: status 503" "status 503: Service Unavailable" "$(last_error e2e-hook-503)"
+check "nothing listening: connect" "connect: Connection refused" "$(last_error e2e-hook-refused | cut -d' ' -f1-3)"
+check "the log says it too" 1 "$(grep -q 'webhook attempt failed.*error=dns: nonexistent.invalid' "$xlog" && echo 1 || echo 0)"
+xstop
+SALT=$(psql -c "SELECT value FROM shortlink.secrets WHERE name = 'visitor_salt'")
+check "trace run: the access log has the client anonymised" 1 \
+    "$(grep -q "shortlink::access: request method=\"POST\" host=\"localhost\" path=\"/e2e-trace-vault\" status=302 outcome=\"ok\" latency_ms=[0-9.]* client=203.0.113.0$" "$xlog" && echo 1 || echo 0)"
+check "trace run: the wrong password's outcome" 1 "$(grep -c 'status=401 outcome="wrong_password"' "$xlog")"
+for secret in "$GOOD_PASSWORD" "$BAD_PASSWORD" "$SECRET" "$SALT" "$CLIENT"; do
+    check "trace run: the log never has ${secret:0:12}…" 0 "$(grep -cF -- "$secret" "$xlog" || true)"
+done
+check "trace run: the salt was read, so its check means something" 1 "$([ ${#SALT} -gt 20 ] && echo 1 || echo 0)"
+
+say "--log-format json: every line one JSON object; access lines carry their fields"
+xstart sl_e2e_edge --log-format json --no-dispatcher --trusted-proxies 127.0.0.1/32
+get -o /dev/null -H "X-Forwarded-For: $CLIENT" "$X/e2e-found"
+get -o /dev/null "$X/e2e-nope"
+get -o /dev/null "$X/no/such/path"
+xstop
+check "json: every line parses" "0 bad of more than 3" "$(python3 -c '
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+bad = 0
+for l in lines:
+    try:
+        assert isinstance(json.loads(l), dict)
+    except Exception:
+        bad += 1
+print(bad, "bad of", "more than 3" if len(lines) > 3 else len(lines))' "$xlog")"
+check "json: an access line has its fields" "GET localhost /e2e-found 302 ok 203.0.113.0 float timestamp" "$(python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e.get("target") == "shortlink::access" and e.get("path") == "/e2e-found":
+        print(e["method"], e["host"], e["path"], e["status"], e["outcome"], e["client"],
+              type(e["latency_ms"]).__name__, "timestamp" if "timestamp" in e else "")
+        break' "$xlog")"
+check "json: the outcome of a code no link has" "not_found" "$(python3 -c '
+import json, sys
+print(*[e["outcome"] for e in map(json.loads, open(sys.argv[1])) if e.get("path") == "/e2e-nope"])' "$xlog")"
+EXTVERSION=$(psql -c "SELECT extversion FROM pg_extension WHERE extname = 'shortlink'")
+check "json: startup says what it found" "$DB sl_e2e_edge $EXTVERSION off" "$(python3 -c '
+import json, sys
+print(*[" ".join([e["database"], e["role"], e["extension"], e["dispatcher"]]) for e in map(json.loads, open(sys.argv[1])) if e.get("message") == "shortlink-server started"])' "$xlog")"
+
+say "/readyz: 200 only with the grants this server needs, else 503 naming what to run"
+psql >/dev/null <<'SQL'
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sl_e2e_bare') THEN
+        CREATE ROLE sl_e2e_bare LOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sl_e2e_redirect_only') THEN
+        CREATE ROLE sl_e2e_redirect_only LOGIN;
+    END IF;
+END $$;
+SELECT shortlink.grant_redirect('sl_e2e_redirect_only');
+SQL
+xstart sl_e2e_bare --no-dispatcher
+check "a role without grants: 503 naming grant_redirect" \
+    "role \"sl_e2e_bare\" lacks USAGE on schema shortlink: run SELECT shortlink.grant_redirect('sl_e2e_bare')|503" "$(xready)"
+sleep 2.2 # past the check's cache: probes check again, the log says it once
+xready >/dev/null; xready >/dev/null
+check "… said in the log once, not per probe" 1 "$(grep -c 'not ready reason=role "sl_e2e_bare"' "$xlog")"
+xstop
+xstart sl_e2e_redirect_only --no-dispatcher
+check "grant_redirect and --no-dispatcher: 200" "ready|200" "$(xready)"
+xstop
+xstart sl_e2e_redirect_only --webhook-secret "$SECRET"
+check "grant_redirect only, with the dispatcher: 503 naming grant_dispatcher" 1 \
+    "$(xready | grep -c "lacks EXECUTE on shortlink.claim_deliveries(integer, interval), .*: run SELECT shortlink.grant_dispatcher('sl_e2e_redirect_only')|503$")"
+xstop
+xstart sl_e2e_ghost --no-dispatcher
+check "a role that does not exist: 503 saying so" \
+    "the database refused the connection: role \"sl_e2e_ghost\" does not exist (SQLSTATE 28000)|503" "$(xready)"
+xstop
+"$BIN" --database-url "host=$DIR port=$PORT user=sl_e2e_edge dbname=postgres" --listen "$EXTRA_LISTEN" \
+    --admin-listen "$EXTRA_ADMIN" --no-dispatcher >"$xlog" 2>&1 &
+xserver=$!
+for _ in $(seq 50); do curl -s -m 1 "http://$EXTRA_ADMIN/healthz" >/dev/null && break; sleep 0.2; done
+check "a database without the extension: 503 saying so" \
+    "the shortlink extension is not installed in database \"postgres\": run CREATE EXTENSION shortlink|503" "$(xready)"
+xstop
+"$BIN" --database-url "host=$DIR port=$((PORT + 1)) user=sl_e2e_edge dbname=$DB" --listen "$EXTRA_LISTEN" \
+    --admin-listen "$EXTRA_ADMIN" --no-dispatcher >"$xlog" 2>&1 &
+xserver=$!
+for _ in $(seq 50); do curl -s -m 1 "http://$EXTRA_ADMIN/healthz" >/dev/null && break; sleep 0.2; done
+check "no database at start: the server runs (/healthz 200)" 200 "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$EXTRA_ADMIN/healthz")"
+check "… /readyz 503: database unreachable" "database unreachable|503" "$(xready | sed 's/:.*|/|/')"
+check "… and the log says so at start" 1 "$(grep -c 'the database cannot be used at start' "$xlog")"
+xstop
+psql -c "DROP OWNED BY sl_e2e_redirect_only; DROP ROLE sl_e2e_redirect_only; DROP ROLE sl_e2e_bare" >/dev/null
 
 psql -c "SELECT shortlink.delete_link(code) FROM shortlink.links WHERE code LIKE 'e2e-%'" >/dev/null
 echo "server end-to-end: $passed passed, $failed failed"

@@ -1,5 +1,8 @@
 -- shortlink in five statements: create a link, resolve it, click it, read its stats.
-CREATE EXTENSION shortlink;
+-- (IF NOT EXISTS: tests/upgrade.sh runs this suite on an install upgraded in place.)
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS shortlink;
+RESET client_min_messages;
 
 -- A link with a custom code. The destination is stored in its WHATWG serialization.
 SELECT domain, code, short_url, url, max_clicks, metadata

@@ -53,10 +53,18 @@ SELECT shortlink.shorten('https://example.com/', '{"domain": "unknown.example"}'
 SELECT shortlink.shorten('https://example.com/other', '{"code": "flash"}');
 \echo :LAST_ERROR_SQLSTATE
 
--- A bad setting is named too.
-SET shortlink.alphabet = 'aa';
-SELECT shortlink.shorten('https://example.com/');
+-- if_exists "return" gives back a link only when the URL and every option given match;
+-- otherwise the detail names what differs.
+SELECT code, max_clicks FROM shortlink.shorten('https://example.com/flash', '{"code": "flash", "if_exists": "return"}');
+SELECT shortlink.shorten('https://example.com/flash', '{"code": "flash", "if_exists": "return", "password": "s3cret", "max_clicks": 1, "title": "x"}');
 \echo :LAST_ERROR_SQLSTATE
+
+-- A bad alphabet is refused where it is set, naming the rule it breaks.
+SET shortlink.alphabet = 'aa';
+\echo :LAST_ERROR_SQLSTATE
+SET shortlink.alphabet = 'ab.';
+\echo :LAST_ERROR_SQLSTATE
+SELECT pg_catalog.current_setting('shortlink.alphabet') = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789' AS unchanged;
 RESET shortlink.alphabet;
 
 -- shorten returns one shortlink.short_link: one row in FROM, one value in a select list.

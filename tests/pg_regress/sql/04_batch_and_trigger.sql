@@ -10,6 +10,23 @@ FROM shortlink.shorten_many('[
 ]');
 SELECT code, url, max_clicks, metadata FROM shortlink.links WHERE code LIKE 'batch-%' ORDER BY code;
 
+-- Problems PostgreSQL itself would find stay on their item too: a timestamp its parser
+-- refuses (a 300-digit fraction), one in the past, an expiry too far away.
+SELECT idx, ok, code, error, sqlstate
+FROM shortlink.shorten_many(pg_catalog.jsonb_build_array(
+  pg_catalog.jsonb_build_object('url', 'https://example.com/t1', 'code', 'batch-t1',
+      'expires_at', '2030-01-31T12:00:00.' || pg_catalog.repeat('9', 300)),
+  pg_catalog.jsonb_build_object('url', 'https://example.com/t2', 'code', 'batch-t2',
+      'expires_at', '2001-01-01T00:00:00Z'),
+  pg_catalog.jsonb_build_object('url', 'https://example.com/t3', 'code', 'batch-t3',
+      'expire_in', 1e300),
+  pg_catalog.jsonb_build_object('url', 'https://example.com/t4', 'code', 'batch-t4',
+      'expires_at', '2030-01-31T12:00:00.123456789Z'),
+  pg_catalog.jsonb_build_object('url', 'https://example.com/t5', 'code', 'batch-a',
+      'if_exists', 'return', 'max_clicks', 9)
+));
+SELECT code, expires_at FROM shortlink.links WHERE code LIKE 'batch-t%' ORDER BY code;
+
 -- Plain items (a URL, UTM parameters, a domain) are made together, in one statement; each
 -- still fails alone: a blocked host, a destination on a short domain (a loop), an
 -- unregistered domain. Items with other options are made one by one, in the same call.
@@ -42,6 +59,22 @@ CREATE TABLE campaigns (
 CREATE TRIGGER campaigns_autolink
     BEFORE INSERT ON campaigns
     FOR EACH ROW EXECUTE FUNCTION shortlink.autolink('landing_url', 'short_url', '{"expire_in": 86400}');
+
+-- Its arguments are checked when the trigger is created, not at the first INSERT.
+\set SHOW_CONTEXT never
+CREATE TRIGGER campaigns_after AFTER INSERT ON campaigns
+    FOR EACH ROW EXECUTE FUNCTION shortlink.autolink('landing_url', 'short_url');
+\echo :LAST_ERROR_SQLSTATE
+CREATE TRIGGER campaigns_typo BEFORE INSERT ON campaigns
+    FOR EACH ROW EXECUTE FUNCTION shortlink.autolink('landing', 'short_url');
+\echo :LAST_ERROR_SQLSTATE
+CREATE TRIGGER campaigns_id BEFORE INSERT ON campaigns
+    FOR EACH ROW EXECUTE FUNCTION shortlink.autolink('landing_url', 'id');
+\echo :LAST_ERROR_SQLSTATE
+CREATE TRIGGER campaigns_opts BEFORE INSERT ON campaigns
+    FOR EACH ROW EXECUTE FUNCTION shortlink.autolink('landing_url', 'short_url', '{"expire_in": "1 day"}');
+\echo :LAST_ERROR_SQLSTATE
+\set SHOW_CONTEXT errors
 
 INSERT INTO campaigns (name, landing_url) VALUES ('spring', 'https://shop.example/spring');
 INSERT INTO campaigns (name, landing_url) VALUES ('no landing page', NULL);

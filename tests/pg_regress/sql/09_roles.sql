@@ -29,7 +29,7 @@ WHERE c.relnamespace = 'shortlink'::regnamespace AND c.relkind IN ('r', 'S', 'v'
 -- statements under a search_path they pin themselves (src/plans.rs, and 10_hijack);
 -- shorten and autolink (a C trigger function, which finds columns in its own table and
 -- types by oid) create links through the same pinned statements or by oid (the direct
--- insert of src/link_insert.rs), on every call of a campaign (src/shorten.rs).
+-- insert of src/direct_write/link_insert.rs), on every call of a campaign (src/shorten.rs).
 SELECT p.oid::regprocedure AS security_definer
 FROM pg_proc p WHERE p.pronamespace = 'shortlink'::regnamespace AND p.prosecdef ORDER BY p.proname;
 SELECT p.oid::regprocedure AS without_pinned_search_path

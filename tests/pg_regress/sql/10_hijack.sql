@@ -116,7 +116,7 @@ SELECT code, url, max_clicks, metadata FROM shortlink.shorten('https://example.c
     '{"code": "h-limited", "max_clicks": 2, "metadata": {"n": 1}, "tags": ["t"], "expire_in": 3600,
       "utm_source": "sms", "callback_url": "https://hooks.example/cb", "title": "T"}');
 SELECT code, url FROM shortlink.shorten('https://example.com/p', '{"code": "h-pw", "password": "pw", "domain": "hijack.example"}');
--- A generated code: the direct insert (src/link_insert.rs), with an expiry.
+-- A generated code: the direct insert (src/direct_write/link_insert.rs), with an expiry.
 SELECT length(code), url, expires_at > now() AS expires FROM shortlink.shorten('https://example.com/g', '{"expire_in": 60}');
 SELECT idx, ok, code, error FROM shortlink.shorten_many('[{"url": "https://example.com/m", "code": "h-many"}, {"url": "nope"}]');
 SELECT shortlink.resolve('h-limited');

@@ -72,6 +72,13 @@ SELECT shortlink.enable('was-fine');
 SELECT status FROM shortlink.record_click('was-fine');
 SELECT shortlink.block_host('not a host');
 \echo :LAST_ERROR_SQLSTATE
+-- The blocklist matches a destination's domain host and its parents, as shorten checks it:
+-- an IP address is not a host it can block.
+SELECT shortlink.block_host('203.0.113.9');
+\echo :LAST_ERROR_SQLSTATE
+SELECT shortlink.url_host_suffixes('https://A.B.Example./x') AS suffixes,
+       shortlink.url_host('http://203.0.113.9/') IS NULL AS ip_has_no_host,
+       shortlink.short_url('go.example.com', 'abc') AS short_url;
 
 -- Every destination is at most 8192 bytes, of every link type.
 SELECT code FROM shortlink.shorten('mailto:a@example.com?body=' || repeat('x', 9000), '{"link_type": "mailto"}');
@@ -120,3 +127,7 @@ SELECT idx, ok, sqlstate, error FROM shortlink.shorten_many(
        "not an object",
        {"url": "https://example.com/9"}]')::jsonb);
 ROLLBACK;
+
+-- A link that is not there is named with its domain normalized, as shorten stores it.
+SELECT shortlink.get_link('no-such-link', 'Bücher.DE');
+\echo :LAST_ERROR_SQLSTATE

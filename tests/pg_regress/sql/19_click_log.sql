@@ -1,5 +1,5 @@
 -- Clicks appended to click_log, and click events written straight to the day partition
--- of click_events that takes them (src/append.rs): counts exact before and after
+-- of click_events that takes them (src/direct_write/append.rs): counts exact before and after
 -- maintain() adds click_log up; the executor takes over for a table an operator changed
 -- (a trigger, a column with a default); the visitor hash is PostgreSQL's sha256 of the
 -- salt, address and user agent. Self-contained: everything is rolled back.

@@ -1,5 +1,5 @@
 -- Links with a generated code written through the executor's row-insert path without a
--- statement (src/link_insert.rs), and the domain check read straight from the indexes
+-- statement (src/direct_write/link_insert.rs), and the domain check read straight from the indexes
 -- (src/link_row.rs): the row is the one INSERT would write (defaults, an operator's
 -- changed default or added column, CHECK constraints, generated columns, partial
 -- indexes); the executor takes over for a table with an INSERT trigger; a host blocked

@@ -1,0 +1,42 @@
+//! The webhook event of a click on a link with a `callback_url` or `webhook_urls`: one
+//! outbox row and one delivery per target, written in the clicking transaction (so it is
+//! sent only if the click commits), and a notification that wakes the dispatcher.
+
+use pgrx::prelude::*;
+
+use crate::error::OrRaise;
+use crate::plan;
+
+plan!(
+    INSERT_OUTBOX,
+    write,
+    "WITH o AS (
+         INSERT INTO shortlink.outbox (link_id, targets, payload)
+         SELECT l.id, $2, $3 || jsonb_build_object(
+                    'clicked_at', now(),
+                    'total_clicks', l.limited_clicks + (SELECT k.clicks
+                                                        FROM shortlink.link_clicks(l.id) k))
+         FROM shortlink.links l WHERE l.id = $1
+         RETURNING id),
+     d AS (
+         INSERT INTO shortlink.deliveries (event_id, target)
+         SELECT DISTINCT o.id, t.target FROM o, unnest($2::text[]) AS t(target))
+     SELECT pg_notify('shortlink_events', o.id::text) FROM o",
+    [INT8OID, TEXTARRAYOID, JSONBOID]
+);
+
+/// Queues the event `payload` of a click of link `link_id` for each of `targets`.
+pub fn queue(link_id: i64, targets: &[Option<String>], payload: serde_json::Value) {
+    let targets: Vec<String> = targets.iter().flatten().cloned().collect();
+    Spi::connect_mut(|client| {
+        INSERT_OUTBOX.with_mut(client, |client, stmt| {
+            client
+                .update(
+                    stmt,
+                    None,
+                    &[link_id.into(), targets.into(), pgrx::JsonB(payload).into()],
+                )
+                .or_raise();
+        });
+    });
+}
