@@ -94,11 +94,13 @@ fn find_with<C, T>(
         Some(shared) => shared.key(cat.links, domain, code),
         None => place_memo::key(domain, code),
     };
-    if let Some(tid) = place_memo::place(place) {
-        // SAFETY: an active snapshot is set (above) and cat is this backend's catalog; tid
-        // was read from links in this backend, and fetch_at checks that its block still
-        // exists and that the version there is visible and is this link's.
-        let found = unsafe {
+    // The link at a remembered place, if that place still holds it.
+    let mut fetch = |tid| {
+        // SAFETY: an active snapshot is set (above) and cat is this backend's catalog;
+        // fetch_at checks that tid's block still exists and that the version there is
+        // visible and is this link's, so any TID of links will do: one this backend read,
+        // or one from the shared memo (another backend's, or one torn by a racing write).
+        unsafe {
             fetch_at(&cat, tid, domain, code, |slot| {
                 read(&Row {
                     slot,
@@ -106,27 +108,16 @@ fn find_with<C, T>(
                     set: PhantomData,
                 })
             })
-        };
-        if let Some(found) = found {
-            place_memo::found_at_place();
-            return found;
         }
+    };
+    if let Some(found) = place_memo::place(place).and_then(&mut fetch) {
+        place_memo::found_at_place();
+        return found;
     }
     // At most shortlink.remembered_links places (see place_memo); freed when it is 0.
     let limit = settings::remembered_links();
     if let Some(tid) = shared.and_then(|shared| shared.place(place)) {
-        // SAFETY: as above; a place from the shared memo may be any TID of links (another
-        // backend's, or one torn by a racing write): fetch_at checks it all the same.
-        let found = unsafe {
-            fetch_at(&cat, tid, domain, code, |slot| {
-                read(&Row {
-                    slot,
-                    nums,
-                    set: PhantomData,
-                })
-            })
-        };
-        if let Some(found) = found {
+        if let Some(found) = fetch(tid) {
             place_memo::remember(place, tid, limit);
             return found;
         }

@@ -232,14 +232,9 @@ unsafe extern "C-unwind" fn check_workspace(
     _extra: *mut *mut std::ffi::c_void,
     source: pg_sys::GucSource::Type,
 ) -> bool {
-    // SAFETY: PostgreSQL passes a valid, NUL-terminated string (or NULL) in *newval.
-    let value = unsafe {
-        if newval.is_null() || (*newval).is_null() {
-            return true;
-        }
-        std::ffi::CStr::from_ptr(*newval)
-            .to_string_lossy()
-            .into_owned()
+    // SAFETY: PostgreSQL passes a check hook a valid newval.
+    let Some(value) = (unsafe { checked_value(newval) }) else {
+        return true;
     };
     if value.is_empty() {
         return true;
@@ -265,12 +260,7 @@ unsafe extern "C-unwind" fn check_workspace(
     }
     let detail =
         format!("Workspace \"{value}\" does not exist or is not granted to the current role.");
-    // SAFETY: GUC_check_errdetail_string takes a palloc'd string, as GUC_check_errdetail() sets it.
-    unsafe {
-        let c = CString::new(detail).unwrap_or_default();
-        pg_sys::GUC_check_errdetail_string = pg_sys::pstrdup(c.as_ptr());
-    }
-    false
+    refuse_value(detail, None)
 }
 
 /// Checks every value of `shortlink.alphabet` (SET, ALTER … SET, postgresql.conf) against
@@ -285,27 +275,49 @@ unsafe extern "C-unwind" fn check_alphabet(
     _extra: *mut *mut std::ffi::c_void,
     _source: pg_sys::GucSource::Type,
 ) -> bool {
-    // SAFETY: PostgreSQL passes a valid, NUL-terminated string (or NULL) in *newval.
-    let value = unsafe {
-        if newval.is_null() || (*newval).is_null() {
-            return true;
-        }
-        std::ffi::CStr::from_ptr(*newval)
-            .to_string_lossy()
-            .into_owned()
+    // SAFETY: PostgreSQL passes a check hook a valid newval.
+    let Some(value) = (unsafe { checked_value(newval) }) else {
+        return true;
     };
     let Err(rule) = Alphabet::check(&value) else {
         return true;
     };
     let detail = format!("The alphabet {rule}.");
     let hint = format!("Use {}.", Alphabet::RULES);
+    refuse_value(detail, Some(hint))
+}
+
+/// The value a check hook is asked about, or None when there is none (a reset to NULL).
+///
+/// # Safety
+/// `newval` is the pointer PostgreSQL passes a string setting's check hook.
+unsafe fn checked_value(newval: *mut *mut std::ffi::c_char) -> Option<String> {
+    // SAFETY: the caller passes PostgreSQL's newval: NULL, or a pointer to NULL or to a
+    // valid NUL-terminated string.
+    unsafe {
+        if newval.is_null() || (*newval).is_null() {
+            return None;
+        }
+        Some(
+            std::ffi::CStr::from_ptr(*newval)
+                .to_string_lossy()
+                .into_owned(),
+        )
+    }
+}
+
+/// A check hook's refusal: PostgreSQL reports 22023 with this DETAIL (and HINT).
+fn refuse_value(detail: String, hint: Option<String>) -> bool {
     // SAFETY: GUC_check_errdetail_string and GUC_check_errhint_string take palloc'd
-    // strings, as GUC_check_errdetail() and GUC_check_errhint() set them.
+    // strings, as GUC_check_errdetail() and GUC_check_errhint() set them; a check hook
+    // runs in a backend with a current memory context.
     unsafe {
         let detail = CString::new(detail).unwrap_or_default();
-        let hint = CString::new(hint).unwrap_or_default();
         pg_sys::GUC_check_errdetail_string = pg_sys::pstrdup(detail.as_ptr());
-        pg_sys::GUC_check_errhint_string = pg_sys::pstrdup(hint.as_ptr());
+        if let Some(hint) = hint {
+            let hint = CString::new(hint).unwrap_or_default();
+            pg_sys::GUC_check_errhint_string = pg_sys::pstrdup(hint.as_ptr());
+        }
     }
     false
 }

@@ -270,11 +270,16 @@ check "the receiver got nothing" "$before" "$(wc -l <"$hooks")"
 kill -TERM "$server"; wait "$server" || true; server=
 
 # A second server on EXTRA_LISTEN / EXTRA_ADMIN, logging to $xlog: xstart ROLE [FLAGS...].
+# xstart ROLE [FLAG…]: the second server as ROLE on the test database;
+# xstart_url DATABASE_URL [FLAG…]: the same against any connection string.
 xstart() {
     local role=$1; shift
+    xstart_url "host=$DIR port=$PORT user=$role dbname=$DB" "$@"
+}
+xstart_url() {
+    local url=$1; shift
     : >"$xlog"
-    "$BIN" --database-url "host=$DIR port=$PORT user=$role dbname=$DB" --listen "$EXTRA_LISTEN" \
-        --admin-listen "$EXTRA_ADMIN" "$@" >>"$xlog" 2>&1 &
+    "$BIN" --database-url "$url" --listen "$EXTRA_LISTEN" --admin-listen "$EXTRA_ADMIN" "$@" >>"$xlog" 2>&1 &
     xserver=$!
     for _ in $(seq 50); do curl -s -m 1 "http://$EXTRA_ADMIN/healthz" >/dev/null && break; sleep 0.2; done
 }
@@ -403,17 +408,11 @@ xstart sl_e2e_ghost --no-dispatcher
 check "a role that does not exist: 503 saying so" \
     "the database refused the connection: role \"sl_e2e_ghost\" does not exist (SQLSTATE 28000)|503" "$(xready)"
 xstop
-"$BIN" --database-url "host=$DIR port=$PORT user=sl_e2e_edge dbname=postgres" --listen "$EXTRA_LISTEN" \
-    --admin-listen "$EXTRA_ADMIN" --no-dispatcher >"$xlog" 2>&1 &
-xserver=$!
-for _ in $(seq 50); do curl -s -m 1 "http://$EXTRA_ADMIN/healthz" >/dev/null && break; sleep 0.2; done
+xstart_url "host=$DIR port=$PORT user=sl_e2e_edge dbname=postgres" --no-dispatcher
 check "a database without the extension: 503 saying so" \
     "the shortlink extension is not installed in database \"postgres\": run CREATE EXTENSION shortlink|503" "$(xready)"
 xstop
-"$BIN" --database-url "host=$DIR port=$((PORT + 1)) user=sl_e2e_edge dbname=$DB" --listen "$EXTRA_LISTEN" \
-    --admin-listen "$EXTRA_ADMIN" --no-dispatcher >"$xlog" 2>&1 &
-xserver=$!
-for _ in $(seq 50); do curl -s -m 1 "http://$EXTRA_ADMIN/healthz" >/dev/null && break; sleep 0.2; done
+xstart_url "host=$DIR port=$((PORT + 1)) user=sl_e2e_edge dbname=$DB" --no-dispatcher
 check "no database at start: the server runs (/healthz 200)" 200 "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$EXTRA_ADMIN/healthz")"
 check "… /readyz 503: database unreachable" "database unreachable|503" "$(xready | sed 's/:.*|/|/')"
 check "… and the log says so at start" 1 "$(grep -c 'the database cannot be used at start' "$xlog")"
