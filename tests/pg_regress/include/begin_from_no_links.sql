@@ -4,11 +4,7 @@
 -- appended click or outbox event and no domain but localhost, as a new install has it
 -- (earlier files leave theirs behind). pg_temp.error_of(q) gives the SQLSTATE and
 -- message q fails with, or 'ok'.
-\set SHOW_CONTEXT never
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS shortlink;
-RESET client_min_messages;
-\set ON_ERROR_ROLLBACK on
+\i :abs_srcdir/include/preamble.sql
 BEGIN;
 DELETE FROM shortlink.links;
 DELETE FROM shortlink.domains WHERE domain <> 'localhost';

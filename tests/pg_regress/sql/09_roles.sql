@@ -1,11 +1,8 @@
 -- Roles: nothing for PUBLIC; a redirect role resolves and records clicks and can do
 -- nothing else; an application role manages links without ever seeing a password hash
 -- or the salt of visitor hashes. Self-contained: everything is rolled back.
-\set SHOW_CONTEXT never
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS shortlink;
-RESET client_min_messages;
-\set ON_ERROR_ROLLBACK on
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/include/preamble.sql
 
 -- PUBLIC holds no privilege on the schema, nor on any function, table or sequence in it
 -- (a function whose ACL is NULL would be executable by PUBLIC).

@@ -4,11 +4,8 @@
 -- Each look-alike raises: were any of them run, with the victim's rights or a
 -- superuser's, the call would fail. Every call below gives what it gives without them.
 -- Self-contained: everything is rolled back.
-\set SHOW_CONTEXT never
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS shortlink;
-RESET client_min_messages;
-\set ON_ERROR_ROLLBACK on
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/include/preamble.sql
 
 BEGIN;
 CREATE ROLE sl_attacker;

@@ -1,11 +1,8 @@
 -- Workspaces: two tenants in one database, isolated through every function and every
 -- table by the database (row-level security); the redirect role serves both.
 -- Self-contained: everything is rolled back.
-\set SHOW_CONTEXT never
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS shortlink;
-RESET client_min_messages;
-\set ON_ERROR_ROLLBACK on
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/include/preamble.sql
 
 BEGIN;
 CREATE ROLE sl_acme;

@@ -1,11 +1,8 @@
 -- Destinations and input: private hosts in every spelling, loops, the host blocklist,
 -- size and depth caps, exact numbers, invisible characters, per-item batch errors.
 -- Self-contained: everything is rolled back.
-\set SHOW_CONTEXT never
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS shortlink;
-RESET client_min_messages;
-\set ON_ERROR_ROLLBACK on
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/include/preamble.sql
 
 BEGIN;
 -- Loopback, private, link-local, carrier-grade NAT and unspecified addresses, in the

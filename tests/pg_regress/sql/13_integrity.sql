@@ -1,11 +1,8 @@
 -- Integrity and privacy: TRUNCATE leaves no orphans; a domain with links cannot go, and
 -- cannot go in a transaction whose snapshot could miss new links; a password-protected
 -- link reveals nothing before its password. Self-contained: everything is rolled back.
-\set SHOW_CONTEXT never
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS shortlink;
-RESET client_min_messages;
-\set ON_ERROR_ROLLBACK on
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/include/preamble.sql
 
 BEGIN;
 SELECT code FROM shortlink.shorten('https://example.com/t', '{"code": "trunc", "callback_url": "https://hooks.example/cb"}');

@@ -1,10 +1,7 @@
 -- Webhook delivery state: one row per event and target, claimed with a lease, retried on
 -- a schedule, dead after the last attempt, stopped by 410. Self-contained: rolled back.
-\set SHOW_CONTEXT never
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS shortlink;
-RESET client_min_messages;
-\set ON_ERROR_ROLLBACK on
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/include/preamble.sql
 
 BEGIN;
 CREATE ROLE sl_dispatcher;

@@ -1,11 +1,8 @@
 -- What a redirect server shows instead of a redirect: a preview card to bots and link
 -- preview fetchers of a link with a title, description or image (a bot click, never a
 -- click), and a framing page for cloaked links. Self-contained: rolled back.
-\set SHOW_CONTEXT never
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS shortlink;
-RESET client_min_messages;
-\set ON_ERROR_ROLLBACK on
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/include/preamble.sql
 
 BEGIN;
 SELECT code FROM shortlink.shorten('https://example.com/spring', '{"code": "pv-card",

@@ -1,11 +1,8 @@
 -- Bots: which rule matched is kept with the click event and broken down by click_stats;
 -- operators add bot patterns and exceptions with SQL (shortlink.bot_rules), in effect at
 -- once in their session and at commit in every other backend.
-\set SHOW_CONTEXT never
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS shortlink;
-RESET client_min_messages;
-\set ON_ERROR_ROLLBACK on
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/include/preamble.sql
 \set firefox 'Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0'
 
 DELETE FROM shortlink.bot_rules;

@@ -5,11 +5,8 @@
 -- indexes); the executor takes over for a table with an INSERT trigger; a host blocked
 -- or a domain added in the same transaction is seen at once. Self-contained: everything
 -- is rolled back.
-\set SHOW_CONTEXT never
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS shortlink;
-RESET client_min_messages;
-\set ON_ERROR_ROLLBACK on
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/include/preamble.sql
 
 BEGIN;
 -- A plain link: every column as INSERT's defaults make it.
