@@ -37,6 +37,10 @@ SELECT count(*) FROM generate_series(1, :links) g,
     LATERAL shortlink.shorten('https://example.com/page/' || g, jsonb_build_object('code', 'bench' || g));
 SELECT FROM shortlink.shorten('https://example.com/viral', '{"code": "bench-viral"}');
 SELECT FROM shortlink.shorten('https://example.com/viral', '{"code": "bench-viral-untracked", "tracking": false}');
+-- The two kinds of link the seed APIs exist for: a callback on every click (one webhook
+-- event each; no dispatcher runs, so deliveries wait) and a click limit far away.
+SELECT FROM shortlink.shorten('https://example.com/viral', '{"code": "bench-hooked", "callback_url": "https://crm.example/callback"}');
+SELECT FROM shortlink.shorten('https://example.com/viral', '{"code": "bench-limited", "max_clicks": 1000000000}');
 CREATE TABLE bench_counter (id int PRIMARY KEY, clicks bigint NOT NULL);
 INSERT INTO bench_counter VALUES (1, 0);
 -- Floors: the bare SQL a team could write, with the same keys as shortlink's tables.
@@ -88,6 +92,8 @@ legs=(
     "floor: UPDATE one counter row|32|click_floor.sql"
     "shorten (generated code)|8|shorten.sql"
     "floor: INSERT (domain, code, url), same keys|8|shorten_floor.sql"
+    "record_click, link with a callback_url, a browser's UA|32|click_hooked.sql"
+    "record_click, link with max_clicks far away, a browser's UA|32|click_limited.sql"
 )
 SMALL_LINKS=$LINKS
 work=$(mktemp -d)
@@ -188,6 +194,8 @@ ratios() {
     q "bulk: autolink trigger / PL/pgSQL trigger" "$(paired "$w.bulk3" "$w.bulk4")" 0.5
     q "click, tracking on / bare append of an event" "$(paired "$w.2" "$w.3")" 0.7
     q "click, tracking off / bare append of an event" "$(paired "$w.4" "$w.3")" 0.9
+    q "click, link with a callback / the same plain link" "$(paired "$w.10" "$w.2")" 0.5
+    q "click, link with max_clicks / the same plain link" "$(paired "$w.11" "$w.2")" 0.5
     q "click with a browser's UA / click without UA" "$(paired "$w.2" "$w.5")" -
     q "click with 1,000 real UAs / click without UA" "$(paired "$w.6" "$w.5")" -
 }

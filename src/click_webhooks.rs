@@ -1,11 +1,13 @@
 //! The webhook event of a click on a link with a `callback_url` or `webhook_urls`: one
 //! outbox row and one delivery per target, written in the clicking transaction (so it is
-//! sent only if the click commits), and a notification that wakes the dispatcher.
+//! sent only if the click commits), and a wake-up of the dispatcher at commit
+//! (`wake_gate`: one per database per window, not one per event).
 
 use pgrx::prelude::*;
 
 use crate::error::OrRaise;
 use crate::plan;
+use crate::wake_gate;
 
 plan!(
     INSERT_OUTBOX,
@@ -21,14 +23,14 @@ plan!(
      d AS (
          INSERT INTO shortlink.deliveries (event_id, target)
          SELECT DISTINCT o.id, t.target FROM o, unnest($2::text[]) AS t(target))
-     SELECT pg_notify('shortlink_events', o.id::text) FROM o",
+     SELECT o.id FROM o",
     [INT8OID, TEXTARRAYOID, JSONBOID]
 );
 
 /// Queues the event `payload` of a click of link `link_id` for each of `targets`.
 pub fn queue(link_id: i64, targets: &[Option<String>], payload: serde_json::Value) {
     let targets: Vec<String> = targets.iter().flatten().cloned().collect();
-    Spi::connect_mut(|client| {
+    let event = Spi::connect_mut(|client| {
         INSERT_OUTBOX.with_mut(client, |client, stmt| {
             client
                 .update(
@@ -36,7 +38,13 @@ pub fn queue(link_id: i64, targets: &[Option<String>], payload: serde_json::Valu
                     None,
                     &[link_id.into(), targets.into(), pgrx::JsonB(payload).into()],
                 )
-                .or_raise();
-        });
+                .or_raise()
+                .first()
+                .get_one::<i64>()
+                .or_raise()
+        })
     });
+    if let Some(event) = event {
+        wake_gate::event_queued(event);
+    }
 }

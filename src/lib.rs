@@ -53,6 +53,7 @@ mod settings;
 mod shared_places;
 mod shorten;
 mod stats;
+mod wake_gate;
 
 use pgrx::prelude::*;
 
@@ -108,6 +109,7 @@ pub extern "C-unwind" fn _PG_init() {
     // SAFETY: a flag PostgreSQL sets while it loads preloaded libraries.
     if unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
         shared_places::request();
+        wake_gate::request();
         maintenance_worker::register();
         shortlink_useragent::useragent::warm();
     }

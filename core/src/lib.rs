@@ -19,5 +19,6 @@ pub mod query;
 pub mod template;
 pub mod timestamp;
 pub mod visitor;
+pub mod wake_gate;
 
 pub use error::{Error, Kind, Result};

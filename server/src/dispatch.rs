@@ -25,6 +25,12 @@ const CLAIM: &str = "SELECT event_id, target, attempts, payload::text
      FROM shortlink.claim_deliveries($1, pg_catalog.make_interval(secs => $2))";
 const FINISH: &str = "SELECT shortlink.finish_delivery($1, $2, $3, $4, $5)";
 
+/// How soon after a wake-up the dispatcher looks again: twice the extension's window of
+/// one notification per database (`shortlink_core::wake_gate::WINDOW_MS`), so that the
+/// events of transactions that committed within the window after the one that notified
+/// are delivered about as promptly as the notified one.
+const AFTER_WAKE: Duration = Duration::from_millis(2 * shortlink_core::wake_gate::WINDOW_MS as u64);
+
 pub struct Dispatcher {
     pub pool: deadpool_postgres::Pool,
     pub pg: tokio_postgres::Config,
@@ -199,6 +205,11 @@ impl Dispatcher {
         let wake = Arc::new(Notify::new());
         let listener = tokio::spawn(listen(self.pg.clone(), wake.clone()));
         tracing::info!("webhook dispatcher started");
+        // After a wake-up, the next round comes after AFTER_WAKE rather than the poll: the
+        // database sends one notification per window for all the events of that window
+        // (the extension's wake gate), and the transactions that committed just after the
+        // one that notified are found by that round.
+        let mut wait = self.poll;
         loop {
             if *stop.borrow() {
                 break;
@@ -209,11 +220,11 @@ impl Dispatcher {
                 Ok(_) => {}
                 Err(e) => warn_db!(e, "dispatcher round failed"),
             }
-            tokio::select! {
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(self.poll) => {}
-                _ = stop.changed() => {}
-            }
+            wait = tokio::select! {
+                _ = wake.notified() => AFTER_WAKE.min(self.poll),
+                _ = tokio::time::sleep(wait) => self.poll,
+                _ = stop.changed() => self.poll,
+            };
         }
         listener.abort();
         tracing::info!("webhook dispatcher stopped");

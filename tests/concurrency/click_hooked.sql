@@ -1,0 +1,1 @@
+SELECT status FROM shortlink.record_click('conc-hook', ip => '203.0.113.1', user_agent => 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36');
