@@ -80,8 +80,36 @@ v1_function_info!(pg_finfo_shortlink_peek_click);
 pub unsafe extern "C-unwind" fn shortlink_record_click(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> pg_sys::Datum {
-    // SAFETY: as the caller promises.
-    unsafe { answer_call(fcinfo, true) }
+    // A VOLATILE function sees what its own statement wrote before calling it, as a SQL
+    // or PL/pgSQL function does: a link made earlier in the same statement
+    // (`WITH l AS (SELECT * FROM shortlink.shorten(…)) SELECT shortlink.record_click(l.code)
+    // FROM l`) is found. When the statement has written something, the command counter
+    // moves past it and the click reads under a copy of the statement's snapshot that
+    // counts it; the statement's own snapshot is left as it was. When it has written
+    // nothing (a lone click), neither happens.
+    // SAFETY: a transaction is open (we are called from SQL); CommandCounterIncrement is
+    // what SPI does between the commands of a volatile function; the active snapshot is
+    // read, and a copy of it pushed, only when one is set and popped before returning (an ERROR unwinds the
+    // snapshot stack with the transaction or subtransaction). answer_call: as the caller
+    // promises.
+    unsafe {
+        // The statement wrote since its snapshot was taken when the command counter has
+        // moved past the snapshot's command (SPI moves it after each write; a direct write
+        // leaves it used, and CommandCounterIncrement moves it then).
+        let reread = pg_sys::ActiveSnapshotSet() && {
+            pg_sys::CommandCounterIncrement();
+            (*pg_sys::GetActiveSnapshot()).curcid != pg_sys::GetCurrentCommandId(false)
+        };
+        if reread {
+            pg_sys::PushCopiedSnapshot(pg_sys::GetActiveSnapshot());
+            pg_sys::UpdateActiveSnapshotCommandId();
+        }
+        let answer = answer_call(fcinfo, true);
+        if reread {
+            pg_sys::PopActiveSnapshot();
+        }
+        answer
+    }
 }
 
 /// `shortlink.peek_click(...)`, the same arguments as record_click: the answer a click

@@ -171,6 +171,19 @@ SELECT shortlink.purge_expired(NULL);
 \echo :LAST_ERROR_SQLSTATE
 ROLLBACK TO SAVEPOINT t;
 
+-- record_click is VOLATILE: it sees what its own statement wrote before it, as a SQL or
+-- PL/pgSQL function does: a link made earlier in the same statement, and the clicks
+-- before it in the same statement (a limit of 2 lets 2 of 3 through).
+SAVEPOINT t;
+WITH l AS (SELECT * FROM shortlink.shorten('https://example.com/same', '{"code": "same-statement"}'))
+SELECT (shortlink.record_click(l.code)).status FROM l;
+SELECT code FROM shortlink.shorten('https://example.com/two', '{"code": "two-of-three", "max_clicks": 2}');
+SELECT string_agg((shortlink.record_click('two-of-three')).status, ' ' ORDER BY g) AS statuses
+FROM generate_series(1, 3) g;
+SELECT (SELECT clicks FROM shortlink.stats('same-statement')) AS same_statement,
+       (SELECT clicks FROM shortlink.stats('two-of-three')) AS two_of_three;
+ROLLBACK TO SAVEPOINT t;
+
 -- A click in a read-only transaction is refused with 25006; reading is fine (what a hot
 -- standby answers). Last: the transaction stays read-only. (Not under psql's savepoints:
 -- a subtransaction's end restores its parent's read-write mode.)
