@@ -68,6 +68,7 @@ column_set! {
         Description = c"description",
         Image = c"image",
         Cloaked = c"cloaked",
+        LimitedClicks = c"limited_clicks",
     }
 }
 
@@ -77,6 +78,9 @@ column_set! {
 #[derive(Clone, Copy)]
 pub struct Catalog {
     pub links: pg_sys::Oid,
+    /// The file number of links, which TRUNCATE and rewrites change (the click counter's
+    /// key: `click_counter`).
+    pub links_file: u32,
     pub links_key: pg_sys::Oid,
     pub counts: pg_sys::Oid,
     pub counts_key: pg_sys::Oid,
@@ -193,6 +197,18 @@ pub fn get() -> Catalog {
         return c;
     }
     let links = relation(c"links");
+    // SAFETY: links exists (relation() raised otherwise); opened under the lock the
+    // caller's statement holds or takes now, and closed at once.
+    let links_file = unsafe {
+        let rel = pg_sys::RelationIdGetRelation(links);
+        if rel.is_null() {
+            0
+        } else {
+            let file = crate::pg_compat::relation_file_number(rel);
+            pg_sys::RelationClose(rel);
+            file
+        }
+    };
     let counts = relation(c"click_counts");
     let mut columns = [0i16; ResolveColumn::COUNT];
     for (num, name) in columns.iter_mut().zip(ResolveColumn::NAMES) {
@@ -220,6 +236,7 @@ pub fn get() -> Catalog {
         blocked,
         blocked_key: relation(c"blocked_hosts_pkey"),
         links,
+        links_file,
         key_columns,
         links_key: relation(c"links_domain_code_key"),
         counts,

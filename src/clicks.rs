@@ -1,21 +1,26 @@
 //! `shortlink.record_click`: one call per redirect. It enforces expiry and limits,
 //! counts exactly and stores the click event.
 //!
-//! Counting: a person's click of a link with max_clicks counts on the link's own row under
-//! its row lock (a conditional UPDATE), so the limit holds under any concurrency. Every
-//! other click is a row appended to `shortlink.click_log` (and a tracking link's event to
-//! its day partition of `click_events`), straight to the heap and indexes (`append`):
-//! appends never wait on one another, and cost what a bare INSERT of the row costs.
-//! `shortlink.link_clicks()` counts the rows still in click_log on top of the counters
-//! that `shortlink.maintain()` adds them to, so counts are exact whenever they are read.
+//! Counting: every click is a row appended to `shortlink.click_log` (and a tracking link's
+//! event to its day partition of `click_events`), straight to the heap and indexes
+//! (`append`): appends never wait on one another, and cost what a bare INSERT of the row
+//! costs. `shortlink.link_clicks()` counts the rows still in click_log on top of the
+//! counters that `shortlink.maintain()` adds them to, so counts are exact whenever they
+//! are read. A person's click of a link with max_clicks first takes one from the link's
+//! slot in the click counter in shared memory (`click_counter`), which never lets more
+//! than max_clicks through and gives back the clicks of transactions that roll back; the
+//! same slot gives a hooked link's event its count. Without shortlink preloaded, such a
+//! click counts on the link's own row under its row lock instead (a conditional UPDATE).
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
 use crate::catalog::ClickColumn;
 use crate::error::OrRaise;
-use crate::{bot_rules, click_events, click_webhooks, domains, link_row, plan, row_value};
-use shortlink_core::click::{self, Decision, LinkFacts, Location, Outcome, Probe};
+use crate::{
+    bot_rules, click_counter, click_events, click_webhooks, domains, link_row, plan, row_value,
+};
+use shortlink_core::click::{self, Decision, LimitedClick, LinkFacts, Location, Outcome, Probe};
 use shortlink_core::destination::MAX_URL_BYTES;
 use shortlink_core::query;
 use shortlink_password as password;
@@ -238,6 +243,10 @@ struct Found {
     forward_params: bool,
     expired_url: Option<String>,
     targets: Option<Vec<Option<String>>>,
+    max_clicks: Option<i64>,
+    /// The clicks an older shortlink (or one not preloaded) counted on the link's row;
+    /// read only for a link with max_clicks or targets, 0 otherwise.
+    on_row: i64,
 }
 
 /// The facts `decide` asks for, read or written when it asks: the password hash
@@ -246,6 +255,8 @@ struct ClickProbe<'a> {
     link: &'a Found,
     req: &'a Request<'a>,
     client: Option<useragent::ClientInfo>,
+    /// The link's clicks with this one, when the click counter took it.
+    taken: Option<i64>,
 }
 
 impl ClickProbe<'_> {
@@ -282,21 +293,43 @@ impl Probe for ClickProbe<'_> {
     }
 
     fn has_clicks_left(&mut self) -> bool {
-        let id = self.link.id;
+        let link = self.link;
+        // The counter, when the link has a slot there: its clicks in progress count too.
+        if let (Some(max), true) = (link.max_clicks, click_counter::available()) {
+            if let Some(taken) = click_counter::count(link.id, link.on_row, false) {
+                return taken < max;
+            }
+        }
+        let id = link.id;
         Spi::connect(|client| HAS_CLICKS_LEFT.select_one::<bool>(client, &[id.into()]))
             == Some(true)
     }
 
-    fn count_on_link_row(&mut self) -> bool {
-        let id = self.link.id;
-        Spi::connect_mut(|client| {
+    fn take_limited_click(&mut self) -> LimitedClick {
+        let link = self.link;
+        if let (Some(max), true) = (link.max_clicks, click_counter::available()) {
+            return match click_counter::take_limited(link.id, max, link.on_row) {
+                Some(taken) => {
+                    self.taken = Some(taken);
+                    LimitedClick::Taken
+                }
+                None => LimitedClick::Exhausted,
+            };
+        }
+        let id = link.id;
+        let counted = Spi::connect_mut(|client| {
             COUNT_LIMITED.with_mut(client, |client, stmt| {
                 !client
                     .update(stmt, None, &[id.into()])
                     .or_raise()
                     .is_empty()
             })
-        })
+        });
+        if counted {
+            LimitedClick::OnLinkRow
+        } else {
+            LimitedClick::Exhausted
+        }
     }
 }
 
@@ -335,6 +368,13 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
         }
         let password_hash: Option<String> = row.get(C::PasswordHash);
         let expired_url: Option<String> = row.get(C::ExpiredUrl);
+        let max_clicks: Option<i64> = row.get(C::MaxClicks);
+        // The last column: deformed only for the links whose clicks the counter counts.
+        let on_row: i64 = if max_clicks.is_some() || !targets.is_empty() {
+            row.get(C::LimitedClicks).unwrap_or(0)
+        } else {
+            0
+        };
         Some(Found {
             id: row.get(C::Id)?,
             url: row.get(C::Url)?,
@@ -343,7 +383,7 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
                 password_protected: password_hash.is_some(),
                 disabled: row.get(C::Disabled).unwrap_or(false),
                 expired: expires_at.is_some_and(|at| at <= now),
-                limited: !row.is_null(C::MaxClicks),
+                limited: max_clicks.is_some(),
                 block_bots: row.get(C::BlockBots).unwrap_or(false),
                 has_card: !(row.is_null(C::Title)
                     && row.is_null(C::Description)
@@ -359,6 +399,8 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
             forward_params: row.get(C::ForwardParams).unwrap_or(false),
             expired_url,
             targets: (!targets.is_empty()).then_some(targets),
+            max_clicks,
+            on_row,
         })
     });
     let Some(link) = found else {
@@ -368,6 +410,7 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
         link: &link,
         req,
         client: None,
+        taken: None,
     };
     let Decision { answer, recorded } = click::decide(&link.facts, req.counting, &mut probe);
     let location = match answer.location {
@@ -380,6 +423,17 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
         return Answer(answer.outcome, location, http_status);
     };
     let is_bot = recorded.is_bot;
+    // The link's clicks with this one, for its event: taken against the limit, or from
+    // the slot of a link with targets (a plain link's slot, if it has one, keeps count).
+    let total = match probe.taken {
+        Some(taken) => Some(taken),
+        None if !click_counter::available() => None,
+        None if is_bot => link
+            .targets
+            .as_ref()
+            .and_then(|_| click_counter::count(link.id, link.on_row, true)),
+        None => click_counter::take_unlimited(link.id, link.on_row, link.targets.is_some()),
+    };
     if recorded.append {
         click_events::log_click(link.id, is_bot);
     }
@@ -425,7 +479,7 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
             "browser": client_info.browser,
             "country": req.country,
         });
-        click_webhooks::queue(link.id, targets, payload);
+        click_webhooks::queue(link.id, targets, payload, total);
     }
     Answer(answer.outcome, location, http_status)
 }

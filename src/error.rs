@@ -76,6 +76,7 @@ mod tests {
             ("22023", PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE),
             ("23505", PgSqlErrorCode::ERRCODE_UNIQUE_VIOLATION),
             ("54000", PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+            ("0A000", PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED),
             ("P0002", PgSqlErrorCode::ERRCODE_NO_DATA_FOUND),
             ("25006", PgSqlErrorCode::ERRCODE_READ_ONLY_SQL_TRANSACTION),
             (

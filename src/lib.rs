@@ -25,6 +25,7 @@ mod autolink;
 mod batch;
 mod bot_rules;
 mod catalog;
+mod click_counter;
 mod click_events;
 mod click_webhooks;
 mod clicks;
@@ -110,6 +111,7 @@ pub extern "C-unwind" fn _PG_init() {
     if unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
         shared_places::request();
         wake_gate::request();
+        click_counter::request();
         maintenance_worker::register();
         shortlink_useragent::useragent::warm();
     }

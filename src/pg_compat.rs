@@ -293,3 +293,22 @@ pub fn identity_sequence(relid: pg_sys::Oid, attnum: i16, missing_ok: bool) -> p
         seq
     }
 }
+
+/// The file number (relfilenode) of open relation `rel`, which a TRUNCATE or a rewrite of
+/// the table changes. 16 renamed `rd_node.relNode` (a `RelFileNode`) to
+/// `rd_locator.relNumber` (a `RelFileLocator`); both are the same Oid.
+///
+/// # Safety
+/// `rel` is a valid, open relation.
+pub unsafe fn relation_file_number(rel: pg_sys::Relation) -> u32 {
+    #[cfg(feature = "pg15")]
+    // SAFETY: the caller's promise.
+    unsafe {
+        (*rel).rd_node.relNode.to_u32()
+    }
+    #[cfg(any(feature = "pg16", feature = "pg17", feature = "pg18"))]
+    // SAFETY: the caller's promise.
+    unsafe {
+        (*rel).rd_locator.relNumber.to_u32()
+    }
+}

@@ -4,7 +4,7 @@
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
-use crate::{domains, link_row};
+use crate::{click_counter, domains, link_row};
 
 /// The destination of `code`, or NULL when it is unknown, expired, disabled, out of
 /// clicks or password-protected. Counts nothing: a redirect proxy calls record_click.
@@ -29,7 +29,13 @@ fn resolve(code: Option<&str>, domain: default!(Option<&str>, "NULL")) -> Option
         return None;
     }
     if let Some(max) = link.max_clicks {
-        if link.limited_clicks + link_row::counted_clicks(link.id) >= max {
+        // The click counter's count when the link has a slot there (never loaded here:
+        // resolve may run in a parallel worker, on a standby, or for a link never clicked).
+        let taken = click_counter::available()
+            .then(|| click_counter::count(link.id, link.limited_clicks, false))
+            .flatten()
+            .unwrap_or_else(|| link.limited_clicks + link_row::counted_clicks(link.id));
+        if taken >= max {
             return None;
         }
     }

@@ -157,7 +157,8 @@ impl From<Outcome> for Answer {
 pub struct Recorded {
     pub is_bot: bool,
     /// The click still has to be appended to the click log; false when it was counted
-    /// on the link's own row (a person's click of a link with `max_clicks`).
+    /// on the link's own row (a person's click of a link with `max_clicks` when the click
+    /// counter is not in shared memory).
     pub append: bool,
 }
 
@@ -178,9 +179,20 @@ pub trait Probe {
     /// A link with `max_clicks` has clicks left; asked for bots and peeks, which never
     /// use one up.
     fn has_clicks_left(&mut self) -> bool;
-    /// Counts a person's click against `max_clicks` on the link's row; false when the
-    /// limit is reached (nothing counted).
-    fn count_on_link_row(&mut self) -> bool;
+    /// Counts a person's click against `max_clicks`; `Exhausted` when the limit is
+    /// reached (nothing counted).
+    fn take_limited_click(&mut self) -> LimitedClick;
+}
+
+/// How a person's click of a link with `max_clicks` was counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitedClick {
+    /// Taken from the click counter in shared memory; the click row is its durable record.
+    Taken,
+    /// Counted on the link's own row, under its lock (no counter in shared memory).
+    OnLinkRow,
+    /// The limit is reached.
+    Exhausted,
 }
 
 /// What a request for `link` comes to. `counting` is false for `peek_click`: the answer
@@ -226,10 +238,11 @@ pub fn decide(link: &LinkFacts, counting: bool, probe: &mut impl Probe) -> Decis
         }
         true
     } else if link.limited {
-        if !probe.count_on_link_row() {
-            return gone(Outcome::Exhausted);
+        match probe.take_limited_click() {
+            LimitedClick::Exhausted => return gone(Outcome::Exhausted),
+            LimitedClick::OnLinkRow => false,
+            LimitedClick::Taken => true,
         }
-        false
     } else {
         true
     };
@@ -263,6 +276,8 @@ mod tests {
         password: bool,
         bot: bool,
         left: bool,
+        /// The click counter is in shared memory.
+        counter: bool,
         asked: Vec<&'static str>,
     }
 
@@ -279,9 +294,13 @@ mod tests {
             self.asked.push("left");
             self.left
         }
-        fn count_on_link_row(&mut self) -> bool {
+        fn take_limited_click(&mut self) -> LimitedClick {
             self.asked.push("count");
-            self.left
+            match (self.left, self.counter) {
+                (false, _) => LimitedClick::Exhausted,
+                (true, true) => LimitedClick::Taken,
+                (true, false) => LimitedClick::OnLinkRow,
+            }
         }
     }
 
@@ -426,6 +445,19 @@ mod tests {
             })
         );
         assert_eq!(p.asked, ["bot", "count"]);
+        // Taken from the counter in shared memory, the click row is its record.
+        let mut counted = Fixed {
+            counter: true,
+            ..person()
+        };
+        let d = decide(&link, true, &mut counted);
+        assert_eq!(
+            d.recorded,
+            Some(Recorded {
+                is_bot: false,
+                append: true
+            })
+        );
         let mut none_left = Fixed::default();
         let d = decide(&link, true, &mut none_left);
         assert_eq!(d.answer, Outcome::Exhausted.into());

@@ -12,6 +12,12 @@ pub enum Kind {
     AlreadyExists,
     /// No free code left up to the maximum length: 54000 program_limit_exceeded.
     CodeSpaceExhausted,
+    /// Every slot a link may take in the click counter is held by transactions in
+    /// progress: 54000 program_limit_exceeded too.
+    ClickCounterFull,
+    /// What shortlink cannot do in this kind of transaction (PREPARE TRANSACTION after a
+    /// counted click): 0A000 feature_not_supported.
+    FeatureNotSupported,
     /// A named link or domain that does not exist: P0002 no_data_found.
     NotFound,
     /// A setting (GUC) holds a value the extension cannot use: 22023 too, named as a setting.
@@ -86,7 +92,8 @@ impl Error {
         match self.kind {
             Kind::InvalidParameter | Kind::InvalidSetting => "22023",
             Kind::AlreadyExists => "23505",
-            Kind::CodeSpaceExhausted => "54000",
+            Kind::CodeSpaceExhausted | Kind::ClickCounterFull => "54000",
+            Kind::FeatureNotSupported => "0A000",
             Kind::NotFound => "P0002",
             Kind::ReadOnlyTransaction => "25006",
             Kind::NotInPrerequisiteState => "55000",

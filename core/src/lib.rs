@@ -5,6 +5,7 @@
 //! the shared place table (`shortlink-place-table`) are crates of their own.
 
 pub mod click;
+pub mod click_counter;
 pub mod codes;
 pub mod destination;
 pub mod error;

@@ -22,8 +22,9 @@ FROM unnest(ARRAY['log-demo', 'log-quiet', 'log-limited']) c(code),
                   'curl/8.0']) u(ua),
      LATERAL shortlink.record_click(c.code, ip => '203.0.113.9', user_agent => u.ua) r
 GROUP BY c.code ORDER BY c.code;
--- A person's click of a link with max_clicks counts on the link's row; every other click
--- is a row of click_log.
+-- Every click is a row of click_log: with shortlink preloaded (as here), a person's click
+-- of a link with max_clicks too, taken first from the click counter in shared memory (not
+-- preloaded, it would count on the link's row, limited_clicks).
 SELECT l.code, l.limited_clicks,
        (SELECT count(*) FILTER (WHERE NOT g.is_bot) FROM shortlink.click_log g WHERE g.link_id = l.id) AS logged_people,
        (SELECT count(*) FILTER (WHERE g.is_bot) FROM shortlink.click_log g WHERE g.link_id = l.id) AS logged_bots

@@ -1,0 +1,81 @@
+-- The click counter in shared memory (the suite's cluster preloads shortlink): a link
+-- with max_clicks lets exactly max_clicks people through, and a click in a transaction or
+-- subtransaction that rolls back neither counts nor uses up the limit; a link with a
+-- callback numbers its events from the same count. Top-level transactions, committed and
+-- rolled back for real; the links are deleted at the end.
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/include/preamble.sql
+\set ON_ERROR_ROLLBACK off
+SELECT code FROM shortlink.shorten('https://example.com/c', '{"code": "ctr-three", "max_clicks": 3}');
+
+-- A click rolled back gives its click back.
+BEGIN;
+SELECT status FROM shortlink.record_click('ctr-three');
+ROLLBACK;
+-- So does a click in a savepoint rolled back to, and one in a subtransaction that
+-- committed into a transaction that then failed.
+BEGIN;
+SAVEPOINT s;
+SELECT status FROM shortlink.record_click('ctr-three');
+ROLLBACK TO SAVEPOINT s;
+SAVEPOINT s2;
+SELECT status FROM shortlink.record_click('ctr-three');
+RELEASE SAVEPOINT s2;
+SELECT 1 / 0;
+ROLLBACK;
+-- A PL/pgSQL exception block is a subtransaction too.
+DO $$
+BEGIN
+    BEGIN
+        PERFORM shortlink.record_click('ctr-three');
+        RAISE EXCEPTION 'undo';
+    EXCEPTION WHEN raise_exception THEN NULL;
+    END;
+END $$;
+SELECT s.clicks FROM shortlink.stats('ctr-three') s;
+-- Three clicks are left, in one transaction or in several; then the link is exhausted.
+BEGIN;
+SELECT status FROM shortlink.record_click('ctr-three');
+SELECT status FROM shortlink.record_click('ctr-three');
+COMMIT;
+SELECT n, r.status FROM generate_series(1, 3) n, shortlink.record_click('ctr-three') r ORDER BY n;
+SELECT s.clicks, shortlink.resolve('ctr-three') AS resolves FROM shortlink.stats('ctr-three') s;
+-- Bots never use up the limit, and find an exhausted link exhausted.
+SELECT status FROM shortlink.record_click('ctr-three', user_agent => 'curl/8.0');
+-- A limit raised lets as many more through; lowered below the count, none.
+SELECT max_clicks FROM shortlink.update_link('ctr-three', '{"max_clicks": 4}');
+SELECT n, r.status FROM generate_series(1, 2) n, shortlink.record_click('ctr-three') r ORDER BY n;
+SELECT max_clicks FROM shortlink.update_link('ctr-three', '{"max_clicks": 1}');
+SELECT status FROM shortlink.record_click('ctr-three');
+SELECT s.clicks, s.bot_clicks FROM shortlink.stats('ctr-three') s;
+
+-- A transaction that took a counted click cannot be prepared: the counter could not give
+-- the click back if it were rolled back later.
+SELECT code FROM shortlink.shorten('https://example.com/c', '{"code": "ctr-many", "max_clicks": 1000}');
+BEGIN;
+SELECT status FROM shortlink.record_click('ctr-many');
+PREPARE TRANSACTION 'ctr';
+\echo :LAST_ERROR_SQLSTATE :LAST_ERROR_MESSAGE
+SELECT s.clicks FROM shortlink.stats('ctr-many') s;
+
+-- A hooked link's events carry its count: people numbered one by one, a bot's event the
+-- count as it stands, a rolled-back click's number taken by the next click.
+SELECT code FROM shortlink.shorten('https://example.com/h', '{"code": "ctr-hook", "callback_url": "https://hooks.example/cb"}');
+SELECT status FROM shortlink.record_click('ctr-hook');
+BEGIN;
+SELECT status FROM shortlink.record_click('ctr-hook');
+ROLLBACK;
+SELECT status FROM shortlink.record_click('ctr-hook');
+SELECT status FROM shortlink.record_click('ctr-hook', user_agent => 'curl/8.0');
+SELECT status FROM shortlink.record_click('ctr-hook');
+SELECT (o.payload->>'total_clicks')::int AS total_clicks, (o.payload->>'bot')::boolean AS bot
+FROM shortlink.outbox o JOIN shortlink.links l ON l.id = o.link_id
+WHERE l.code = 'ctr-hook' ORDER BY o.id;
+-- After maintain() folds click_log into the counters, the count goes on from there.
+SELECT shortlink.maintain() ? 'clicks_counted' AS maintained;
+SELECT status FROM shortlink.record_click('ctr-hook');
+SELECT (o.payload->>'total_clicks')::int AS total_clicks, s.clicks
+FROM shortlink.outbox o JOIN shortlink.links l ON l.id = o.link_id, shortlink.stats('ctr-hook') s
+WHERE l.code = 'ctr-hook' ORDER BY o.id DESC LIMIT 1;
+
+DELETE FROM shortlink.links WHERE code LIKE 'ctr-%';
