@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Many real connections at once (pgbench), against a running cluster:
 #   run.sh HOST PORT DBNAME
-# - a link with max_clicks N, clicked from 16 connections far more than N times, ends with
-#   exactly N clicks and N click events;
+# - a link with max_clicks N, clicked from 32 connections far more than N times, a third
+#   of the clicking transactions rolling back, ends with exactly N clicks and N click
+#   events;
 # - a link without max_clicks, clicked K times from 32 connections, ends with exactly K;
 # - shortlink.maintain() beside clicks: no click lost, and rollups held back by a
 #   transaction that could still add clicks.
@@ -26,11 +27,12 @@ psql -c "DELETE FROM shortlink.links WHERE code IN ('conc-limited', 'conc-viral'
 psql -c "SELECT FROM shortlink.shorten('https://example.com/limited', '{\"code\": \"conc-limited\", \"max_clicks\": $N}')"
 psql -c "SELECT FROM shortlink.shorten('https://example.com/viral', '{\"code\": \"conc-viral\"}')"
 
-# 16 connections x 25 clicks = 400 attempts on a link that allows 100.
-pgbench -c 16 -j 2 -t 25 -f "$HERE/click_limited.sql" >/tmp/shortlink-pgbench-limited.log 2>&1 \
+# 32 connections x 25 clicks = 800 attempts, about 530 committed, on a link that allows
+# 100.
+pgbench -c 32 -j 2 -t 25 -f "$HERE/click_limited.sql" >/tmp/shortlink-pgbench-limited.log 2>&1 \
     || { cat /tmp/shortlink-pgbench-limited.log; exit 1; }
-check "max_clicks $N from 16 connections: clicks" "$N" "$(psql -c "SELECT clicks FROM shortlink.stats('conc-limited')")"
-check "max_clicks $N from 16 connections: click events" "$N" \
+check "max_clicks $N from 32 connections, rollbacks: clicks" "$N" "$(psql -c "SELECT clicks FROM shortlink.stats('conc-limited')")"
+check "max_clicks $N from 32 connections, rollbacks: click events" "$N" \
     "$(psql -c "SELECT count(*) FROM shortlink.click_events e JOIN shortlink.links l ON l.id = e.link_id WHERE l.code = 'conc-limited'")"
 
 # 32 connections x 50 clicks = 1600 clicks on an unlimited link.
