@@ -91,8 +91,9 @@ CREATE TABLE shortlink.links (
     callback_url            text,
     webhook_urls            text[],
     expired_url             text,
-    -- Clicks counted while the link has max_clicks: on this row, under its lock, so the
-    -- limit is exact. Other clicks go to shortlink.click_counts. shortlink.stats() adds both.
+    -- A limited link's clicks counted on this row, under its lock, when shortlink is not
+    -- preloaded (and by 0.1.0); preloaded, the click counter in shared memory keeps the
+    -- limit and every click goes to shortlink.click_log. shortlink.stats() adds both.
     limited_clicks          bigint NOT NULL DEFAULT 0,
     limited_last_clicked_at timestamptz,
     CONSTRAINT links_domain_code_key UNIQUE (domain, code)
@@ -119,8 +120,8 @@ CREATE TABLE shortlink.click_counts (
 ) WITH (fillfactor = 50);
 COMMENT ON TABLE shortlink.click_counts IS 'Click counters that shortlink.maintain() adds click_log to; use shortlink.stats() or shortlink.link_clicks() for a count.';
 
--- One row per click not counted on its link's row (every click but a person's click of a
--- link with max_clicks), appended by record_click, until shortlink.maintain() adds them to
+-- One row per click not counted on its link's row (every click but, when shortlink is not
+-- preloaded, a person's click of a link with max_clicks), appended by record_click, until shortlink.maintain() adds them to
 -- click_counts and deletes them. Appending never waits on another click, where updating
 -- one counter row would queue a viral link's clicks on its row lock.
 CREATE TABLE shortlink.click_log (
@@ -236,12 +237,16 @@ CREATE INDEX outbox_link_id_idx ON shortlink.outbox (link_id);
 
 -- Delivery of each outbox event to each of its targets, written with the event; a
 -- dispatcher claims due rows (shortlink.claim_deliveries) and reports each attempt
--- (shortlink.finish_delivery), which keeps the retry schedule.
+-- (shortlink.finish_delivery), which keeps the retry schedule. A hooked click writes the
+-- event and its deliveries straight to the heap and indexes (as click_log), so neither
+-- table has triggers on INSERT, CHECK constraints or partial indexes: no foreign key to
+-- outbox (its check would run a query and lock the event row per delivery; the statement
+-- trigger outbox_deleted deletes the deliveries of deleted events, as its cascade did),
+-- and the states are finish_delivery()'s only ('pending', 'delivered', 'dead', 'gone').
 CREATE TABLE shortlink.deliveries (
-    event_id        bigint NOT NULL REFERENCES shortlink.outbox (id) ON DELETE CASCADE,
+    event_id        bigint NOT NULL,
     target          text NOT NULL,
-    state           text NOT NULL DEFAULT 'pending'
-                    CHECK (state IN ('pending', 'delivered', 'dead', 'gone')),
+    state           text NOT NULL DEFAULT 'pending',
     attempts        integer NOT NULL DEFAULT 0,
     next_attempt_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     last_attempt_at timestamptz,
@@ -251,7 +256,20 @@ CREATE TABLE shortlink.deliveries (
     PRIMARY KEY (event_id, target)
 );
 COMMENT ON TABLE shortlink.deliveries IS 'Per-target delivery state of outbox events: pending, delivered, dead (out of attempts) or gone (the target answered 410).';
-CREATE INDEX deliveries_due_idx ON shortlink.deliveries (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX deliveries_due_idx ON shortlink.deliveries (state, next_attempt_at);
+
+CREATE FUNCTION shortlink.outbox_deleted() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM shortlink.deliveries d USING gone g WHERE d.event_id OPERATOR(pg_catalog.=) g.id;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER outbox_deleted AFTER DELETE ON shortlink.outbox
+    REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION shortlink.outbox_deleted();
 
 -- The installation's secret salt for visitor hashes. Not dumped: a restore draws a new one.
 CREATE TABLE shortlink.secrets (

@@ -312,3 +312,26 @@ BEGIN
     EXECUTE pg_catalog.format('GRANT UPDATE (disabled, updated_at), DELETE ON shortlink.links TO %s', role);
 END
 $$;
+
+-- A hooked click writes its event and deliveries straight to the heap and indexes
+-- (issue 24): deliveries loses its foreign key to outbox (whose check ran a query and
+-- locked the event row per delivery) and its CHECK on state, and its partial index
+-- becomes a plain one on (state, next_attempt_at); a statement trigger on outbox deletes
+-- the deliveries of deleted events, as the foreign key's cascade did.
+ALTER TABLE shortlink.deliveries DROP CONSTRAINT deliveries_event_id_fkey;
+ALTER TABLE shortlink.deliveries DROP CONSTRAINT deliveries_state_check;
+DROP INDEX shortlink.deliveries_due_idx;
+CREATE INDEX deliveries_due_idx ON shortlink.deliveries (state, next_attempt_at);
+CREATE FUNCTION shortlink.outbox_deleted() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM shortlink.deliveries d USING gone g WHERE d.event_id OPERATOR(pg_catalog.=) g.id;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER outbox_deleted AFTER DELETE ON shortlink.outbox
+    REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION shortlink.outbox_deleted();
+REVOKE ALL ON FUNCTION shortlink.outbox_deleted() FROM PUBLIC;

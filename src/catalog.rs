@@ -103,11 +103,15 @@ pub struct Catalog {
     pub domains_workspace: i16,
     pub blocked: pg_sys::Oid,
     pub blocked_key: pg_sys::Oid,
+    /// outbox, the sequence of its identity column id, and deliveries.
+    pub outbox: pg_sys::Oid,
+    pub outbox_id_seq: pg_sys::Oid,
+    pub deliveries: pg_sys::Oid,
 }
 
 impl Catalog {
     /// Every relation of the cache: an invalidation of any of them forgets it.
-    fn relations(&self) -> [pg_sys::Oid; 11] {
+    fn relations(&self) -> [pg_sys::Oid; 13] {
         [
             self.links,
             self.links_key,
@@ -120,6 +124,8 @@ impl Catalog {
             self.domains_key,
             self.blocked,
             self.blocked_key,
+            self.outbox,
+            self.deliveries,
         ]
     }
 }
@@ -229,6 +235,8 @@ pub fn get() -> Catalog {
     ];
     let domains = relation(c"domains");
     let blocked = relation(c"blocked_hosts");
+    let outbox = relation(c"outbox");
+    let outbox_id = attnum(outbox, "outbox", c"id");
     let c = Catalog {
         domains,
         domains_key: relation(c"domains_pkey"),
@@ -249,6 +257,9 @@ pub fn get() -> Catalog {
         log_is_bot: attnum(log, "click_log", c"is_bot"),
         events,
         events_id_seq,
+        outbox,
+        outbox_id_seq: crate::pg_compat::identity_sequence(outbox, outbox_id, false),
+        deliveries: relation(c"deliveries"),
     };
     CATALOG.with(|cell| cell.set(Some(c)));
     c

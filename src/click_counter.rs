@@ -11,8 +11,9 @@
 //! and is not used on a hot standby (no clicks there: `available`); without it, a click
 //! of a limited link counts on the link's row under its lock, as before.
 //!
-//! A transaction that took clicks cannot be prepared (two-phase commit): the counter
-//! could not give them back if it were rolled back later.
+//! A transaction that took clicks against a limit cannot be prepared (two-phase commit):
+//! the counter could not give them back if it were rolled back later. A hooked link's
+//! clicks (numbered, not limited) are kept at PREPARE.
 
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -58,12 +59,20 @@ pub fn available() -> bool {
 }
 
 thread_local! {
-    /// The clicks this backend's transaction took: slot and the subtransaction that took
-    /// each.
-    static TAKEN: RefCell<Vec<(usize, pg_sys::SubTransactionId)>> = const { RefCell::new(Vec::new()) };
+    /// The clicks this backend's transaction took: slot, the subtransaction that took
+    /// each, and whether it was taken against a limit.
+    static TAKEN: RefCell<Vec<Taken>> = const { RefCell::new(Vec::new()) };
     /// The slot this backend is loading, if it is.
     static LOADING: Cell<Option<usize>> = const { Cell::new(None) };
     static CALLBACKS_REGISTERED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A click taken by this backend's transaction.
+#[derive(Clone, Copy)]
+struct Taken {
+    slot: usize,
+    by: pg_sys::SubTransactionId,
+    limited: bool,
 }
 
 fn key(link: i64) -> Key {
@@ -104,8 +113,14 @@ fn take_from(table: &Table, slot: usize, limit: Option<i64>) -> Option<i64> {
     let count = table.take(slot, limit, now)?;
     register_callbacks();
     // SAFETY: reads the current subtransaction's id.
-    let sub = unsafe { pg_sys::GetCurrentSubTransactionId() };
-    TAKEN.with_borrow_mut(|t| t.push((slot, sub)));
+    let by = unsafe { pg_sys::GetCurrentSubTransactionId() };
+    TAKEN.with_borrow_mut(|t| {
+        t.push(Taken {
+            slot,
+            by,
+            limited: limit.is_some(),
+        })
+    });
     Some(count)
 }
 
@@ -216,10 +231,10 @@ fn register_callbacks() {
 fn settle(sub: Option<pg_sys::SubTransactionId>, committed: bool) {
     let table = TABLE.share();
     TAKEN.with_borrow_mut(|taken| {
-        taken.retain(|&(slot, by)| {
-            let ends = sub.is_none_or(|s| s == by);
+        taken.retain(|t| {
+            let ends = sub.is_none_or(|s| s == t.by);
             if ends {
-                table.0.settle(slot, committed);
+                table.0.settle(t.slot, committed);
             }
             !ends
         });
@@ -241,15 +256,19 @@ unsafe extern "C-unwind" fn at_transaction_end(
         return;
     }
     match event {
-        E::XACT_EVENT_PRE_PREPARE if !TAKEN.with_borrow(Vec::is_empty) => crate::error::raise(
+        E::XACT_EVENT_PRE_PREPARE if TAKEN.with_borrow(|t| t.iter().any(|t| t.limited)) => crate::error::raise(
             shortlink_core::Error::new(
                 shortlink_core::Kind::FeatureNotSupported,
-                "cannot PREPARE a transaction that clicked a link with max_clicks, a callback or webhooks",
+                "cannot PREPARE a transaction that clicked a link with max_clicks",
             )
             .with_detail("Such a click is counted in shared memory until its transaction ends, and is given back if it rolls back; a prepared transaction ends later, perhaps after a restart.")
             .with_hint("Commit the click in a transaction of its own."),
         ),
-        E::XACT_EVENT_COMMIT | E::XACT_EVENT_PARALLEL_COMMIT => settle(None, true),
+        // A hooked link's clicks, only numbered by the counter, are kept at PREPARE: its
+        // count is one too high if the prepared transaction is rolled back later.
+        E::XACT_EVENT_PREPARE | E::XACT_EVENT_COMMIT | E::XACT_EVENT_PARALLEL_COMMIT => {
+            settle(None, true)
+        }
         E::XACT_EVENT_ABORT | E::XACT_EVENT_PARALLEL_ABORT => settle(None, false),
         _ => {}
     }
@@ -273,8 +292,8 @@ unsafe extern "C-unwind" fn at_subtransaction_end(
         }
         // What a committed subtransaction took is its parent's now.
         E::SUBXACT_EVENT_COMMIT_SUB => TAKEN.with_borrow_mut(|taken| {
-            for entry in taken.iter_mut().filter(|(_, by)| *by == sub) {
-                entry.1 = parent;
+            for t in taken.iter_mut().filter(|t| t.by == sub) {
+                t.by = parent;
             }
         }),
         _ => {}

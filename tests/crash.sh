@@ -8,7 +8,8 @@
 # - the same under load: 32 connections clicking a limited link (a third of their
 #   transactions rolling back) while backends are killed; afterwards the link has exactly
 #   max_clicks clicks and click events, and a hooked link exactly one outbox event per
-#   committed click;
+#   committed click, each delivered at least once by shortlink-server's dispatcher,
+#   running throughout;
 # - a restart (pg_ctl restart) keeps the count;
 # - TRUNCATE shortlink.links RESTART IDENTITY: a new link with an old id starts at zero;
 # - without shortlink in shared_preload_libraries the limit is still exact (counted on the
@@ -91,10 +92,29 @@ as_pg "$PG_BIN/pg_ctl" -D "$DIR/data" -m fast -w restart >/dev/null
 ready
 check "exactly 10 more after it" 10 "$(ok_of crash-b 25)"
 
-# Under load: 32 connections, a third of the transactions rolled back, backends killed.
+# Under load: 32 connections, a third of the transactions rolled back, backends killed;
+# the hooked link's events delivered meanwhile by a dispatcher to a local receiver.
 N=400
+HOOK_PORT=${SHORTLINK_CRASH_HOOK_PORT:-18381}
 psql -c "SELECT FROM shortlink.shorten('https://example.com/c', '{\"code\": \"crash-load\", \"max_clicks\": $N}')"
-psql -c "SELECT FROM shortlink.shorten('https://example.com/h', '{\"code\": \"crash-hook\", \"callback_url\": \"https://hooks.example/cb\"}')"
+psql <<SQL
+SET client_min_messages = warning;
+SET shortlink.allow_private_destinations = on;
+SELECT FROM shortlink.shorten('https://example.com/h', '{"code": "crash-hook", "callback_url": "http://127.0.0.1:$HOOK_PORT/hook"}');
+CREATE ROLE crash_dispatcher LOGIN;
+SELECT shortlink.grant_dispatcher('crash_dispatcher');
+SQL
+(cd "$ROOT" && cargo build -q -p shortlink-server)
+hooks=$(mktemp) server_log=$(mktemp)
+python3 "$HERE/server/receiver.py" "$HOOK_PORT" "$hooks" crash-secret &
+receiver=$!
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$HOOK_PORT") 2>/dev/null && break; sleep 0.1; done
+"${CARGO_TARGET_DIR:-$ROOT/target}/debug/shortlink-server" \
+    --database-url "host=$DIR port=$PORT user=crash_dispatcher dbname=postgres" --no-redirects \
+    --admin-listen "127.0.0.1:${SHORTLINK_CRASH_ADMIN_PORT:-18382}" --webhook-secret crash-secret \
+    --allow-private-webhooks --dispatch-lease-seconds 2 --dispatch-poll-seconds 1 >"$server_log" 2>&1 &
+server=$!
+trap 'kill "$server" "$receiver" 2>/dev/null || true; stop_cluster "$DIR"; [ -n "${KEEP_CLUSTER:-}" ] || rm -rf "$DIR"' EXIT
 load_log=$(mktemp)
 for _ in 1 2 3; do
     pgbench -c 32 -j 2 -T 4 -f "$HERE/crash_clicks.sql" >>"$load_log" 2>&1 &
@@ -117,6 +137,20 @@ check "hooked link: one outbox event per committed click" \
 check "hooked link: no event twice" 0 \
     "$(psql -c "SELECT count(*) - count(DISTINCT o.id) FROM shortlink.outbox o JOIN shortlink.links l ON l.id = o.link_id WHERE l.code = 'crash-hook'")"
 rm -f "$load_log"
+pending=-1
+for _ in $(seq 150); do
+    pending=$(psql -c "SELECT count(*) FROM shortlink.deliveries WHERE state = 'pending'")
+    [ "$pending" = 0 ] && break
+    sleep 0.2
+done
+check "the dispatcher, through the crashes: no delivery left pending" 0 "$pending"
+events=$(psql -c "SELECT count(*) FROM shortlink.outbox o JOIN shortlink.links l ON l.id = o.link_id WHERE l.code = 'crash-hook'")
+check "the receiver got every event, by webhook-id" "$events" "$(awk '{print $1}' "$hooks" | sort -u | wc -l)"
+check "every signature verified" 0 "$(awk '$2 != 1' "$hooks" | wc -l)"
+echo "     receiver: $(wc -l <"$hooks") requests for $events events ($(awk '{print $1}' "$hooks" | sort | uniq -d | wc -l) ids more than once: at least once across the crashes)"
+kill "$server" "$receiver" 2>/dev/null || true
+wait "$server" "$receiver" 2>/dev/null || true
+rm -f "$hooks" "$server_log"
 
 # TRUNCATE ... RESTART IDENTITY hands the same ids out again: the counter does not carry
 # the old links' counts over.

@@ -3,7 +3,8 @@
 //! not an executor start and a plan.
 //!
 //! Only a table that needs nothing else of the executor takes rows this way: a plain heap
-//! table, without triggers (nor foreign keys, which are triggers), CHECK constraints,
+//! table, without triggers that fire on INSERT (nor foreign keys, which are triggers;
+//! a DELETE or UPDATE trigger does not matter to an insert), CHECK constraints,
 //! generated columns or row-level security that applies to the current role, whose columns are exactly the ones given, of the types given, and
 //! whose indexes are on plain columns, without predicates, exclusion or deferred
 //! uniqueness. Anything else (a table an operator added a trigger or a column to) makes
@@ -40,6 +41,25 @@ pub unsafe fn insert(relid: pg_sys::Oid, columns: &[Column<'_>]) -> bool {
     }
 }
 
+/// Whether any trigger of `triggers` fires on an INSERT (row or statement, before, after
+/// or instead of, with a transition table).
+///
+/// # Safety
+/// `triggers` is NULL or a valid trigger descriptor.
+unsafe fn fires_on_insert(triggers: *const pg_sys::TriggerDesc) -> bool {
+    // SAFETY: the caller's promise.
+    unsafe {
+        triggers.as_ref().is_some_and(|t| {
+            t.trig_insert_before_row
+                || t.trig_insert_after_row
+                || t.trig_insert_instead_row
+                || t.trig_insert_before_statement
+                || t.trig_insert_after_statement
+                || t.trig_insert_new_table
+        })
+    }
+}
+
 /// [`insert`] into `rel`.
 ///
 /// # Safety
@@ -54,7 +74,7 @@ unsafe fn insert_into(rel: pg_sys::Relation, columns: &[Column<'_>]) -> bool {
     // below natts (no expressions); the tuple is freed after the last index entry that
     // points at it.
     unsafe {
-        if !super::plain_heap_table(rel) || !(*rel).trigdesc.is_null() {
+        if !super::plain_heap_table(rel) || fires_on_insert((*rel).trigdesc) {
             return false;
         }
         let desc = (*rel).rd_att;

@@ -52,8 +52,8 @@ SELECT max_clicks FROM shortlink.update_link('ctr-three', '{"max_clicks": 1}');
 SELECT status FROM shortlink.record_click('ctr-three');
 SELECT s.clicks, s.bot_clicks FROM shortlink.stats('ctr-three') s;
 
--- A transaction that took a counted click cannot be prepared: the counter could not give
--- the click back if it were rolled back later.
+-- A transaction that took a click against a limit cannot be prepared: the counter could
+-- not give the click back if it were rolled back later.
 SELECT code FROM shortlink.shorten('https://example.com/c', '{"code": "ctr-many", "max_clicks": 1000}');
 BEGIN;
 SELECT status FROM shortlink.record_click('ctr-many');
@@ -80,5 +80,32 @@ SELECT status FROM shortlink.record_click('ctr-hook');
 SELECT (o.payload->>'total_clicks')::int AS total_clicks, s.clicks
 FROM shortlink.outbox o JOIN shortlink.links l ON l.id = o.link_id, shortlink.stats('ctr-hook') s
 WHERE l.code = 'ctr-hook' ORDER BY o.id DESC LIMIT 1;
+
+-- The event and its deliveries (one per distinct target) are written straight to the heap
+-- and indexes; a table an operator gave an INSERT trigger takes the executor, with the same
+-- rows. Deleting events deletes their deliveries.
+SELECT code FROM shortlink.shorten('https://example.com/h', '{"code": "ctr-hooks", "webhook_urls": ["https://b.example/h", "https://a.example/h", "https://b.example/h"]}');
+CREATE TABLE public.ctr_seen (tbl text);
+CREATE FUNCTION public.ctr_seen() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO public.ctr_seen VALUES (TG_TABLE_NAME); RETURN NULL; END $$;
+SELECT status FROM shortlink.record_click('ctr-hooks');
+CREATE TRIGGER ctr_seen AFTER INSERT ON shortlink.deliveries FOR EACH ROW EXECUTE FUNCTION public.ctr_seen();
+SELECT status FROM shortlink.record_click('ctr-hooks');
+DROP TRIGGER ctr_seen ON shortlink.deliveries;
+CREATE TRIGGER ctr_seen AFTER INSERT ON shortlink.outbox FOR EACH ROW EXECUTE FUNCTION public.ctr_seen();
+SELECT status FROM shortlink.record_click('ctr-hooks');
+DROP TRIGGER ctr_seen ON shortlink.outbox;
+SELECT tbl, count(*) FROM public.ctr_seen GROUP BY tbl ORDER BY tbl;
+SELECT o.targets, (o.payload->>'total_clicks')::int AS total_clicks,
+       o.payload->>'clicked_at' = to_jsonb(o.created_at)->>0 AS clicked_at_as_json,
+       array_agg(d.target || ' ' || d.state || ' ' || d.attempts ORDER BY d.target) AS deliveries
+FROM shortlink.outbox o JOIN shortlink.links l ON l.id = o.link_id
+JOIN shortlink.deliveries d ON d.event_id = o.id
+WHERE l.code = 'ctr-hooks' GROUP BY o.id ORDER BY o.id;
+DELETE FROM shortlink.outbox o USING shortlink.links l WHERE l.id = o.link_id AND l.code = 'ctr-hooks';
+SELECT count(*) AS deliveries_of_deleted_events FROM shortlink.deliveries d
+WHERE NOT EXISTS (SELECT FROM shortlink.outbox o WHERE o.id = d.event_id);
+DROP TABLE public.ctr_seen;
+DROP FUNCTION public.ctr_seen();
 
 DELETE FROM shortlink.links WHERE code LIKE 'ctr-%';
