@@ -25,13 +25,8 @@ use shortlink_core::click_counter::{Key, Lookup, SetFull, Table};
 use crate::{catalog, link_row};
 
 /// The table in shared memory, behind one LWLock.
+#[derive(Default)]
 struct Shared(Table);
-
-impl Default for Shared {
-    fn default() -> Self {
-        Shared(Table::default())
-    }
-}
 
 // SAFETY: atomics and plain integers only, valid in any process that maps them.
 unsafe impl PGRXSharedMemory for Shared {}
@@ -285,10 +280,10 @@ unsafe extern "C-unwind" fn at_subtransaction_end(
 ) {
     use pg_sys::SubXactEvent as E;
     match event {
-        E::SUBXACT_EVENT_ABORT_SUB => {
-            if !TAKEN.with_borrow(Vec::is_empty) || LOADING.get().is_some() {
-                settle(Some(sub), false);
-            }
+        E::SUBXACT_EVENT_ABORT_SUB
+            if !TAKEN.with_borrow(Vec::is_empty) || LOADING.get().is_some() =>
+        {
+            settle(Some(sub), false)
         }
         // What a committed subtransaction took is its parent's now.
         E::SUBXACT_EVENT_COMMIT_SUB => TAKEN.with_borrow_mut(|taken| {

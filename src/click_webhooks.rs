@@ -127,8 +127,16 @@ fn write_directly(link_id: i64, targets: &[String], payload: &serde_json::Value)
             (c"id", pg_sys::INT8OID, Some(id)),
             (c"link_id", pg_sys::INT8OID, link_id.into_datum()),
             (c"created_at", pg_sys::TIMESTAMPTZOID, Some(now)),
-            (c"targets", pg_sys::TEXTARRAYOID, targets.to_vec().into_datum()),
-            (c"payload", pg_sys::JSONBOID, pgrx::JsonB(payload.clone()).into_datum()),
+            (
+                c"targets",
+                pg_sys::TEXTARRAYOID,
+                targets.to_vec().into_datum(),
+            ),
+            (
+                c"payload",
+                pg_sys::JSONBOID,
+                pgrx::JsonB(payload.clone()).into_datum(),
+            ),
         ];
         if !append::insert(cat.outbox, &outbox) {
             return None;

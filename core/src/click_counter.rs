@@ -138,12 +138,10 @@ impl Table {
             if limit.is_some_and(|max| seen >= max) {
                 return None;
             }
-            match s.taken.compare_exchange_weak(
-                seen,
-                seen + 1,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
+            match s
+                .taken
+                .compare_exchange_weak(seen, seen + 1, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => {
                     s.pins.fetch_add(1, Ordering::AcqRel);
                     s.used.store(now, Ordering::Relaxed);
@@ -249,7 +247,11 @@ mod tests {
         t.settle(n, true);
         t.settle(n, true);
         assert_eq!(t.count(n), 10);
-        assert_eq!(t.take(n, None, 1), Some(11), "without a limit it only counts");
+        assert_eq!(
+            t.take(n, None, 1),
+            Some(11),
+            "without a limit it only counts"
+        );
     }
 
     #[test]
@@ -257,11 +259,7 @@ mod tests {
         let t = Table::default();
         let a = key(7);
         ready(&t, a, 0);
-        for other in [
-            Key { database: 6, ..a },
-            Key { table: 1, ..a },
-            key(8),
-        ] {
+        for other in [Key { database: 6, ..a }, Key { table: 1, ..a }, key(8)] {
             assert_eq!(t.lookup(other), Lookup::Absent);
         }
     }
@@ -322,7 +320,10 @@ mod tests {
                 .sum::<i64>()
         });
         let table = t.read().expect("lock");
-        assert_eq!(taken, limit, "4000 tries, a third rolled back: exactly the limit kept");
+        assert_eq!(
+            taken, limit,
+            "4000 tries, a third rolled back: exactly the limit kept"
+        );
         assert_eq!(table.count(n), limit);
     }
 }

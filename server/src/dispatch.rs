@@ -26,7 +26,8 @@ const CLAIM: &str = "SELECT event_id, target, attempts, payload::text
 /// Every attempt of a round reported in one statement, so in one transaction: one commit
 /// (one WAL flush) per round rather than one per delivery, which capped a dispatcher at a
 /// few hundred deliveries a second.
-const FINISH: &str = "SELECT u.n, shortlink.finish_delivery(u.event_id, u.target, u.status, u.error, u.give_up)
+const FINISH: &str =
+    "SELECT u.n, shortlink.finish_delivery(u.event_id, u.target, u.status, u.error, u.give_up)
      FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::text[]),
                      pg_catalog.unnest($3::integer[]), pg_catalog.unnest($4::text[]),
                      pg_catalog.unnest($5::boolean[]))
