@@ -107,6 +107,13 @@ pub enum Lookup {
 pub struct SetFull;
 
 impl Table {
+    /// An empty table on the heap, built in place (a table on the stack is 768 KiB).
+    pub fn boxed() -> Box<Table> {
+        // SAFETY: every field of every slot is an atomic integer, for which all-zero bytes
+        // are a valid value, and zero is what `Default` gives each (state 0 is EMPTY).
+        unsafe { Box::<Table>::new_zeroed().assume_init() }
+    }
+
     fn ways(&self, key: Key) -> impl Iterator<Item = (usize, &Slot)> {
         let first = key.set() * WAYS;
         self.slots[first..first + WAYS]
@@ -236,7 +243,7 @@ mod tests {
 
     #[test]
     fn a_limit_is_never_passed_and_a_rollback_gives_back() {
-        let t = Table::default();
+        let t = Table::boxed();
         let n = ready(&t, key(1), 8);
         assert_eq!(t.take(n, Some(10), 1), Some(9));
         assert_eq!(t.take(n, Some(10), 1), Some(10));
@@ -256,7 +263,7 @@ mod tests {
 
     #[test]
     fn keys_differ_by_database_table_and_link() {
-        let t = Table::default();
+        let t = Table::boxed();
         let a = key(7);
         ready(&t, a, 0);
         for other in [Key { database: 6, ..a }, Key { table: 1, ..a }, key(8)] {
@@ -266,7 +273,7 @@ mod tests {
 
     #[test]
     fn a_held_slot_is_never_evicted_and_a_full_set_says_so() {
-        let t = Table::default();
+        let t = Table::boxed();
         // WAYS + 1 links of the same set.
         let same_set: Vec<Key> = (0..)
             .map(key)
@@ -291,7 +298,7 @@ mod tests {
 
     #[test]
     fn racing_clicks_take_exactly_the_limit() {
-        let t = RwLock::new(Table::default());
+        let t = RwLock::new(Table::boxed());
         let k = key(42);
         let n = ready(&t.write().expect("lock"), k, 0);
         let limit = 1000;
