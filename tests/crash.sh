@@ -138,7 +138,7 @@ check "hooked link: no event twice" 0 \
     "$(psql -c "SELECT count(*) - count(DISTINCT o.id) FROM shortlink.outbox o JOIN shortlink.links l ON l.id = o.link_id WHERE l.code = 'crash-hook'")"
 rm -f "$load_log"
 pending=-1
-for _ in $(seq 150); do
+for _ in $(seq 300); do
     pending=$(psql -c "SELECT count(*) FROM shortlink.deliveries WHERE state = 'pending'")
     [ "$pending" = 0 ] && break
     sleep 0.2

@@ -42,4 +42,10 @@ class Hook(BaseHTTPRequestHandler):
         pass
 
 
-ThreadingHTTPServer(("127.0.0.1", args.port), Hook).serve_forever()
+class Server(ThreadingHTTPServer):
+    # The listen backlog: the dispatcher opens up to --dispatch-batch connections at once,
+    # and connections beyond http.server's default of 5 would wait for a SYN retry (1 s).
+    request_queue_size = 256
+
+
+Server(("127.0.0.1", args.port), Hook).serve_forever()
