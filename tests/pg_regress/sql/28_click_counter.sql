@@ -52,6 +52,16 @@ SELECT max_clicks FROM shortlink.update_link('ctr-three', '{"max_clicks": 1}');
 SELECT status FROM shortlink.record_click('ctr-three');
 SELECT s.clicks, s.bot_clicks FROM shortlink.stats('ctr-three') s;
 
+-- A link whose limit is taken off and put back counts the clicks made meanwhile: while it
+-- has a slot in the counter, every click of it takes from the slot.
+SELECT code FROM shortlink.shorten('https://example.com/c', '{"code": "ctr-onoff", "max_clicks": 3}');
+SELECT n, (shortlink.record_click('ctr-onoff')).status FROM generate_series(1, 2) n ORDER BY n;
+SELECT max_clicks FROM shortlink.update_link('ctr-onoff', '{"max_clicks": null}');
+SELECT n, (shortlink.record_click('ctr-onoff')).status FROM generate_series(1, 2) n ORDER BY n;
+SELECT max_clicks FROM shortlink.update_link('ctr-onoff', '{"max_clicks": 5}');
+SELECT n, (shortlink.record_click('ctr-onoff')).status FROM generate_series(1, 3) n ORDER BY n;
+SELECT s.clicks FROM shortlink.stats('ctr-onoff') s;
+
 -- A transaction that took a click against a limit cannot be prepared: the counter could
 -- not give the click back if it were rolled back later.
 SELECT code FROM shortlink.shorten('https://example.com/c', '{"code": "ctr-many", "max_clicks": 1000}');
@@ -96,6 +106,17 @@ CREATE TRIGGER ctr_seen AFTER INSERT ON shortlink.outbox FOR EACH ROW EXECUTE FU
 SELECT status FROM shortlink.record_click('ctr-hooks');
 DROP TRIGGER ctr_seen ON shortlink.outbox;
 SELECT tbl, count(*) FROM public.ctr_seen GROUP BY tbl ORDER BY tbl;
+-- In a new backend, a hooked click plans no statement for its event: the rows went
+-- straight to the heap (a statement it had prepared would be a cached plan of this one).
+\c
+SELECT status FROM shortlink.record_click('ctr-hooks');
+SELECT count(*) AS event_statements_planned FROM pg_backend_memory_contexts
+WHERE name = 'CachedPlanSource' AND ident LIKE '%INSERT INTO shortlink.outbox%';
+CREATE TRIGGER ctr_seen AFTER INSERT ON shortlink.outbox FOR EACH ROW EXECUTE FUNCTION public.ctr_seen();
+SELECT status FROM shortlink.record_click('ctr-hooks');
+DROP TRIGGER ctr_seen ON shortlink.outbox;
+SELECT count(*) AS event_statements_planned FROM pg_backend_memory_contexts
+WHERE name = 'CachedPlanSource' AND ident LIKE '%INSERT INTO shortlink.outbox%';
 SELECT o.targets, (o.payload->>'total_clicks')::int AS total_clicks,
        o.payload->>'clicked_at' = to_jsonb(o.created_at)->>0 AS clicked_at_as_json,
        array_agg(d.target || ' ' || d.state || ' ' || d.attempts ORDER BY d.target) AS deliveries
