@@ -29,6 +29,11 @@ pub struct ClientInfo {
     pub os: Option<Cow<'static, str>>,
     /// "Chrome", "Safari", "Firefox", "Edge", "Opera", "Samsung Internet", ...
     pub browser: Option<Cow<'static, str>>,
+    /// The operating system's version as the User-Agent gives it ("17.4.1", "14", "10").
+    pub os_version: Option<String>,
+    /// Brand and model as uap-core's device parser gives them ("Samsung SM-S918B",
+    /// "iPhone"); None for generic devices and desktops that name none.
+    pub device_model: Option<String>,
     /// The bot rule that matched, for a bot.
     pub bot: Option<String>,
 }
@@ -39,6 +44,8 @@ impl ClientInfo {
         device: UNKNOWN,
         os: None,
         browser: None,
+        os_version: None,
+        device_model: None,
         bot: None,
     };
 
@@ -182,6 +189,8 @@ pub fn parse(user_agent: Option<&str>, operator: Option<&OperatorRules>) -> Clie
             device: BOT,
             os: None,
             browser: None,
+            os_version: None,
+            device_model: None,
             bot: Some(name),
         };
     }
@@ -191,6 +200,9 @@ pub fn parse(user_agent: Option<&str>, operator: Option<&OperatorRules>) -> Clie
         device,
         os,
         browser,
+        // Filled in from uap-core's OS and device parsers (issue 25).
+        os_version: None,
+        device_model: None,
         bot: None,
     }
 }
