@@ -72,6 +72,15 @@ ensure_lint_tools() {
     fi
 }
 
+# The Python packages the test command builds test data with, at pinned versions:
+# mmdb-writer (MIT) and netaddr (BSD-3-Clause) write the small MaxMind DB files the geo
+# tests read (tests/geoip/make_db.py); the repository holds no real database.
+ensure_test_python() {
+    python3 -c 'import mmdb_writer, netaddr' 2>/dev/null && return 0
+    say "installing mmdb-writer and netaddr from PyPI (once)"
+    python3 -m pip install -q --disable-pip-version-check 'mmdb-writer==0.2.7' 'netaddr==1.3.0'
+}
+
 # cargo pgrx init writes config.toml anew from its flags: pass every major it already knows
 # whose pg_config still exists, and PG_CONFIG's.
 ensure_pgrx_init() {

@@ -157,7 +157,9 @@ $$;
 
 -- Click analytics of one link (links with tracking on): dimension 'total' (one row),
 -- 'time' (one row per bucket: bucket set, key NULL), and breakdowns 'referer_host',
--- 'device', 'os', 'browser', 'country' (key set, NULL = unknown), and 'bot': bot clicks
+-- 'device', 'os', 'browser', 'country', 'region', 'city', 'os_version' (key set, NULL =
+-- unknown; a region is keyed 'California, US', a city 'San Francisco, California, US', an
+-- OS version 'iOS 17.4.1'), and 'bot': bot clicks
 -- by the rule that matched (key the rule's name, NULL for people). clicks and
 -- unique_visitors leave bots out; bot_clicks counts them. A unique visitor is one visitor
 -- hash within one UTC hour (sql/rollups.sql). Read from click_rollups up to the rollup

@@ -31,18 +31,32 @@ BEGIN
                 WHEN grouping(e.browser) = 0 THEN 'browser'
                 WHEN grouping(e.country) = 0 THEN 'country'
                 WHEN grouping(e.bot) = 0 THEN 'bot'
+                WHEN grouping(e.region) = 0 THEN 'region'
+                WHEN grouping(e.city) = 0 THEN 'city'
+                WHEN grouping(e.os_version) = 0 THEN 'os_version'
                 ELSE 'total' END,
            CASE WHEN grouping(e.referer_host) = 0 THEN e.referer_host
                 WHEN grouping(e.device) = 0 THEN e.device
                 WHEN grouping(e.os) = 0 THEN e.os
                 WHEN grouping(e.browser) = 0 THEN e.browser
                 WHEN grouping(e.country) = 0 THEN e.country
-                WHEN grouping(e.bot) = 0 THEN e.bot END,
+                WHEN grouping(e.bot) = 0 THEN e.bot
+                WHEN grouping(e.region) = 0 THEN e.region
+                WHEN grouping(e.city) = 0 THEN e.city
+                WHEN grouping(e.os_version) = 0 THEN e.os_version END,
            count(*) FILTER (WHERE NOT e.is_bot),
            count(*) FILTER (WHERE e.is_bot),
            count(DISTINCT e.visitor_hash) FILTER (WHERE NOT e.is_bot)
+    -- Keys that say which one: 'Springfield, Illinois, US' and 'Springfield, Oregon, US'
+    -- are two cities, 'iOS 17.4' and 'Android 17.4' two versions.
     FROM (SELECT ce.link_id, date_trunc('hour', ce.clicked_at, 'UTC') AS h, ce.referer_host,
-                 ce.device, ce.os, ce.browser, ce.country, ce.is_bot, ce.visitor_hash, ce.bot
+                 ce.device, ce.os, ce.browser, ce.country, ce.is_bot, ce.visitor_hash, ce.bot,
+                 CASE WHEN ce.region IS NOT NULL
+                      THEN concat_ws(', ', ce.region, ce.country) END AS region,
+                 CASE WHEN ce.city IS NOT NULL
+                      THEN concat_ws(', ', ce.city, ce.region, ce.country) END AS city,
+                 CASE WHEN ce.os_version IS NOT NULL
+                      THEN concat_ws(' ', ce.os, ce.os_version) END AS os_version
           FROM shortlink.click_events ce
           WHERE (link IS NULL OR ce.link_id = link)
             AND ce.clicked_at >= coalesce(since, '-infinity')
@@ -50,7 +64,8 @@ BEGIN
     GROUP BY GROUPING SETS ((e.link_id, e.h), (e.link_id, e.h, e.referer_host),
                             (e.link_id, e.h, e.device), (e.link_id, e.h, e.os),
                             (e.link_id, e.h, e.browser), (e.link_id, e.h, e.country),
-                            (e.link_id, e.h, e.bot));
+                            (e.link_id, e.h, e.bot), (e.link_id, e.h, e.region),
+                            (e.link_id, e.h, e.city), (e.link_id, e.h, e.os_version));
 END
 $$;
 
@@ -86,7 +101,8 @@ CREATE FUNCTION shortlink.click_dimensions()
 RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT ARRAY['total', 'referer_host', 'device', 'os', 'browser', 'country', 'bot'] $$;
+AS $$ SELECT ARRAY['total', 'referer_host', 'device', 'os', 'browser', 'country', 'bot',
+                    'region', 'city', 'os_version'] $$;
 
 -- One link's totals per dimension and key over [since, until): the whole rolled-up UTC
 -- days inside it from their day rows, the hours before and after them from

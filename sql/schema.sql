@@ -178,10 +178,18 @@ CREATE TABLE shortlink.click_events (
     is_bot        boolean NOT NULL DEFAULT false,
     bot           text,        -- the bot rule that matched (WhatsApp, Googlebot, ...); NULL for a person
     visitor_hash  text,        -- salted SHA-256 of the full IP and user agent: unique visitors
-    device        text,
+    device        text,        -- desktop, mobile, tablet, bot, unknown
     os            text,
     browser       text,
-    country       text
+    country       text,        -- ISO 3166-1 alpha-2: the proxy's, else shortlink.geoip_database's
+    -- From shortlink.geoip_database, looked up with the full address before it is anonymised.
+    region        text,        -- largest subdivision (state, province), English name
+    city          text,        -- English name
+    postal_code   text,
+    accuracy_radius_km integer,
+    -- From the user agent (uap-core).
+    os_version    text,        -- "17.4.1", "14"
+    device_model  text         -- brand and model: "Samsung SM-S918B", "iPhone"
 ) PARTITION BY RANGE (clicked_at);
 COMMENT ON TABLE shortlink.click_events IS 'Click events of links with tracking on, one partition per UTC day (shortlink.maintain()).';
 CREATE TABLE shortlink.click_events_default PARTITION OF shortlink.click_events DEFAULT;
@@ -202,7 +210,8 @@ CREATE TABLE shortlink.click_rollups (
     period       text NOT NULL CHECK (period IN ('hour', 'day')),
     bucket_start timestamptz NOT NULL,
     dimension    text NOT NULL
-                 CHECK (dimension IN ('total', 'referer_host', 'device', 'os', 'browser', 'country', 'bot')),
+                 CHECK (dimension IN ('total', 'referer_host', 'device', 'os', 'browser', 'country', 'bot',
+                                      'region', 'city', 'os_version')),
     key          text,
     clicks       bigint NOT NULL,
     bot_clicks   bigint NOT NULL,

@@ -335,3 +335,80 @@ CREATE TRIGGER outbox_deleted AFTER DELETE ON shortlink.outbox
     REFERENCING OLD TABLE AS gone
     FOR EACH STATEMENT EXECUTE FUNCTION shortlink.outbox_deleted();
 REVOKE ALL ON FUNCTION shortlink.outbox_deleted() FROM PUBLIC;
+
+-- 0.2.0: where a click came from and on what (issue 25). click_events gains the place
+-- shortlink.geoip_database gives its address and the OS version and device model its user
+-- agent gives; click_stats breaks clicks down by region, city and OS version too.
+ALTER TABLE shortlink.click_events
+    ADD COLUMN region text,
+    ADD COLUMN city text,
+    ADD COLUMN postal_code text,
+    ADD COLUMN accuracy_radius_km integer,
+    ADD COLUMN os_version text,
+    ADD COLUMN device_model text;
+ALTER TABLE shortlink.click_rollups
+    DROP CONSTRAINT click_rollups_dimension_check,
+    ADD CONSTRAINT click_rollups_dimension_check
+        CHECK (dimension IN ('total', 'referer_host', 'device', 'os', 'browser', 'country', 'bot',
+                             'region', 'city', 'os_version'));
+CREATE OR REPLACE FUNCTION shortlink.click_hours(link bigint, since timestamptz, until timestamptz)
+RETURNS TABLE (link_id bigint, bucket_start timestamptz, dimension text, key text,
+               clicks bigint, bot_clicks bigint, visitors bigint)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    -- link NULL: every link (maintain()). A custom plan folds the test away either way.
+    RETURN QUERY
+    SELECT e.link_id, e.h,
+           CASE WHEN grouping(e.referer_host) = 0 THEN 'referer_host'
+                WHEN grouping(e.device) = 0 THEN 'device'
+                WHEN grouping(e.os) = 0 THEN 'os'
+                WHEN grouping(e.browser) = 0 THEN 'browser'
+                WHEN grouping(e.country) = 0 THEN 'country'
+                WHEN grouping(e.bot) = 0 THEN 'bot'
+                WHEN grouping(e.region) = 0 THEN 'region'
+                WHEN grouping(e.city) = 0 THEN 'city'
+                WHEN grouping(e.os_version) = 0 THEN 'os_version'
+                ELSE 'total' END,
+           CASE WHEN grouping(e.referer_host) = 0 THEN e.referer_host
+                WHEN grouping(e.device) = 0 THEN e.device
+                WHEN grouping(e.os) = 0 THEN e.os
+                WHEN grouping(e.browser) = 0 THEN e.browser
+                WHEN grouping(e.country) = 0 THEN e.country
+                WHEN grouping(e.bot) = 0 THEN e.bot
+                WHEN grouping(e.region) = 0 THEN e.region
+                WHEN grouping(e.city) = 0 THEN e.city
+                WHEN grouping(e.os_version) = 0 THEN e.os_version END,
+           count(*) FILTER (WHERE NOT e.is_bot),
+           count(*) FILTER (WHERE e.is_bot),
+           count(DISTINCT e.visitor_hash) FILTER (WHERE NOT e.is_bot)
+    -- Keys that say which one: 'Springfield, Illinois, US' and 'Springfield, Oregon, US'
+    -- are two cities, 'iOS 17.4' and 'Android 17.4' two versions.
+    FROM (SELECT ce.link_id, date_trunc('hour', ce.clicked_at, 'UTC') AS h, ce.referer_host,
+                 ce.device, ce.os, ce.browser, ce.country, ce.is_bot, ce.visitor_hash, ce.bot,
+                 CASE WHEN ce.region IS NOT NULL
+                      THEN concat_ws(', ', ce.region, ce.country) END AS region,
+                 CASE WHEN ce.city IS NOT NULL
+                      THEN concat_ws(', ', ce.city, ce.region, ce.country) END AS city,
+                 CASE WHEN ce.os_version IS NOT NULL
+                      THEN concat_ws(' ', ce.os, ce.os_version) END AS os_version
+          FROM shortlink.click_events ce
+          WHERE (link IS NULL OR ce.link_id = link)
+            AND ce.clicked_at >= coalesce(since, '-infinity')
+            AND ce.clicked_at < coalesce(until, 'infinity')) e
+    GROUP BY GROUPING SETS ((e.link_id, e.h), (e.link_id, e.h, e.referer_host),
+                            (e.link_id, e.h, e.device), (e.link_id, e.h, e.os),
+                            (e.link_id, e.h, e.browser), (e.link_id, e.h, e.country),
+                            (e.link_id, e.h, e.bot), (e.link_id, e.h, e.region),
+                            (e.link_id, e.h, e.city), (e.link_id, e.h, e.os_version));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION shortlink.click_dimensions()
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT ARRAY['total', 'referer_host', 'device', 'os', 'browser', 'country', 'bot',
+                    'region', 'city', 'os_version'] $$;

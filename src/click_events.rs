@@ -12,6 +12,7 @@ use crate::direct_write::append;
 use crate::error::OrRaise;
 use crate::{plan, settings};
 use shortlink_core::{ipanon, visitor};
+use shortlink_geoip::Place;
 
 // The executor's way of appending a click, for tables that `append` leaves to it.
 plan!(
@@ -24,11 +25,12 @@ plan!(
     INSERT_EVENT,
     write,
     "INSERT INTO shortlink.click_events (link_id, ip, user_agent, referer, referer_host, location,
-         is_bot, visitor_hash, device, os, browser, country, bot)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         is_bot, visitor_hash, device, os, browser, country, bot, region, city, postal_code,
+         accuracy_radius_km, os_version, device_model)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
     [
         INT8OID, INETOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, TEXTOID, TEXTOID,
-        TEXTOID, TEXTOID, TEXTOID
+        TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID
     ]
 );
 plan!(
@@ -45,21 +47,21 @@ pub fn referer_host(referer: Option<&str>) -> Option<String> {
         .map(str::to_ascii_lowercase)
 }
 
-/// The address stored for a click: anonymised unless `shortlink.anonymize_ip` is off.
-pub fn stored_ip(ip: &Option<pgrx::Inet>) -> (Option<pgrx::Inet>, Option<String>) {
-    let Some(ip) = ip else { return (None, None) };
-    let host = ip.0.split('/').next().unwrap_or_default();
+/// The address of a click, as the proxy passed it (an `inet` of one host).
+pub fn address(ip: &pgrx::Inet) -> Option<std::net::IpAddr> {
     // PostgreSQL's inet output always parses; should it not, keep no address rather than
     // one that was not anonymised.
-    let Ok(addr) = host.parse::<std::net::IpAddr>() else {
-        return (None, None);
-    };
+    ip.0.split('/').next()?.parse().ok()
+}
+
+/// The address stored for a click: anonymised unless `shortlink.anonymize_ip` is off.
+pub fn stored_ip(addr: std::net::IpAddr) -> pgrx::Inet {
     let kept = if settings::anonymize_ip() {
         ipanon::anonymize(addr)
     } else {
         addr
     };
-    (Some(pgrx::Inet(kept.to_string())), Some(addr.to_string()))
+    pgrx::Inet(kept.to_string())
 }
 
 /// The click event of a link with tracking on, as stored in shortlink.click_events.
@@ -77,6 +79,10 @@ pub struct Event<'a> {
     pub os: Option<&'a str>,
     pub browser: Option<&'a str>,
     pub country: Option<&'a str>,
+    /// Region, city, postal code and accuracy from `shortlink.geoip_database`.
+    pub place: &'a Place,
+    pub os_version: Option<&'a str>,
+    pub device_model: Option<&'a str>,
 }
 
 /// The transaction's start, which is `now()` and what clicks are stamped with.
@@ -127,7 +133,8 @@ pub fn store_event(e: &Event<'_>) {
                 pg_sys::InvalidOid,
                 pg_sys::Datum::from(cat.events_id_seq),
             );
-            let columns: [append::Column<'_>; 15] = [
+            let place = e.place;
+            let columns: [append::Column<'_>; 21] = [
                 (c"id", pg_sys::INT8OID, Some(id)),
                 (c"link_id", pg_sys::INT8OID, e.link_id.into_datum()),
                 (
@@ -155,6 +162,20 @@ pub fn store_event(e: &Event<'_>) {
                 (c"os", pg_sys::TEXTOID, e.os.into_datum()),
                 (c"browser", pg_sys::TEXTOID, e.browser.into_datum()),
                 (c"country", pg_sys::TEXTOID, e.country.into_datum()),
+                (c"region", pg_sys::TEXTOID, place.region.as_deref().into_datum()),
+                (c"city", pg_sys::TEXTOID, place.city.as_deref().into_datum()),
+                (
+                    c"postal_code",
+                    pg_sys::TEXTOID,
+                    place.postal_code.as_deref().into_datum(),
+                ),
+                (
+                    c"accuracy_radius_km",
+                    pg_sys::INT4OID,
+                    place.accuracy_radius_km.into_datum(),
+                ),
+                (c"os_version", pg_sys::TEXTOID, e.os_version.into_datum()),
+                (c"device_model", pg_sys::TEXTOID, e.device_model.into_datum()),
             ];
             append::insert(partition, &columns)
         })
@@ -176,6 +197,12 @@ pub fn store_event(e: &Event<'_>) {
         e.browser.into(),
         e.country.into(),
         e.bot.into(),
+        e.place.region.as_deref().into(),
+        e.place.city.as_deref().into(),
+        e.place.postal_code.as_deref().into(),
+        e.place.accuracy_radius_km.into(),
+        e.os_version.into(),
+        e.device_model.into(),
     ];
     Spi::connect_mut(|client| {
         INSERT_EVENT.with_mut(client, |client, stmt| {
@@ -191,10 +218,12 @@ thread_local! {
 }
 
 /// The visitor hash of a click from the full (not anonymised) address and user agent.
-pub fn visitor_hash(full_ip: Option<&str>, user_agent: Option<&str>) -> Option<String> {
-    if full_ip.is_none() && user_agent.is_none() {
+pub fn visitor_hash(address: Option<std::net::IpAddr>, user_agent: Option<&str>) -> Option<String> {
+    if address.is_none() && user_agent.is_none() {
         return None;
     }
+    let full_ip = address.map(|a| a.to_string());
+    let full_ip = full_ip.as_deref();
     VISITOR_SALT_VALUE.with(|salt| {
         let salt = salt.get_or_init(|| {
             Spi::connect(|client| VISITOR_SALT.select_one::<String>(client, &[]))

@@ -18,7 +18,8 @@ use pgrx::prelude::*;
 use crate::catalog::ClickColumn;
 use crate::error::OrRaise;
 use crate::{
-    bot_rules, click_counter, click_events, click_webhooks, domains, link_row, plan, row_value,
+    bot_rules, click_counter, click_events, click_webhooks, domains, geoip, link_row, plan,
+    row_value,
 };
 use shortlink_core::click::{self, Decision, LimitedClick, LinkFacts, Location, Outcome, Probe};
 use shortlink_core::destination::MAX_URL_BYTES;
@@ -439,13 +440,21 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
     }
     let client_info = probe.into_client();
     let location_text = location.as_deref().unwrap_or(&link.url);
-    let (ip, full_ip) = if link.tracking {
-        click_events::stored_ip(&req.ip)
+    // What a link with tracking off keeps of the client: nothing of its address, so
+    // neither the address nor the place it gives (the proxy's country is kept).
+    let address = if link.tracking {
+        req.ip.as_ref().and_then(click_events::address)
     } else {
-        (None, None)
+        None
     };
+    let place = address
+        .and_then(geoip::place)
+        .unwrap_or_default()
+        .with_proxy_country(req.country.as_deref());
+    let country = place.country.as_deref();
+    let ip = address.map(click_events::stored_ip);
     if link.tracking {
-        let visitor_hash = click_events::visitor_hash(full_ip.as_deref(), req.user_agent);
+        let visitor_hash = click_events::visitor_hash(address, req.user_agent);
         click_events::store_event(&click_events::Event {
             link_id: link.id,
             ip: ip.clone(),
@@ -459,10 +468,16 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
             device: Some(client_info.device),
             os: client_info.os.as_deref(),
             browser: client_info.browser.as_deref(),
-            country: req.country.as_deref(),
+            country,
+            place: &place,
+            os_version: client_info.os_version.as_deref(),
+            device_model: client_info.device_model.as_deref(),
         });
     }
     if let Some(targets) = &link.targets {
+        // The fields of Exotel's click callback, under the names of click_events
+        // (README, "Webhooks"): a link with tracking off sends no address, user agent,
+        // referer or place beyond the proxy's country.
         let payload = serde_json::json!({
             "event": "click",
             "code": code,
@@ -475,9 +490,15 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
             "user_agent": if link.tracking { req.user_agent } else { None },
             "referer": if link.tracking { req.referer } else { None },
             "device": client_info.device,
+            "device_model": client_info.device_model,
             "os": client_info.os,
+            "os_version": client_info.os_version,
             "browser": client_info.browser,
-            "country": req.country,
+            "country": country,
+            "region": place.region,
+            "city": place.city,
+            "postal_code": place.postal_code,
+            "accuracy_radius_km": place.accuracy_radius_km,
         });
         click_webhooks::queue(link.id, targets, payload, total);
     }

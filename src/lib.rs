@@ -35,6 +35,7 @@ mod domain_registration;
 mod domains;
 mod error;
 mod existing_link;
+mod geoip;
 mod index_scan;
 mod json_arg;
 mod link;
