@@ -39,7 +39,10 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 ensure_deps() {
     local pkgs=() p major
     major=$(debian_pg_major)
-    for p in ${major:+postgresql-$major postgresql-server-dev-$major} libclang-dev sudo curl; do
+    # zbar-tools and librsvg2-bin: zbarimg and rsvg-convert, which read the QR codes back
+    # (tests/qr/run.sh, tests/server/run.sh).
+    for p in ${major:+postgresql-$major postgresql-server-dev-$major} libclang-dev sudo curl \
+        zbar-tools librsvg2-bin; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || pkgs+=("$p")
     done
     if [ ${#pkgs[@]} -gt 0 ]; then

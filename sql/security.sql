@@ -3,8 +3,9 @@
 --
 -- Three kinds of role (docs/security.md, "Roles"):
 --   redirect role     EXECUTE on resolve and record_click only (both SECURITY DEFINER);
---   application role  the link-management functions, SELECT on its workspaces' rows
---                     (row-level security), never password hashes or the salt;
+--   application role  the link-management functions (qr_svg among the reads), SELECT on
+--                     its workspaces' rows (row-level security), never password hashes or
+--                     the salt;
 --   owner             the role that ran CREATE EXTENSION, and superusers: everything.
 
 -- Whether the current role sees every workspace: superusers, roles that bypass row-level
@@ -287,6 +288,7 @@ BEGIN
         shortlink.shorten(text, jsonb), shortlink.shorten_many(jsonb),
         shortlink.update_link(text, jsonb, text), shortlink.get_link(text, text), shortlink.short_url(text, text),
         shortlink.list_links(jsonb, integer, bigint), shortlink.stats(text, text),
+        shortlink.qr_svg(text, text),
         shortlink.click_stats(text, text, timestamptz, timestamptz, text),
         shortlink.click_totals(bigint, timestamptz, timestamptz),
         shortlink.click_hour_rows(bigint, timestamptz, timestamptz, text[]),

@@ -412,3 +412,73 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT ARRAY['total', 'referer_host', 'device', 'os', 'browser', 'country', 'bot',
                     'region', 'city', 'os_version'] $$;
+
+-- ---------------------------------------------------------------------------------------
+-- QR codes (issue 25): shortlink.qr_svg(code, domain), the QR code of a link's short URL
+-- as SVG (src/qr.rs), for applications; found in the caller's name as require_link finds
+-- a link, so granted with grant_app, like stats.
+CREATE FUNCTION shortlink.qr_svg(code text, domain text DEFAULT NULL) RETURNS text
+STABLE PARALLEL SAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'qr_svg_wrapper';
+REVOKE ALL ON FUNCTION shortlink.qr_svg(text, text) FROM PUBLIC;
+-- Every role that grant_app has granted (it may call get_link) may call it too.
+DO $$
+DECLARE
+    grantee regrole;
+BEGIN
+    FOR grantee IN
+        SELECT DISTINCT a.grantee::regrole
+        FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+        WHERE p.oid OPERATOR(pg_catalog.=) 'shortlink.get_link(text, text)'::pg_catalog.regprocedure
+          AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
+          AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+          AND a.grantee OPERATOR(pg_catalog.<>) 0
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION shortlink.qr_svg(text, text) TO %s', grantee);
+    END LOOP;
+END
+$$;
+-- grant_app grants qr_svg to the roles it makes from now on.
+CREATE OR REPLACE FUNCTION shortlink.grant_app(role regrole, workspace text DEFAULT 'default')
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM shortlink.grant_workspace(workspace, role);
+    EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA shortlink TO %s', role);
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION
+        shortlink.shorten(text, jsonb), shortlink.shorten_many(jsonb),
+        shortlink.update_link(text, jsonb, text), shortlink.get_link(text, text), shortlink.short_url(text, text),
+        shortlink.list_links(jsonb, integer, bigint), shortlink.stats(text, text),
+        shortlink.qr_svg(text, text),
+        shortlink.click_stats(text, text, timestamptz, timestamptz, text),
+        shortlink.click_totals(bigint, timestamptz, timestamptz),
+        shortlink.click_hour_rows(bigint, timestamptz, timestamptz, text[]),
+        shortlink.click_dimensions(),
+        shortlink.click_hours(bigint, timestamptz, timestamptz),
+        shortlink.disable(text, text), shortlink.enable(text, text),
+        shortlink.delete_link(text, text), shortlink.set_disabled(text, text, boolean),
+        shortlink.link_id(text, text), shortlink.require_link(text, text), shortlink.link_clicks(bigint),
+        shortlink.autolink(), shortlink.add_domain(text, jsonb),
+        shortlink.purge_expired(interval), shortlink.visible_workspaces(),
+        shortlink.sees_every_workspace(), shortlink.current_workspace(),
+        shortlink.workspace_id(text), shortlink.workspace_granted(text), shortlink.url_host(text), shortlink.host_blocked(text),
+        shortlink.filter_timestamp(text, text) TO %s', role);
+    EXECUTE pg_catalog.format('GRANT SELECT ON shortlink.workspaces, shortlink.workspace_members,
+        shortlink.domains, shortlink.click_counts, shortlink.click_log, shortlink.click_events, shortlink.click_rollups,
+        shortlink.rollup_state, shortlink.outbox, shortlink.deliveries TO %s', role);
+    -- Every column of links but password_hash.
+    EXECUTE pg_catalog.format('GRANT SELECT (%s) ON shortlink.links TO %s',
+        (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum)
+         FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) 'shortlink.links'::pg_catalog.regclass
+           AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+           AND a.attname OPERATOR(pg_catalog.<>) 'password_hash'),
+        role);
+    EXECUTE pg_catalog.format('GRANT UPDATE (disabled, updated_at), DELETE ON shortlink.links TO %s', role);
+END
+$$;
+-- End of QR codes (issue 25).

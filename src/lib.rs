@@ -48,6 +48,7 @@ mod pg_compat;
 mod place_memo;
 mod plans;
 mod privilege;
+mod qr;
 mod relcache;
 mod resolve;
 mod row_value;

@@ -42,7 +42,7 @@ plan!(
 /// The id of the link `code` on `domain` (default `shortlink.default_domain`), or NULL.
 #[pg_extern(stable, parallel_safe)]
 #[search_path(pg_catalog, pg_temp)]
-fn link_id(code: Option<&str>, domain: default!(Option<&str>, "NULL")) -> Option<i64> {
+pub(crate) fn link_id(code: Option<&str>, domain: default!(Option<&str>, "NULL")) -> Option<i64> {
     let code = code?;
     let domain = domains::lookup_key(domain)?;
     Spi::connect(|client| LINK_ID.select_one(client, &[domain.into(), code.into()]))

@@ -79,6 +79,8 @@ pub fn finish(mut r: Response, what: &'static str, client: Option<IpAddr>) -> Re
         200 => "200",
         301 => "301",
         302 => "302",
+        304 => "304",
+        400 => "400",
         401 => "401",
         403 => "403",
         404 => "404",

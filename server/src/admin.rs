@@ -45,6 +45,11 @@ const METRICS: &[(&str, Kind, &str)] = &[
         "Time to answer a GET or HEAD of a short code, in seconds.",
     ),
     (
+        "shortlink_qr_codes_total",
+        Kind::Counter,
+        "QR code images drawn for GET /{code}/qr, by format (svg, png); 304 answers draw none.",
+    ),
+    (
         "shortlink_database_errors_total",
         Kind::Counter,
         "Redirect-listener requests answered 503 because the database failed or did not answer.",
@@ -223,6 +228,7 @@ mod tests {
             include_str!("admin.rs"),
             include_str!("dispatch.rs"),
             include_str!("redirect.rs"),
+            include_str!("qr.rs"),
             include_str!("shared_conn.rs"),
             include_str!("main.rs"),
             include_str!("readiness.rs"),

@@ -60,6 +60,11 @@ pub struct Config {
     #[arg(long, env = "SHORTLINK_REDIRECT_MAX_AGE", default_value_t = 60)]
     pub redirect_max_age: u32,
 
+    /// max-age, in seconds, of the public Cache-Control of QR codes (GET /{code}/qr): a
+    /// link's QR code encodes its short URL, which never changes while the link exists.
+    #[arg(long, env = "SHORTLINK_QR_MAX_AGE", default_value_t = 86400)]
+    pub qr_max_age: u32,
+
     /// Where `/` redirects (302); without it `/` is the 404 page.
     #[arg(long, env = "SHORTLINK_ROOT_REDIRECT")]
     pub root_redirect: Option<String>,

@@ -8,6 +8,7 @@ mod db_error;
 mod dispatch;
 mod logging;
 mod pages;
+mod qr;
 mod readiness;
 mod redirect;
 mod shared_conn;

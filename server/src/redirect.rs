@@ -1,5 +1,6 @@
 //! The redirect listener: `GET /{code}` answered from one `shortlink.record_click`,
-//! `HEAD` from `shortlink.peek_click` (counting nothing), `POST /{code}` for passwords.
+//! `HEAD` from `shortlink.peek_click` (counting nothing), `POST /{code}` for passwords,
+//! and `GET /{code}/qr`, the link's QR code (`qr.rs`).
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
@@ -27,12 +28,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/robots.txt", get(robots))
         .route("/{code}", get(click).post(password))
         .route("/{code}/", get(click).post(password))
+        .route("/{code}/qr", get(crate::qr::qr))
         .fallback(no_route)
         .with_state(state.clone())
         .layer(axum::middleware::from_fn_with_state(state, access_log))
 }
 
-fn html(status: StatusCode, body: String) -> Response {
+pub(crate) fn html(status: StatusCode, body: String) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -42,7 +44,11 @@ fn html(status: StatusCode, body: String) -> Response {
 }
 
 /// The 404 page, for a request that never reached the database.
-fn not_found_here(app: &AppState, what: &'static str, client: Option<IpAddr>) -> Response {
+pub(crate) fn not_found_here(
+    app: &AppState,
+    what: &'static str,
+    client: Option<IpAddr>,
+) -> Response {
     finish(
         html(StatusCode::NOT_FOUND, app.pages.not_found.clone()),
         what,
@@ -93,7 +99,7 @@ fn redirect_to(status: StatusCode, location: &str, cache: &str) -> Response {
 }
 
 /// The 503 a redirect server gives when the database does not answer: never a wrong 404.
-fn unavailable(e: impl Into<DbError>) -> Response {
+pub(crate) fn unavailable(e: impl Into<DbError>) -> Response {
     warn_db!(e.into(), "database unavailable");
     metrics::counter!("shortlink_database_errors_total").increment(1);
     let mut r = (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response();

@@ -129,6 +129,53 @@ check "HEAD: the same status" 302 "$(status -I "$U/e2e-found")"
 check "HEAD: the same Location" "https://example.com/found?x=1" "$(header location -I "$U/e2e-found")"
 check "HEAD counted no click" "$before" "$(clicks e2e-found)"
 
+say "QR codes: GET /{code}/qr, counting nothing"
+qrdir=$(mktemp -d)
+# decode FILE: the text zbar reads in the image (an SVG rasterised by librsvg first).
+decode() {
+    local file=$1
+    case $file in *.svg) rsvg-convert -o "$file.png" "$file"; file=$file.png ;; esac
+    zbarimg -q --raw "$file" 2>/dev/null | tr -d '\n'
+}
+png_size() { python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(24); print(*struct.unpack(">II", d[16:24]))' "$1"; }
+before=$(clicks e2e-found)
+check "GET /code/qr: 200" 200 "$(status "$U/e2e-found/qr")"
+check "… an SVG by default" "image/svg+xml" "$(header content-type "$U/e2e-found/qr")"
+get -o "$qrdir/found.svg" "$U/e2e-found/qr"
+check "… that zbar reads as the short URL" "https://localhost/e2e-found" "$(decode "$qrdir/found.svg")"
+check "… byte for byte shortlink.qr_svg(code)" "$(psql -c "SELECT md5(shortlink.qr_svg('e2e-found'))")" \
+    "$(md5sum <"$qrdir/found.svg" | cut -d' ' -f1)"
+check "format=png: a PNG" "image/png" "$(header content-type "$U/e2e-found/qr?format=png")"
+get -o "$qrdir/found.png" "$U/e2e-found/qr?format=png&size=256&margin=2&ecc=H"
+check "… of the size asked, that zbar reads as the short URL" "256 256|https://localhost/e2e-found" \
+    "$(png_size "$qrdir/found.png")|$(decode "$qrdir/found.png")"
+check "cached publicly for a day" "public, max-age=86400" "$(header cache-control "$U/e2e-found/qr")"
+etag=$(header etag "$U/e2e-found/qr")
+check "an ETag, the same on every request" "$etag" "$(header etag "$U/e2e-found/qr")"
+check "… another one for other parameters" 1 "$([ -n "$etag" ] && [ "$etag" != "$(header etag "$U/e2e-found/qr?ecc=H")" ] && echo 1 || echo 0)"
+check "If-None-Match with it: 304" 304 "$(status -H "If-None-Match: $etag" "$U/e2e-found/qr")"
+check "… with no body" 0 "$(get -H "If-None-Match: $etag" -o /dev/null -w '%{size_download}' "$U/e2e-found/qr")"
+check "… and the ETag and Cache-Control" "$etag|public, max-age=86400" \
+    "$(header etag -H "If-None-Match: $etag" "$U/e2e-found/qr")|$(header cache-control -H "If-None-Match: $etag" "$U/e2e-found/qr")"
+check "If-None-Match with another tag: 200" 200 "$(status -H 'If-None-Match: "qr-other"' "$U/e2e-found/qr")"
+check "HEAD: 200, an SVG" "200|image/svg+xml" "$(status -I "$U/e2e-found/qr")|$(header content-type -I "$U/e2e-found/qr")"
+check "QR codes counted no click" "$before" "$(clicks e2e-found)"
+for code in e2e-off e2e-old e2e-vault e2e-once; do
+    get -o "$qrdir/$code.png" "$U/$code/qr?format=png"
+    check "a $code link has one too (its address, not its destination)" "https://localhost/$code" "$(decode "$qrdir/$code.png")"
+done
+check "unknown code: 404" 404 "$(status "$U/e2e-nope/qr")"
+check "… the 404 page" "text/html; charset=utf-8" "$(header content-type "$U/e2e-nope/qr")"
+check "a size out of range: 400" 400 "$(status "$U/e2e-found/qr?size=10")"
+check "… saying why" 'invalid QR parameter "size": must be an integer from 64 to 2048, not "10"' "$(get "$U/e2e-found/qr?size=10")"
+check "an unknown format: 400" 400 "$(status "$U/e2e-found/qr?format=gif")"
+check "an unknown ecc: 400" 400 "$(status "$U/e2e-found/qr?ecc=X")"
+check "a margin out of range: 400" 400 "$(status "$U/e2e-found/qr?margin=99")"
+check "an unknown parameter: 400" 400 "$(status "$U/e2e-found/qr?colour=red")"
+check "/metrics counts the QR codes drawn" 1 \
+    "$(curl -s -m 5 "http://$ADMIN/metrics" | grep -c '^shortlink_qr_codes_total{format="png"}')"
+rm -rf "$qrdir"
+
 say "passwords"
 check "protected link: 401" 401 "$(status "$U/e2e-vault")"
 check "401 is the password form" 1 "$(get "$U/e2e-vault" | grep -c 'name="password"')"
