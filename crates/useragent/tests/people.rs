@@ -93,13 +93,19 @@ fn in_app(ua: &str) -> Option<&'static str> {
         ("WeChat", &["MicroMessenger/"]),
         ("LINE", &[" Line/"]),
         ("Viber", &["Viber/"]),
-        ("Telegram", &["Telegram-Android", "Telegram-iOS", "TelegramWebView"]),
+        (
+            "Telegram",
+            &["Telegram-Android", "Telegram-iOS", "TelegramWebView"],
+        ),
         ("WhatsApp", &["WhatsApp/"]),
         ("Snapchat", &["Snapchat/"]),
         ("Pinterest", &["[Pinterest/"]),
         ("X", &["Twitter for ", "TwitterAndroid"]),
         ("LinkedIn", &["LinkedInApp"]),
-        ("TikTok", &["musical_ly", "BytedanceWebview", "TikTok", "trill_"]),
+        (
+            "TikTok",
+            &["musical_ly", "BytedanceWebview", "TikTok", "trill_"],
+        ),
         ("KakaoTalk", &["KAKAOTALK"]),
         ("Google app", &["GSA/"]),
         ("Apple News", &["AppleNews/"]),
@@ -264,16 +270,25 @@ fn device_detector_cases() -> &'static [DeviceDetectorCase] {
         let dir = data("device-detector");
         let mut files: Vec<String> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-            .map(|e| e.expect("directory entry").file_name().to_string_lossy().into_owned())
+            .map(|e| {
+                e.expect("directory entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .filter(|f| f.ends_with(".yml.gz"))
             .collect();
         files.sort();
-        assert!(files.len() >= 80, "Device Detector fixtures: {} files", files.len());
+        assert!(
+            files.len() >= 80,
+            "Device Detector fixtures: {} files",
+            files.len()
+        );
         let mut cases = Vec::new();
         for f in files {
             let path = format!("device-detector/{f}");
-            let fixtures: Vec<DeviceDetectorFixture> = serde_norway::from_str(&text(&path))
-                .unwrap_or_else(|e| panic!("{path}: {e}"));
+            let fixtures: Vec<DeviceDetectorFixture> =
+                serde_norway::from_str(&text(&path)).unwrap_or_else(|e| panic!("{path}: {e}"));
             cases.extend(fixtures.into_iter().map(|c| DeviceDetectorCase {
                 user_agent: c.user_agent,
                 bot: c.bot.is_some(),
@@ -373,7 +388,10 @@ fn people_are_not_bots_on_every_corpus() {
         ] {
             let share = taken_for_bots(people.corpus, class, uas);
             if share > bar {
-                over.push(format!("{class} of {}: {share:.3}% > {bar}%", people.corpus));
+                over.push(format!(
+                    "{class} of {}: {share:.3}% > {bar}%",
+                    people.corpus
+                ));
             }
         }
         if people.left_out > 0 {
