@@ -12,8 +12,9 @@
 //! to which `record_click` gives device "bot" and no OS or browser); the device class is
 //! scored on the whole of `useragent::parse`, bot detection included ("Spider" is "bot"). Run in release mode
 //! (`cargo test --release -p shortlink-useragent --test corpora -- --nocapture`, as
-//! scripts/test does): 170,000 User-Agents through the debug build's regular expressions
-//! take minutes, so a debug build ignores these tests.
+//! scripts/test does). A debug build ignores these tests: 170,000 User-Agents through its
+//! regular expressions took 16 s here (2026-12-06), against 1 s for the rest of the crate's
+//! debug tests.
 
 use serde::Deserialize;
 use shortlink_useragent::{bots, useragent};
