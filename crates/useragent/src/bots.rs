@@ -222,6 +222,11 @@ impl Builtin {
             lower[start..end].fill(b' ');
             ua[start..end].fill(b' ');
         }
+        // An exception that covers the whole User-Agent ("iPhone11Pro") leaves nothing to
+        // match, and isbot's pattern for a bare name would take the blanks for one.
+        if lower.iter().all(u8::is_ascii_whitespace) {
+            return None;
+        }
         if let Some(m) = self.named.find(&*lower) {
             return Some((m.start(), m.end(), Some(self.names[m.pattern().as_usize()])));
         }
@@ -596,6 +601,17 @@ mod tests {
         assert!(bot(
             "Mozilla/4.0 (compatible; MSIE 8.0; chromeframe/11.0; SomeCrawler/1.0)"
         ));
+    }
+
+    #[test]
+    fn an_exception_covering_the_whole_user_agent_makes_a_person() {
+        // isbot's pattern for a bare name takes "iPhone11Pro" (and the blanks an exception
+        // leaves of it) for an app or a library; Device Detector files it as an iPhone.
+        assert!(!bot("iPhone11Pro"));
+        assert!(!bot("smarttv_AFTMM_Build_535062120_Chromium_59.0.2883.91"));
+        // Only the whole of it: a name after the device's is still a bot's.
+        assert!(bot("iPhone11Pro SomeFetcher/1.0"));
+        assert!(bot("ExampleBot"));
     }
 
     #[test]
