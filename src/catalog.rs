@@ -97,6 +97,9 @@ pub struct Catalog {
     /// click_events (partitioned) and the sequence of its identity column id.
     pub events: pg_sys::Oid,
     pub events_id_seq: pg_sys::Oid,
+    /// Whether click_events has the place and client columns of 0.2.0 (region … device_model):
+    /// not yet between the new library's install and `ALTER EXTENSION shortlink UPDATE`.
+    pub events_described: bool,
     /// domains, its primary key and its workspace_id column; blocked_hosts and its key.
     pub domains: pg_sys::Oid,
     pub domains_key: pg_sys::Oid,
@@ -229,6 +232,9 @@ pub fn get() -> Catalog {
     let events_id = attnum(events, "click_events", c"id");
     // missing_ok false: raises if the identity is gone.
     let events_id_seq = crate::pg_compat::identity_sequence(events, events_id, false);
+    // SAFETY: a syscache lookup of a column by name inside a transaction.
+    let events_described =
+        unsafe { pg_sys::get_attnum(events, c"device_model".as_ptr()) } > 0;
     let key_columns = [
         attnum(links, "links", c"domain"),
         attnum(links, "links", c"code"),
@@ -257,6 +263,7 @@ pub fn get() -> Catalog {
         log_is_bot: attnum(log, "click_log", c"is_bot"),
         events,
         events_id_seq,
+        events_described,
         outbox,
         outbox_id_seq: crate::pg_compat::identity_sequence(outbox, outbox_id, false),
         deliveries: relation(c"deliveries"),

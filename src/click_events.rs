@@ -33,6 +33,18 @@ plan!(
         TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID
     ]
 );
+// The same for the click_events of 0.1.0 (a new library before ALTER EXTENSION … UPDATE).
+plan!(
+    INSERT_EVENT_0_1,
+    write,
+    "INSERT INTO shortlink.click_events (link_id, ip, user_agent, referer, referer_host, location,
+         is_bot, visitor_hash, device, os, browser, country, bot)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    [
+        INT8OID, INETOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, TEXTOID, TEXTOID,
+        TEXTOID, TEXTOID, TEXTOID
+    ]
+);
 plan!(
     VISITOR_SALT,
     read,
@@ -177,13 +189,15 @@ pub fn store_event(e: &Event<'_>) {
                 (c"os_version", pg_sys::TEXTOID, e.os_version.into_datum()),
                 (c"device_model", pg_sys::TEXTOID, e.device_model.into_datum()),
             ];
-            append::insert(partition, &columns)
+            // 0.1.0's table (not yet updated) has the first 15 of them.
+            let given = if cat.events_described { 21 } else { 15 };
+            append::insert(partition, &columns[..given])
         })
     };
     if stored {
         return;
     }
-    let args: Vec<pgrx::datum::DatumWithOid<'_>> = vec![
+    let mut args: Vec<pgrx::datum::DatumWithOid<'_>> = vec![
         e.link_id.into(),
         e.ip.clone().into(),
         e.user_agent.into(),
@@ -197,13 +211,23 @@ pub fn store_event(e: &Event<'_>) {
         e.browser.into(),
         e.country.into(),
         e.bot.into(),
+    ];
+    if !cat.events_described {
+        Spi::connect_mut(|client| {
+            INSERT_EVENT_0_1.with_mut(client, |client, stmt| {
+                client.update(stmt, None, &args).or_raise();
+            })
+        });
+        return;
+    }
+    args.extend([
         e.place.region.as_deref().into(),
         e.place.city.as_deref().into(),
         e.place.postal_code.as_deref().into(),
         e.place.accuracy_radius_km.into(),
         e.os_version.into(),
         e.device_model.into(),
-    ];
+    ]);
     Spi::connect_mut(|client| {
         INSERT_EVENT.with_mut(client, |client, stmt| {
             client.update(stmt, None, &args).or_raise();
