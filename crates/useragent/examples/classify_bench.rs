@@ -1,7 +1,8 @@
 //! Micro benchmark of the click path's User-Agent work, pure Rust: building the bot
 //! patterns and the parsers (what the first click of a backend pays unless the postmaster
 //! preloaded shortlink), the memory they take, and the time to classify one User-Agent
-//! (bot test, OS, browser, device class) over CrawlerDetect's 169,370 fixture User-Agents.
+//! (bot test, OS and its version, browser, device class and model) over CrawlerDetect's
+//! 169,370 fixture User-Agents.
 //!   cargo run --release -p shortlink-useragent --example classify_bench
 use shortlink_useragent::{bots, useragent};
 use std::io::Read;
@@ -138,7 +139,7 @@ fn main() {
         at(1.0)
     );
     println!(
-        "  a repeating stream: 100,000 clicks from 1,000 of them (memory of OS and browser hit):"
+        "  a repeating stream: 100,000 clicks from 1,000 of them (memory of uap-core's answers hit):"
     );
     println!(
         "    p50 {:.2} µs   p90 {:.2} µs   p99 {:.2} µs   p99.9 {:.2} µs   max {:.2} µs",

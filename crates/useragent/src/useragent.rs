@@ -1,11 +1,12 @@
 //! Device class, operating system and browser of a User-Agent, for click statistics.
 //!
-//! Operating system and browser come from the ua-parser project: its Rust implementation
-//! (the `ua-parser` crate) with uap-core's `regexes.yaml` as data (`data/uap-core.regexes.json`,
-//! Apache-2.0), and uap-core's family names are mapped onto shortlink's vocabulary (see
-//! [`os_name`] and [`browser_name`]; families outside it are kept as uap-core names them).
-//! uap-core has no device *class*, so that is derived here from the operating system and
-//! the tokens phones and tablets send. Bots come from [`crate::bots`].
+//! Operating system, its version, browser and device model come from the ua-parser project:
+//! its Rust implementation (the `ua-parser` crate) with uap-core's `regexes.yaml` as data
+//! (`data/uap-core.regexes.json`, Apache-2.0; its source and version in `data/VERSIONS`), and
+//! uap-core's family names are mapped onto shortlink's vocabulary (see [`os_name`] and
+//! [`browser_name`]; families outside it are kept as uap-core names them). uap-core has no
+//! device *class*, so that is derived here from the operating system and the tokens phones
+//! and tablets send. Bots come from [`crate::bots`].
 //!
 //! The parsers are built once per process on first use (what that costs: docs/bots.md,
 //! "What it costs"); a backend that inherits them from a preloading postmaster ([`warm`])
@@ -16,7 +17,9 @@ use std::sync::OnceLock;
 
 use crate::bots::{self, OperatorRules};
 use crate::vocabulary::device;
-pub use crate::vocabulary::{browser_name, os_name, BOT, DESKTOP, MOBILE, TABLET, UNKNOWN};
+pub use crate::vocabulary::{
+    browser_name, device_model, os_name, os_version, BOT, DESKTOP, MOBILE, TABLET, UNKNOWN,
+};
 
 const UAP_REGEXES: &str = include_str!("../data/uap-core.regexes.json");
 
@@ -57,6 +60,7 @@ impl ClientInfo {
 struct Parsers {
     user_agent: ua_parser::user_agent::Extractor<'static>,
     os: ua_parser::os::Extractor<'static>,
+    device: ua_parser::device::Extractor<'static>,
 }
 
 fn parsers() -> &'static Parsers {
@@ -143,12 +147,15 @@ fn build_parsers() -> Result<Parsers, String> {
     let ua_parser::Regexes {
         mut user_agent_parsers,
         mut os_parsers,
-        ..
+        mut device_parsers,
     } = serde_json::from_str(UAP_REGEXES).map_err(|e| e.to_string())?;
     for p in &mut user_agent_parsers {
         p.regex = ascii_classes(&p.regex).into();
     }
     for p in &mut os_parsers {
+        p.regex = ascii_classes(&p.regex).into();
+    }
+    for p in &mut device_parsers {
         p.regex = ascii_classes(&p.regex).into();
     }
     Ok(Parsers {
@@ -158,6 +165,11 @@ fn build_parsers() -> Result<Parsers, String> {
             .map_err(|e| format!("{e:?}"))?,
         os: ua_parser::os::Builder::new()
             .push_all(os_parsers)
+            .map_err(|e| format!("{e:?}"))?
+            .build()
+            .map_err(|e| format!("{e:?}"))?,
+        device: ua_parser::device::Builder::new()
+            .push_all(device_parsers)
             .map_err(|e| format!("{e:?}"))?
             .build()
             .map_err(|e| format!("{e:?}"))?,
@@ -194,15 +206,19 @@ pub fn parse(user_agent: Option<&str>, operator: Option<&OperatorRules>) -> Clie
             bot: Some(name),
         };
     }
-    let (os, browser) = os_and_browser(ua);
+    let Uap {
+        os,
+        browser,
+        os_version,
+        device_model,
+    } = uap(ua);
     let device = bots::with_ascii_lowercase(ua, |lower| device(lower, os.as_deref()));
     ClientInfo {
         device,
         os,
         browser,
-        // Filled in from uap-core's OS and device parsers (issue 25).
-        os_version: None,
-        device_model: None,
+        os_version,
+        device_model,
         bot: None,
     }
 }
@@ -254,22 +270,37 @@ const CACHED_USER_AGENTS: usize = 4096;
 
 type OsAndBrowser = (Option<Cow<'static, str>>, Option<Cow<'static, str>>);
 
+/// What uap-core's parsers say about a User-Agent, in shortlink's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Uap {
+    os: Option<Cow<'static, str>>,
+    browser: Option<Cow<'static, str>>,
+    os_version: Option<String>,
+    device_model: Option<String>,
+}
+
 thread_local! {
     /// Real click traffic repeats a few thousand User-Agents, and uap-core's regexes are the
     /// costly part of classifying one, so their answers are remembered. (The bot test is
     /// not: operator rules can change its answer.)
-    static SEEN: std::cell::RefCell<std::collections::HashMap<Box<str>, OsAndBrowser>> =
+    static SEEN: std::cell::RefCell<std::collections::HashMap<Box<str>, Uap>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 /// The operating system and browser uap-core's regexes find in a User-Agent, in shortlink's
 /// vocabulary, whether or not it is a bot's.
 pub fn os_and_browser(ua: &str) -> OsAndBrowser {
+    let Uap { os, browser, .. } = uap(ua);
+    (os, browser)
+}
+
+/// [`parse_uap`], remembered.
+fn uap(ua: &str) -> Uap {
     let ua = bots::truncate_at_char_boundary(ua, 512);
     if let Some(hit) = SEEN.with(|seen| seen.borrow().get(ua).cloned()) {
         return hit;
     }
-    let found = parse_os_and_browser(ua);
+    let found = parse_uap(ua);
     SEEN.with(|seen| {
         let mut seen = seen.borrow_mut();
         if seen.len() >= CACHED_USER_AGENTS {
@@ -280,15 +311,47 @@ pub fn os_and_browser(ua: &str) -> OsAndBrowser {
     found
 }
 
-/// [`os_and_browser`] without the memory.
-fn parse_os_and_browser(ua: &str) -> OsAndBrowser {
+/// uap-core's own answers for a User-Agent, before shortlink's vocabulary: user agent, OS
+/// and device as its three parsers give them (`None` where none matches). For conformance
+/// tests against uap-core's test suites and for looking into a classification.
+pub fn uap_core(
+    ua: &str,
+) -> (
+    Option<ua_parser::user_agent::Value>,
+    Option<ua_parser::os::Value>,
+    Option<ua_parser::device::Value>,
+) {
     let p = parsers();
-    let os = p.os.extract(ua).and_then(|v| os_name(&v.os));
+    (
+        p.user_agent.extract(ua).map(|v| v.into_owned()),
+        p.os.extract(ua).map(|v| v.into_owned()),
+        p.device.extract(ua).map(|v| v.into_owned()),
+    )
+}
+
+/// [`uap`] without the memory.
+fn parse_uap(ua: &str) -> Uap {
+    let p = parsers();
+    let os = p.os.extract(ua);
     let browser = p
         .user_agent
         .extract(ua)
         .and_then(|v| browser_name(&v.family));
-    (os, browser)
+    let device_model = p.device.extract(ua).and_then(|d| {
+        device_model(
+            &d.device,
+            d.brand.as_deref().unwrap_or(""),
+            d.model.as_deref().unwrap_or(""),
+        )
+    });
+    Uap {
+        os: os.as_ref().and_then(|v| os_name(&v.os)),
+        os_version: os.and_then(|v| {
+            os_version(&[v.major.as_deref(), v.minor.as_deref(), v.patch.as_deref()])
+        }),
+        browser,
+        device_model,
+    }
 }
 
 #[cfg(test)]
@@ -600,7 +663,8 @@ mod tests {
         let ua = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 \
                   (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1";
         let first = os_and_browser(ua);
-        assert_eq!(first, parse_os_and_browser(ua));
+        let fresh = parse_uap(ua);
+        assert_eq!(first, (fresh.os, fresh.browser));
         assert_eq!(os_and_browser(ua), first);
         // Past the limit the memory starts over; answers stay right.
         for i in 0..CACHED_USER_AGENTS + 10 {
@@ -608,6 +672,211 @@ mod tests {
         }
         assert!(SEEN.with(|s| s.borrow().len()) <= CACHED_USER_AGENTS);
         assert_eq!(os_and_browser(ua), first);
+    }
+
+    /// The clients uap-core 0.18.0 took for Safari or Chrome, named by uap-core's rules since.
+    #[test]
+    fn newer_clients() {
+        let cases = [
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1_2 like Mac OS X) AppleWebKit/605.1.15 \
+                 (KHTML, like Gecko) Mobile/15E148 musical_ly_32.5.0 JsSdk/2.0 NetType/WIFI \
+                 Channel/App Store ByteLocale/en Region/US ByteFullLocale/en-US isDarkMode/0 \
+                 WKWebView/1 RevealType/Dialog BytedanceWebview/d8a21c6",
+                ("mobile", Some("iOS"), Some("TikTok")),
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 13; SM-A536B Build/TP1A.220624.014; wv) \
+                 AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/119.0.6045.193 \
+                 Mobile Safari/537.36 trill_320403 JsSdk/1.0 NetType/WIFI Channel/googleplay \
+                 AppName/musical_ly app_version/32.4.3 ByteLocale/en ByteFullLocale/en \
+                 Region/GB BytedanceWebview/d8a21c6",
+                ("mobile", Some("Android"), Some("TikTok")),
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 12; NOH-NX9 Build/HUAWEINOH-N29; wv) \
+                 AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/99.0.4844.88 \
+                 HuaweiBrowser/13.0.1.301 Mobile Safari/537.36",
+                ("mobile", Some("Android"), Some("Huawei Browser")),
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 \
+                 (KHTML, like Gecko) Version/4.0 Chrome/120.0.6099.144 Mobile DuckDuckGo/5 \
+                 Safari/537.36",
+                ("mobile", Some("Android"), Some("DuckDuckGo")),
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 \
+                 (KHTML, like Gecko) Version/17.2 Mobile/15E148 DuckDuckGo/7 Safari/605.1.15",
+                ("mobile", Some("iOS"), Some("DuckDuckGo")),
+            ),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 \
+                 (KHTML, like Gecko) Version/17.2 Safari/605.1.15 Ddg/17.2",
+                ("desktop", Some("macOS"), Some("DuckDuckGo")),
+            ),
+            (
+                // Yandex's search app on Android browses as YaSearchBrowser.
+                "Mozilla/5.0 (Linux; arm_64; Android 13; SM-A525F) AppleWebKit/537.36 \
+                 (KHTML, like Gecko) Chrome/118.0.5993.118 YaApp_Android/23.101.1 \
+                 YaSearchBrowser/23.101.1 BroPP/1.0 SA/3 Mobile Safari/537.36",
+                ("mobile", Some("Android"), Some("Yandex Browser")),
+            ),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 \
+                 (KHTML, like Gecko) MicroMessenger/6.8.0(0x16080000) \
+                 MacWechat/3.8.5(0x13080510) XWEB/1191 Flue",
+                ("desktop", Some("macOS"), Some("WeChat")),
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 \
+                 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.44(0x18002c2d) \
+                 NetType/WIFI Language/zh_CN",
+                ("mobile", Some("iOS"), Some("WeChat")),
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 16_5 like Mac OS X) AppleWebKit/605.1.15 \
+                 (KHTML, like Gecko) Version/16.0 OPT/4.3.2 Mobile/15E148 Safari/604.1",
+                ("mobile", Some("iOS"), Some("Opera")),
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 \
+                 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1 \
+                 Vivaldi/6.5.3206.55",
+                ("mobile", Some("iOS"), Some("Vivaldi")),
+            ),
+            (
+                // Edge and Chrome on an iPad, asking for desktop sites.
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 \
+                 (KHTML, like Gecko) EdgiOS/120.0.2210.126 Version/17.0 Safari/605.1.15",
+                ("tablet", Some("iOS"), Some("Edge")),
+            ),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 \
+                 (KHTML, like Gecko) CriOS/120.0.6099.119 Safari/604.1",
+                ("tablet", Some("iOS"), Some("Chrome")),
+            ),
+            (
+                "Mozilla/5.0 (Linux; U; Android 13; en-US; SM-A135F Build/TP1A.220624.014) \
+                 AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/100.0.4896.58 \
+                 UCBrowser/15.5.8.1320 Mobile Safari/537.36",
+                ("mobile", Some("Android"), Some("UC Browser")),
+            ),
+        ];
+        for (ua, want) in cases {
+            assert_eq!(p(ua), want, "{ua}");
+        }
+    }
+
+    fn version_and_model(ua: &str) -> (Option<String>, Option<String>) {
+        let c = parse(Some(ua), None);
+        (c.os_version, c.device_model)
+    }
+
+    #[test]
+    fn os_version_and_device_model() {
+        let some = |v: &str, m: Option<&str>| (Some(v.to_owned()), m.map(str::to_owned));
+        let cases = [
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4_1 like Mac OS X) AppleWebKit/605.1.15 \
+                 (KHTML, like Gecko) Version/17.4.1 Mobile/15E148 Safari/604.1",
+                some("17.4.1", Some("iPhone")),
+            ),
+            (
+                "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 \
+                 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1",
+                some("16.6", Some("iPad")),
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 \
+                 (KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36",
+                some("14", Some("Samsung SM-S918B")),
+            ),
+            (
+                // Samsung Internet names the brand in the model token: not doubled.
+                "Mozilla/5.0 (Linux; Android 13; SAMSUNG SM-S918B) AppleWebKit/537.36 \
+                 (KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36",
+                some("13", Some("Samsung SM-S918B")),
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 14; Pixel 8 Pro) AppleWebKit/537.36 \
+                 (KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36",
+                some("14", Some("Google Pixel 8 Pro")),
+            ),
+            (
+                // Chrome's reduced User-Agent names no model ("K"): uap-core's generic Android.
+                "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) \
+                 Chrome/120.0.6099.144 Mobile Safari/537.36",
+                some("10", None),
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 \
+                 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+                some("10", None),
+            ),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 \
+                 (KHTML, like Gecko) Version/17.2 Safari/605.1.15",
+                some("10.15.7", Some("Mac")),
+            ),
+            (
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                 Chrome/120.0.0.0 Safari/537.36",
+                (None, None),
+            ),
+        ];
+        for (ua, want) in cases {
+            assert_eq!(version_and_model(ua), want, "{ua}");
+        }
+        // A bot: neither, even where it imitates a phone.
+        let bot = parse(
+            Some(
+                "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 \
+                 (KHTML, like Gecko) Chrome/120.0.6099.71 Mobile Safari/537.36 \
+                 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            ),
+            None,
+        );
+        assert_eq!(
+            (bot.device, bot.os_version, bot.device_model),
+            ("bot", None, None)
+        );
+    }
+
+    #[test]
+    fn version_and_model_assembly() {
+        assert_eq!(
+            os_version(&[Some("17"), Some("4"), Some("1")]).as_deref(),
+            Some("17.4.1")
+        );
+        assert_eq!(
+            os_version(&[Some("14"), None, Some("1")]).as_deref(),
+            Some("14")
+        );
+        assert_eq!(
+            os_version(&[Some("10"), Some(""), None]).as_deref(),
+            Some("10")
+        );
+        assert_eq!(os_version(&[None, None, None]), None);
+        assert_eq!(
+            device_model("iPhone", "Apple", "iPhone").as_deref(),
+            Some("iPhone")
+        );
+        assert_eq!(
+            device_model("Samsung SM-S918B", "Samsung", "SM-S918B").as_deref(),
+            Some("Samsung SM-S918B")
+        );
+        assert_eq!(
+            device_model("Huawei P30", "Huawei", "HUAWEI P30").as_deref(),
+            Some("HUAWEI P30")
+        );
+        assert_eq!(device_model("K", "Generic_Android", "K"), None);
+        assert_eq!(
+            device_model("Generic Smartphone", "Generic", "Smartphone"),
+            None
+        );
+        assert_eq!(device_model("Spider", "Spider", "Desktop"), None);
+        assert_eq!(device_model("Other", "", ""), None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! shortlink's vocabulary of clients: uap-core's OS and browser families mapped onto the
-//! names click events and statistics use, and the device class, which uap-core does not
-//! have, derived from the operating system and the tokens phones and tablets send.
+//! names click events and statistics use, the OS version and device model put together from
+//! uap-core's parts, and the device class, which uap-core does not have, derived from the
+//! operating system and the tokens phones and tablets send.
 
 use std::borrow::Cow;
 
@@ -69,11 +70,54 @@ pub fn browser_name(family: &str) -> Option<Cow<'static, str>> {
         "UC Browser" => "UC Browser",
         "Yandex Browser" => "Yandex Browser",
         "MiuiBrowser" => "MIUI Browser",
-        "DuckDuckGo Mobile" => "DuckDuckGo",
+        // uap-core names DuckDuckGo's apps "DuckDuckGo Mobile" on phones, "DuckDuckGo" on Macs.
+        "DuckDuckGo" | "DuckDuckGo Mobile" => "DuckDuckGo",
+        "Huawei Browser" => "Huawei Browser",
+        // WeChat's in-app browser (`MicroMessenger/`), on phones and on macOS.
+        "WeChat Browser" | "WeChat" => "WeChat",
+        // TikTok's in-app browser (`musical_ly`, `BytedanceWebview`).
+        "TikTok" => "TikTok",
         "Amazon Silk" => "Amazon Silk",
         "Android" => "Android Browser",
         f => return Some(Cow::Owned(f.to_owned())),
     }))
+}
+
+/// The OS version as uap-core gives it: major, minor and patch joined with dots, up to the
+/// first part missing ("17.4.1", "14", "10"); `None` without a major version.
+pub fn os_version(parts: &[Option<&str>]) -> Option<String> {
+    let given: Vec<&str> = parts
+        .iter()
+        .map_while(|p| p.filter(|p| !p.is_empty()))
+        .collect();
+    (!given.is_empty()).then(|| given.join("."))
+}
+
+/// The device model from uap-core's device family, brand and model: Apple's model alone
+/// ("iPhone", "iPad", "Mac"), otherwise the brand and the model ("Samsung SM-S918B"), the
+/// brand once when the model already starts with it. `None` for what names no device:
+/// uap-core's "Other", its bots ("Spider"), and its generic phones, tablets and Androids
+/// (brand "Generic", or a "Generic…" family, such as Chrome's reduced `Android 10; K`).
+pub fn device_model(family: &str, brand: &str, model: &str) -> Option<String> {
+    let (brand, model) = (brand.trim(), model.trim());
+    if model.is_empty()
+        || matches!(family, "Other" | "Spider")
+        || family.starts_with("Generic")
+        || brand.starts_with("Generic")
+        || brand == "Spider"
+    {
+        return None;
+    }
+    let starts_with_brand = model
+        .get(..brand.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(brand));
+    Some(
+        if brand.is_empty() || brand == "Apple" || starts_with_brand {
+            model.to_owned()
+        } else {
+            format!("{brand} {model}")
+        },
+    )
 }
 
 fn has(ua: &str, tokens: &[&str]) -> bool {
@@ -118,7 +162,10 @@ pub(crate) fn device(ua: &str, os: Option<&str>) -> &'static str {
     }
     match os {
         Some("iOS") => {
-            if has(ua, &["ipad", "model/ipad"]) {
+            // Chrome and Edge on an iPad ask for desktop sites with a Macintosh User-Agent
+            // that keeps their iOS token (`CriOS`, `EdgiOS`), which uap-core reads as iOS;
+            // an iPhone never sends Macintosh.
+            if has(ua, &["ipad", "model/ipad", "macintosh"]) {
                 TABLET
             } else {
                 MOBILE

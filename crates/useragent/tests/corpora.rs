@@ -130,6 +130,11 @@ const BROWSER_VOCABULARY: &[&str] = &[
     "Yandex Browser",
     "Android WebView",
     "iOS WebView",
+    "DuckDuckGo",
+    "Huawei Browser",
+    "WeChat",
+    "TikTok",
+    "Vivaldi",
 ];
 
 /// The device class a uap-core device family implies, where it implies one.
