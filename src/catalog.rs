@@ -233,8 +233,7 @@ pub fn get() -> Catalog {
     // missing_ok false: raises if the identity is gone.
     let events_id_seq = crate::pg_compat::identity_sequence(events, events_id, false);
     // SAFETY: a syscache lookup of a column by name inside a transaction.
-    let events_described =
-        unsafe { pg_sys::get_attnum(events, c"device_model".as_ptr()) } > 0;
+    let events_described = unsafe { pg_sys::get_attnum(events, c"device_model".as_ptr()) } > 0;
     let key_columns = [
         attnum(links, "links", c"domain"),
         attnum(links, "links", c"code"),

@@ -174,7 +174,11 @@ pub fn store_event(e: &Event<'_>) {
                 (c"os", pg_sys::TEXTOID, e.os.into_datum()),
                 (c"browser", pg_sys::TEXTOID, e.browser.into_datum()),
                 (c"country", pg_sys::TEXTOID, e.country.into_datum()),
-                (c"region", pg_sys::TEXTOID, place.region.as_deref().into_datum()),
+                (
+                    c"region",
+                    pg_sys::TEXTOID,
+                    place.region.as_deref().into_datum(),
+                ),
                 (c"city", pg_sys::TEXTOID, place.city.as_deref().into_datum()),
                 (
                     c"postal_code",
@@ -187,7 +191,11 @@ pub fn store_event(e: &Event<'_>) {
                     place.accuracy_radius_km.into_datum(),
                 ),
                 (c"os_version", pg_sys::TEXTOID, e.os_version.into_datum()),
-                (c"device_model", pg_sys::TEXTOID, e.device_model.into_datum()),
+                (
+                    c"device_model",
+                    pg_sys::TEXTOID,
+                    e.device_model.into_datum(),
+                ),
             ];
             // 0.1.0's table (not yet updated) has the first 15 of them.
             let given = if cat.events_described { 21 } else { 15 };

@@ -53,8 +53,8 @@ pub fn place(ip: IpAddr) -> Option<Place> {
     let now = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
     LOADED.with(|loaded| {
         let mut loaded = loaded.borrow_mut();
-        let due = now.saturating_sub(loaded.checked_at) >= CHECK_EVERY_US
-            || now < loaded.checked_at;
+        let due =
+            now.saturating_sub(loaded.checked_at) >= CHECK_EVERY_US || now < loaded.checked_at;
         if STALE.swap(false, Ordering::Relaxed) || (due && !loaded.path.is_empty()) {
             refresh(&mut loaded, settings::geoip_database(), now);
         }
@@ -81,11 +81,19 @@ fn refresh(loaded: &mut Loaded, wanted: String, now: i64) {
         Ok(identity) => identity,
         Err(e) => {
             // Gone (between a delete and a rename, say): keep serving what is mapped.
-            report(loaded, None, &format!("cannot open MaxMind DB \"{}\": {e}", loaded.path));
+            report(
+                loaded,
+                None,
+                &format!("cannot open MaxMind DB \"{}\": {e}", loaded.path),
+            );
             return;
         }
     };
-    if loaded.db.as_ref().is_some_and(|db| db.identity() == identity) {
+    if loaded
+        .db
+        .as_ref()
+        .is_some_and(|db| db.identity() == identity)
+    {
         return;
     }
     match Database::open(path) {

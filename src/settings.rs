@@ -20,8 +20,7 @@ static CLICK_RETENTION_MINUTES: GucSetting<i32> = GucSetting::<i32>::new(0);
 static REMEMBERED_LINKS: GucSetting<i32> = GucSetting::<i32>::new(100_000);
 static SHARED_PLACES: GucSetting<i32> = GucSetting::<i32>::new(1 << 20);
 static MAINTENANCE_INTERVAL_SECONDS: GucSetting<i32> = GucSetting::<i32>::new(60);
-static GEOIP_DATABASE: GucSetting<Option<CString>> =
-    GucSetting::<Option<CString>>::new(Some(c""));
+static GEOIP_DATABASE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c""));
 static WORKSPACE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c""));
 
 pub fn register() {

@@ -92,7 +92,11 @@ pub struct OpenError {
 
 impl fmt::Display for OpenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot open MaxMind DB \"{}\": {}", self.path, self.reason)
+        write!(
+            f,
+            "cannot open MaxMind DB \"{}\": {}",
+            self.path, self.reason
+        )
     }
 }
 
@@ -126,8 +130,8 @@ impl Database {
         // rename (geoipupdate's way, the one documented) leaves the mapped inode as it
         // was. A file truncated in place under the mapping would fault on access, as it
         // would under libmaxminddb, which maps files the same way.
-        let reader = unsafe { maxminddb::Reader::open_mmap(path) }
-            .map_err(|e| fail(e.to_string()))?;
+        let reader =
+            unsafe { maxminddb::Reader::open_mmap(path) }.map_err(|e| fail(e.to_string()))?;
         if reader.metadata().node_count == 0 {
             return Err(fail("the database has no networks".to_owned()));
         }
@@ -283,7 +287,10 @@ mod tests {
         assert!(e.contains("not.mmdb"), "{e}");
         let missing = dir.join("missing.mmdb");
         let e = Database::open(&missing).unwrap_err().to_string();
-        assert!(e.contains("missing.mmdb") && e.contains("No such file"), "{e}");
+        assert!(
+            e.contains("missing.mmdb") && e.contains("No such file"),
+            "{e}"
+        );
         let before = FileIdentity::of(&path).unwrap();
         std::fs::write(&path, b"rewritten, and longer than it was").unwrap();
         assert_ne!(before, FileIdentity::of(&path).unwrap());
