@@ -77,11 +77,23 @@ ensure_lint_tools() {
 
 # The Python packages the test command builds test data with, at pinned versions:
 # mmdb-writer (MIT) and netaddr (BSD-3-Clause) write the small MaxMind DB files the geo
-# tests read (tests/geoip/make_db.py); the repository holds no real database.
+# tests read (tests/geoip/make_db.py); the repository holds no real database. They go into
+# a folder of the project's own (target/python-X.Y, one per Python version), never into the
+# system's Python: Debian 13's (scripts/postgres 17) is externally managed (PEP 668) and
+# comes without pip, which is installed from Debian when it is missing. Exports PYTHONPATH.
 ensure_test_python() {
+    local dir
+    dir=$ROOT/target/python-$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    export PYTHONPATH=$dir${PYTHONPATH:+:$PYTHONPATH}
     python3 -c 'import mmdb_writer, netaddr' 2>/dev/null && return 0
-    say "installing mmdb-writer and netaddr from PyPI (once)"
-    python3 -m pip install -q --disable-pip-version-check 'mmdb-writer==0.2.7' 'netaddr==1.3.0'
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+        say "installing python3-pip (once)"
+        as_root apt-get update -q
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-pip
+    fi
+    say "installing mmdb-writer and netaddr from PyPI into $dir (once)"
+    python3 -m pip install -q --disable-pip-version-check --no-warn-script-location --root-user-action=ignore \
+        --target "$dir" 'mmdb-writer==0.2.7' 'netaddr==1.3.0'
 }
 
 # cargo pgrx init writes config.toml anew from its flags: pass every major it already knows

@@ -18,6 +18,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 DIR=$1 PORT=$2 DB=shortlink_geoip
+ensure_test_python
 psql() { "$PG_BIN/psql" -X -q -tA -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -U postgres -d "$DB" "$@"; }
 passed=0 failed=0
 check() { # check NAME WANT GOT

@@ -96,8 +96,14 @@ unsafe fn insert_into(rel: pg_sys::Relation, columns: &[Column<'_>]) -> bool {
             if att.attisdropped {
                 continue;
             }
-            // A column not given would take its default: that is the executor's work.
-            let Some(&(_, typ, value)) = columns.iter().find(|(n, _, _)| *n == name) else {
+            // Callers give the columns in the table's order: the next one given is tried
+            // first, then all of them. A column not given would take its default: that is
+            // the executor's work.
+            let given = columns
+                .get(matched)
+                .filter(|(n, _, _)| *n == name)
+                .or_else(|| columns.iter().find(|(n, _, _)| *n == name));
+            let Some(&(_, typ, value)) = given else {
                 return false;
             };
             if att.atttypid != typ {
