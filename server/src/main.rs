@@ -1,20 +1,11 @@
 //! shortlink-server: answers short links (redirects) and reports its health and metrics.
 
-mod access_log;
 mod admin;
-mod client_ip;
 mod config;
-mod db_error;
+mod db;
 mod dispatch;
 mod logging;
-mod pages;
-mod qr;
-mod readiness;
 mod redirect;
-mod shared_conn;
-mod state;
-mod visit;
-mod webhook_error;
 
 use axum::serve::ListenerExt;
 use clap::Parser;
@@ -25,34 +16,11 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 
-fn pool(config: &Config) -> Result<deadpool_postgres::Pool, String> {
-    let pg: tokio_postgres::Config = config
-        .database_url
-        .parse()
-        .map_err(|e| format!("invalid --database-url: {e}"))?;
-    let manager = deadpool_postgres::Manager::from_config(
-        pg,
-        tokio_postgres::NoTls,
-        deadpool_postgres::ManagerConfig {
-            // A connection that broke while idle (a database restart) is replaced
-            // before use instead of failing a request.
-            recycling_method: deadpool_postgres::RecyclingMethod::Fast,
-        },
-    );
-    deadpool_postgres::Pool::builder(manager)
-        .max_size(config.pool_size)
-        .wait_timeout(Some(std::time::Duration::from_secs(5)))
-        .create_timeout(Some(std::time::Duration::from_secs(5)))
-        .runtime(deadpool_postgres::Runtime::Tokio1)
-        .build()
-        .map_err(|e| format!("cannot build the connection pool: {e}"))
-}
-
 /// Says once what the server found at start: the database and role it runs as (or, when
 /// the database did not answer, the ones configured), the extension's version, what is
 /// on and where it listens. A database that is down is no reason to exit: the pools
 /// reconnect, and /readyz says 503 until then.
-fn log_start(config: &Config, pg: &tokio_postgres::Config, checked: &readiness::Checked) {
+fn log_start(config: &Config, pg: &tokio_postgres::Config, checked: &admin::readiness::Checked) {
     let found = checked.found.as_ref();
     let configured_user = pg.get_user().unwrap_or("(the operating system user)");
     let database = found.map_or(pg.get_dbname().unwrap_or(configured_user), |f| {
@@ -117,7 +85,7 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(config: Config) -> Result<(), String> {
     let metrics = admin::install_metrics()?;
-    let pool = pool(&config)?;
+    let pool = db::pool(&config.database_url, config.pool_size)?;
     let dispatcher = if config.no_dispatcher {
         None
     } else {
@@ -138,14 +106,14 @@ async fn run(config: Config) -> Result<(), String> {
             poll: std::time::Duration::from_secs(config.dispatch_poll_seconds.max(1)),
         })
     };
-    let pages = pages::Pages::load(config.pages_dir.as_deref())
+    let pages = redirect::pages::Pages::load(config.pages_dir.as_deref())
         .map_err(|e| format!("cannot read --pages-dir: {e}"))?;
     let pg: tokio_postgres::Config = config
         .database_url
         .parse()
         .map_err(|e| format!("invalid --database-url: {e}"))?;
-    let shared = shared_conn::SharedConnections::start(pg.clone(), config.redirect_connections);
-    let state = Arc::new(state::AppState::new(
+    let shared = db::shared_conn::SharedConnections::start(pg.clone(), config.redirect_connections);
+    let state = Arc::new(redirect::state::AppState::new(
         config.clone(),
         pool.clone(),
         shared.clone(),
@@ -164,7 +132,7 @@ async fn run(config: Config) -> Result<(), String> {
     let admin_listener = TcpListener::bind(config.admin_listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.admin_listen))?;
-    let readiness = Arc::new(readiness::Readiness::new(
+    let readiness = Arc::new(admin::readiness::Readiness::new(
         pool.clone(),
         !config.no_redirects,
         !config.no_dispatcher,

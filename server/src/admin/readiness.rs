@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 use tokio_postgres::error::SqlState;
 
-use crate::db_error::DbError;
+use crate::db::error::DbError;
 
 /// How long a check answers /readyz before the next one: probes every second from
 /// several load balancers cost one query per interval.

@@ -34,7 +34,7 @@ impl DbError {
 /// module as target: `warn_db!(e, "dispatcher round failed")`.
 macro_rules! warn_db {
     ($e:expr, $what:literal) => {{
-        let e: &$crate::db_error::DbError = &$e;
+        let e: &$crate::db::error::DbError = &$e;
         tracing::warn!(sqlstate = e.code(), error = %e.message, $what)
     }};
 }

@@ -10,9 +10,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::client_ip::client_ip;
 use crate::logging::ACCESS;
-use crate::state::AppState;
+use crate::redirect::client_ip::client_ip;
+use crate::redirect::state::AppState;
 
 /// What a request came to, for the access log: `record_click`'s status (`ok`,
 /// `not_found`, `password_required`, …) or one of the server's own (`invalid_code`,

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::{Client, Statement};
 
-use crate::db_error::{warn_db, DbError};
+use crate::db::error::{warn_db, DbError};
 
 /// How long a connection attempt may take before the request gets a 503.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);

@@ -1,6 +1,8 @@
 //! The admin listener: /healthz (the process is up), /readyz (the database answers and
 //! the role may call what this server calls) and /metrics (Prometheus text format).
 
+pub mod readiness;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -9,8 +11,8 @@ use axum::Router;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::Arc;
 
-use crate::readiness::Readiness;
-use crate::shared_conn::SharedConnections;
+use self::readiness::Readiness;
+use crate::db::shared_conn::SharedConnections;
 
 /// Request latency buckets, in seconds: a redirect is a few milliseconds.
 const LATENCY_BUCKETS: &[f64] = &[

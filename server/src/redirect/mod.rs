@@ -2,6 +2,14 @@
 //! `HEAD` from `shortlink.peek_click` (counting nothing), `POST /{code}` for passwords,
 //! and `GET /{code}/qr`, the link's QR code (`qr.rs`).
 
+pub mod access_log;
+pub mod client_ip;
+pub mod pages;
+mod qr;
+mod response;
+pub mod state;
+mod visit;
+
 use axum::extract::rejection::FormRejection;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -11,16 +19,15 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use shortlink_core::click::Outcome;
 use shortlink_core::codes;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::access_log::{access_log, finish};
-use crate::db_error::{warn_db, DbError};
-use crate::pages;
-use crate::shared_conn::{Click, RECORD_CLICK};
-use crate::state::AppState;
-use crate::visit::{visit, Visit};
+use self::access_log::{access_log, finish};
+use self::response::{html, not_found_here, unavailable};
+use self::state::AppState;
+use self::visit::{visit, Visit};
+use crate::db::shared_conn::{Click, RECORD_CLICK};
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -28,32 +35,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/robots.txt", get(robots))
         .route("/{code}", get(click).post(password))
         .route("/{code}/", get(click).post(password))
-        .route("/{code}/qr", get(crate::qr::qr))
+        .route("/{code}/qr", get(qr::qr))
         .fallback(no_route)
         .with_state(state.clone())
         .layer(axum::middleware::from_fn_with_state(state, access_log))
-}
-
-pub(crate) fn html(status: StatusCode, body: String) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        body,
-    )
-        .into_response()
-}
-
-/// The 404 page, for a request that never reached the database.
-pub(crate) fn not_found_here(
-    app: &AppState,
-    what: &'static str,
-    client: Option<IpAddr>,
-) -> Response {
-    finish(
-        html(StatusCode::NOT_FOUND, app.pages.not_found.clone()),
-        what,
-        client,
-    )
 }
 
 async fn no_route(State(app): State<Arc<AppState>>) -> Response {
@@ -96,16 +81,6 @@ fn redirect_to(status: StatusCode, location: &str, cache: &str) -> Response {
         // A stored destination is a WHATWG serialization, always a valid header value.
         Err(_) => StatusCode::BAD_GATEWAY.into_response(),
     }
-}
-
-/// The 503 a redirect server gives when the database does not answer: never a wrong 404.
-pub(crate) fn unavailable(e: impl Into<DbError>) -> Response {
-    warn_db!(e.into(), "database unavailable");
-    metrics::counter!("shortlink_database_errors_total").increment(1);
-    let mut r = (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response();
-    r.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-    r
 }
 
 /// Which statement answers a request.

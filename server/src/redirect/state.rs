@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::pages::Pages;
-use crate::shared_conn::SharedConnections;
+use crate::db::shared_conn::SharedConnections;
+use crate::redirect::pages::Pages;
 
 /// The state of the redirect listener.
 pub struct AppState {

@@ -16,10 +16,10 @@ use shortlink_qr::Options;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use crate::access_log::finish;
-use crate::redirect::{not_found_here, unavailable};
-use crate::state::AppState;
-use crate::visit::visit;
+use super::access_log::finish;
+use super::response::{html, not_found_here, unavailable};
+use super::state::AppState;
+use super::visit::visit;
 
 fn bad_request(message: &str) -> Response {
     (
@@ -97,7 +97,7 @@ pub async fn qr(
     match link_exists(&app, &code, &v.domain).await {
         Ok(true) => {}
         Ok(false) => {
-            let r = crate::redirect::html(StatusCode::NOT_FOUND, app.pages.not_found.clone());
+            let r = html(StatusCode::NOT_FOUND, app.pages.not_found.clone());
             return finish(r, Outcome::NotFound.as_str(), client);
         }
         Err(r) => return finish(r, "unavailable", client),

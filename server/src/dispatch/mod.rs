@@ -7,6 +7,8 @@
 //! the database. A dispatcher killed mid-delivery loses nothing: its claims come due
 //! again when their lease ends, with the same `webhook-id`.
 
+mod webhook_error;
+
 use base64::Engine;
 use futures_util::future::join_all;
 use hmac::{Hmac, Mac};
@@ -18,8 +20,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{watch, Notify};
 
-use crate::db_error::{warn_db, DbError};
-use crate::webhook_error::{classify, failed_status, ResolveError, REQUEST_TIMEOUT};
+use self::webhook_error::{classify, failed_status, ResolveError, REQUEST_TIMEOUT};
+use crate::db::error::{warn_db, DbError};
 
 const CLAIM: &str = "SELECT event_id, target, attempts, payload::text
      FROM shortlink.claim_deliveries($1, pg_catalog.make_interval(secs => $2))";

@@ -5,8 +5,8 @@ use axum::http::{header, HeaderMap};
 use shortlink_core::{click, destination};
 use std::net::{IpAddr, SocketAddr};
 
-use crate::client_ip::{client_ip, is_trusted};
-use crate::state::AppState;
+use crate::redirect::client_ip::{client_ip, is_trusted};
+use crate::redirect::state::AppState;
 
 /// What a request tells the database.
 pub struct Visit {
