@@ -36,6 +36,20 @@ pub enum Kind {
     InvalidFunctionDefinition,
     /// A stored pattern that does not compile: 2201B invalid_regular_expression.
     InvalidRegularExpression,
+    /// A presented API key without the scope a call needs: 42501 insufficient_privilege.
+    InsufficientPrivilege,
+    /// An API key that is unknown, revoked or expired: 28000
+    /// invalid_authorization_specification.
+    InvalidAuthorization,
+    /// What needs a transaction block run outside one (`api_begin`): 25P01
+    /// no_active_sql_transaction.
+    NoActiveTransaction,
+    /// A second, different API key presented in one transaction: 25000
+    /// invalid_transaction_state.
+    InvalidTransactionState,
+    /// A row that others still refer to (a domain with links): 23503
+    /// foreign_key_violation.
+    StillReferenced,
     /// A broken invariant (a bug): XX000 internal_error.
     Internal,
 }
@@ -101,6 +115,11 @@ impl Error {
             Kind::UndefinedColumn => "42703",
             Kind::InvalidFunctionDefinition => "42P13",
             Kind::InvalidRegularExpression => "2201B",
+            Kind::InsufficientPrivilege => "42501",
+            Kind::InvalidAuthorization => "28000",
+            Kind::NoActiveTransaction => "25P01",
+            Kind::InvalidTransactionState => "25000",
+            Kind::StillReferenced => "23503",
             Kind::Internal => "XX000",
         }
     }

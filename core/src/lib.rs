@@ -4,6 +4,7 @@
 //! bots and User-Agents (`shortlink-useragent`), password hashing (`shortlink-password`) and
 //! the shared place table (`shortlink-place-table`) are crates of their own.
 
+pub mod api_key;
 pub mod click;
 pub mod click_counter;
 pub mod codes;
