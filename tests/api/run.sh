@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# End-to-end: shortlink-server's HTTP API (/api/v1) on loopback against the test cluster,
+# connected as a role that has only shortlink.grant_api() and grant_redirect(). Roles,
+# workspaces, domains and keys are made here with psql as the superuser; then
+# tests/api/test_api.py (Python's standard library only) checks the API through a real
+# client, and schemathesis checks it against its own OpenAPI document, stateful phase
+# included.
+#   run.sh CLUSTER_DIR PORT DBNAME
+set -euo pipefail
+DIR=$1 PORT=$2 DB=$3
+source "$(dirname "$0")/../../scripts/lib.sh"
+cd "$ROOT"
+
+# The one place the schemathesis version is pinned (4.x reads OpenAPI 3.1). It goes into
+# a folder of the project's own, one per version and Python, never into the system's Python.
+SCHEMATHESIS_VERSION=4.32.5
+# Per operation; the whole schemathesis run stays under about 3 minutes on 2 cores.
+SCHEMATHESIS_MAX_EXAMPLES=${SHORTLINK_E2E_SCHEMATHESIS_EXAMPLES:-25}
+
+API=127.0.0.1:${SHORTLINK_E2E_API_PORT:-18580}
+LISTEN=127.0.0.1:${SHORTLINK_E2E_API_REDIRECT_PORT:-18581}
+ADMIN=127.0.0.1:${SHORTLINK_E2E_API_ADMIN_PORT:-19580}
+# The listeners' limits under test (tests/api/test_api.py reads them from the environment).
+HEADER_TIMEOUT=2
+MAX_HEADER_BYTES=16384
+MAX_CONNECTIONS=48
+ROLE=sl_e2e_api
+
+PSQL=("$PG_BIN/psql" -X -q -tA -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -U postgres -d "$DB")
+psql() { "${PSQL[@]}" "$@"; }
+
+say "building shortlink-server"
+cargo build -q -p shortlink-server
+BIN=${CARGO_TARGET_DIR:-$ROOT/target}/debug/shortlink-server
+
+say "roles, workspaces, domains and API keys (psql as postgres)"
+# Links and domains of earlier runs go first: the counts below start from nothing. Key
+# names carry the run's time, so no name of an earlier run is in the way.
+RUN=$(date +%s)
+psql >/dev/null <<SQL
+DO \$\$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$ROLE') THEN
+        CREATE ROLE $ROLE LOGIN;
+    END IF;
+END \$\$;
+SELECT shortlink.grant_api('$ROLE');
+SELECT shortlink.grant_redirect('$ROLE');
+SELECT shortlink.add_workspace(w) FROM unnest(ARRAY['e2e_a', 'e2e_b', 'e2e_fuzz']) w
+WHERE NOT EXISTS (SELECT 1 FROM shortlink.workspaces s WHERE s.name = w);
+DELETE FROM shortlink.links WHERE domain IN (
+    SELECT d.domain FROM shortlink.domains d JOIN shortlink.workspaces w ON w.id = d.workspace_id
+    WHERE w.name IN ('e2e_a', 'e2e_b', 'e2e_fuzz'));
+DELETE FROM shortlink.domains WHERE workspace_id IN (
+    SELECT id FROM shortlink.workspaces WHERE name IN ('e2e_a', 'e2e_b', 'e2e_fuzz'));
+SELECT FROM shortlink.add_domain('go.a.test', '{"workspace": "e2e_a"}');
+SELECT FROM shortlink.add_domain('go.a2.test', '{"workspace": "e2e_a"}');
+SELECT FROM shortlink.add_domain('go.b.test', '{"workspace": "e2e_b"}');
+SELECT FROM shortlink.add_domain('go.fuzz.test', '{"workspace": "e2e_fuzz"}');
+SQL
+
+# key WORKSPACE NAME OPTS: one row of create_api_key as a JSON member "NAME": {...}.
+keys_sql=
+key() {
+    keys_sql="${keys_sql:+$keys_sql UNION ALL }SELECT '$2' AS k, c.id, c.prefix, c.secret
+        FROM shortlink.create_api_key('$1', '$2-$RUN', '$3') c"
+}
+# Keys meant to be used much get a rate limit the suite never reaches.
+BIG='"rate_limit": 1000000'
+key e2e_a a-admin "{$BIG}"
+key e2e_b b-admin "{$BIG}"
+key e2e_fuzz fuzz "{$BIG}"
+key e2e_a a-rate '{"rate_limit": 5}'
+key e2e_a a-domain2 "{$BIG, \"domains\": [\"go.a2.test\"]}"
+key e2e_a a-own "{$BIG, \"own_links_only\": true}"
+key e2e_a a-revoke "{$BIG}"
+key e2e_a a-read-only "{$BIG, \"scopes\": [\"links:read\"]}"
+# One key per scope with every scope but that one: each endpoint refused for lack of it alone.
+for scope in links:read links:write analytics:read domains:read domains:write keys:manage; do
+    others=$(for s in links:read links:write analytics:read domains:read domains:write keys:manage; do
+        [ "$s" = "$scope" ] || printf '"%s",' "$s"; done)
+    key e2e_a "a-no-$scope" "{$BIG, \"scopes\": [${others%,}]}"
+done
+FIXTURES=$ROOT/target/api-e2e-fixtures.json
+psql -c "SELECT json_build_object(
+    'domains', json_build_object('a', 'go.a.test', 'a2', 'go.a2.test', 'b', 'go.b.test', 'fuzz', 'go.fuzz.test'),
+    'keys', (SELECT json_object_agg(k, json_build_object('id', id, 'prefix', prefix, 'secret', secret))
+             FROM ($keys_sql) keys))" >"$FIXTURES"
+chmod 600 "$FIXTURES"
+
+check_role() {
+    check "$ROLE without a key sees no link (SELECT count(*) FROM shortlink.links)" 0 \
+        "$("$PG_BIN/psql" -X -q -tA -h "$DIR" -p "$PORT" -U "$ROLE" -d "$DB" \
+            -c 'SELECT count(*) FROM shortlink.links' 2>&1)"
+}
+
+log=$ROOT/target/api-e2e-server.log
+secrets_seen=$(mktemp)
+server=
+cleanup() {
+    [ -n "$server" ] && kill -TERM "$server" 2>/dev/null || true
+    rm -f "$secrets_seen"
+}
+trap cleanup EXIT
+
+say "starting shortlink-server (API on $API, RUST_LOG=trace)"
+: >"$log"
+RUST_LOG=${SHORTLINK_E2E_API_LOG:-trace} "$BIN" \
+    --database-url "host=$DIR port=$PORT user=$ROLE dbname=$DB" \
+    --api-listen "$API" --listen "$LISTEN" --admin-listen "$ADMIN" --no-dispatcher \
+    --header-timeout-seconds "$HEADER_TIMEOUT" --max-header-bytes "$MAX_HEADER_BYTES" \
+    --max-connections "$MAX_CONNECTIONS" >>"$log" 2>&1 &
+server=$!
+for _ in $(seq 100); do curl -s -m 1 -o /dev/null "http://$API/api/v1/openapi.json" && break; sleep 0.2; done
+
+passed=0 failed=0
+check() { # check NAME WANT GOT
+    if [ "$2" = "$3" ]; then echo "ok   $1"; passed=$((passed + 1));
+    else echo "FAIL $1: want [$2], got [$3]"; failed=$((failed + 1)); fi
+}
+check "the server is running" 1 "$(kill -0 "$server" 2>/dev/null && echo 1 || echo 0)"
+check_role
+
+say "the API through a real client: tests/api/test_api.py"
+api_rc=0
+SL_API_URL=http://$API SL_REDIRECT_URL=http://$LISTEN SL_ADMIN_URL=http://$ADMIN \
+    SL_FIXTURES=$FIXTURES SL_SECRETS_OUT=$secrets_seen SL_API_ROLE=$ROLE \
+    SL_PSQL="$(printf '%s\n' "${PSQL[@]}")" SL_HEADER_TIMEOUT=$HEADER_TIMEOUT \
+    SL_MAX_HEADER_BYTES=$MAX_HEADER_BYTES SL_MAX_CONNECTIONS=$MAX_CONNECTIONS \
+    timeout 900 python3 tests/api/test_api.py || api_rc=$?
+check "tests/api/test_api.py passed" 0 "$api_rc"
+
+say "schemathesis $SCHEMATHESIS_VERSION against /api/v1/openapi.json (--checks all, stateful)"
+ST_DIR=$ROOT/target/schemathesis-$SCHEMATHESIS_VERSION-py$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+if ! PYTHONPATH=$ST_DIR python3 -c 'import schemathesis' 2>/dev/null; then
+    say "installing schemathesis $SCHEMATHESIS_VERSION from PyPI into $ST_DIR (once)"
+    python3 -m pip install -q --disable-pip-version-check --no-warn-script-location \
+        --root-user-action=ignore --target "$ST_DIR" "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+FUZZ_SECRET=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["keys"]["fuzz"]["secret"])' "$FIXTURES")
+REPORT=$ROOT/target/schemathesis-report
+rm -rf "$REPORT"
+st_rc=0
+# Its own workspace (e2e_fuzz, go.fuzz.test): whatever it creates or deletes touches no
+# other test's data. --generation-database none: nothing written into the working tree.
+(cd "$ROOT/target" && PYTHONPATH=$ST_DIR timeout 600 python3 -m schemathesis.cli run \
+    "http://$API/api/v1/openapi.json" --checks all --phases examples,coverage,fuzzing,stateful \
+    --header "Authorization: Bearer $FUZZ_SECRET" --max-examples "$SCHEMATHESIS_MAX_EXAMPLES" \
+    --workers 2 --request-timeout 30 --generation-database none --no-color \
+    --output-sanitize true --seed 1 --report junit --report-dir "$REPORT") || st_rc=$?
+check "schemathesis: no failure (its report above; junit in $REPORT)" 0 "$st_rc"
+
+say "no secret in the server's log"
+check "the server is still running after both" 1 "$(kill -0 "$server" 2>/dev/null && echo 1 || echo 0)"
+kill -TERM "$server"
+code=0; wait "$server" || code=$?
+server=
+check "the server exits 0 on SIGTERM" 0 "$code"
+python3 -c 'import json, sys; [print(k["secret"]) for k in json.load(open(sys.argv[1]))["keys"].values()]' \
+    "$FIXTURES" >>"$secrets_seen"
+sort -u -o "$secrets_seen" "$secrets_seen"
+check "secrets to look for (fixtures and those made through the API)" 1 \
+    "$([ "$(wc -l <"$secrets_seen")" -gt 10 ] && echo 1 || echo 0)"
+check "the log holds none of them ($(wc -l <"$log") lines at RUST_LOG=${SHORTLINK_E2E_API_LOG:-trace})" 0 \
+    "$(grep -cF -f "$secrets_seen" "$log" || true)"
+check "… nor anything shaped like a secret (sl_<8>_<43>)" 0 \
+    "$(grep -cE 'sl_[0-9A-Za-z]{8}_[0-9A-Za-z]{43}' "$log" || true)"
+check_role
+
+echo "API end-to-end: $passed passed, $failed failed"
+[ "$failed" = 0 ] || { echo "server log: $log (last 50 lines)"; tail -n 50 "$log"; exit 1; }

@@ -1,0 +1,1266 @@
+#!/usr/bin/env python3
+"""End-to-end checks of shortlink-server's HTTP API (/api/v1), with Python's standard
+library only, against a running server and the test cluster (tests/api/run.sh starts both
+and sets the environment below). Each check prints `ok   name` or
+`FAIL name: want ..., got ...` with the request and the answer; the last line is
+`N passed, N failed`, and the exit status is 1 on any failure.
+
+Environment: SL_API_URL, SL_REDIRECT_URL, SL_ADMIN_URL (http://127.0.0.1:PORT);
+SL_FIXTURES (JSON: domains and the keys run.sh made); SL_PSQL (psql's command line as
+the superuser, one argument a line); SL_API_ROLE; SL_SECRETS_OUT (every key secret this
+program sees is appended there, for the log check); SL_HEADER_TIMEOUT,
+SL_MAX_HEADER_BYTES, SL_MAX_CONNECTIONS (the server's limits).
+"""
+
+import concurrent.futures
+import datetime as dt
+import http.client
+import json
+import os
+import re
+import select
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import urllib.parse
+
+API = urllib.parse.urlsplit(os.environ["SL_API_URL"])
+REDIRECT = urllib.parse.urlsplit(os.environ["SL_REDIRECT_URL"])
+ADMIN = urllib.parse.urlsplit(os.environ["SL_ADMIN_URL"])
+FIXTURES = json.load(open(os.environ["SL_FIXTURES"]))
+PSQL = os.environ["SL_PSQL"].splitlines()
+SECRETS_OUT = os.environ["SL_SECRETS_OUT"]
+HEADER_TIMEOUT = float(os.environ.get("SL_HEADER_TIMEOUT", "2"))
+MAX_HEADER_BYTES = int(os.environ.get("SL_MAX_HEADER_BYTES", "16384"))
+MAX_CONNECTIONS = int(os.environ.get("SL_MAX_CONNECTIONS", "48"))
+
+A, A2, B = FIXTURES["domains"]["a"], FIXTURES["domains"]["a2"], FIXTURES["domains"]["b"]
+KEYS = FIXTURES["keys"]
+RUN = str(int(time.time()))
+V1 = "/api/v1"
+PROBLEM = "application/problem+json"
+SECRET_RE = re.compile(r"sl_[0-9A-Za-z]{8}_[0-9A-Za-z]{43}")
+NOWHERE = 999999999  # an id no link or key has
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
+CHROME_WIN = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+              "Chrome/120.0.0.0 Safari/537.36")
+IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+          "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1")
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+
+passed = failed = 0
+lock = threading.Lock()
+# Every answer from the API: (method, path, status, had a key, rate-limit headers present).
+ANSWERS = []
+
+
+def secret(name):
+    return KEYS[name]["secret"]
+
+
+def remember_secret(s):
+    with open(SECRETS_OUT, "a") as f:
+        f.write(s + "\n")
+
+
+for k in KEYS.values():
+    remember_secret(k["secret"])
+
+
+class Resp:
+    """One HTTP exchange: what was asked and what came back."""
+
+    def __init__(self, method, path, req_body, status, headers, body):
+        self.method, self.path, self.req_body = method, path, req_body
+        self.status, self.headers, self.body = status, headers, body
+        self._json = ...
+
+    def h(self, name):
+        return self.headers.get(name)
+
+    @property
+    def json(self):
+        if self._json is ...:
+            try:
+                self._json = json.loads(self.body)
+            except Exception:
+                self._json = None
+        return self._json
+
+    def get(self, *path):
+        v = self.json
+        for p in path:
+            try:
+                v = v[p]
+            except Exception:
+                return None
+        return v
+
+    def __str__(self):
+        req = self.req_body
+        if isinstance(req, (bytes, bytearray)):
+            req = req[:200].decode("utf-8", "replace") + ("…" if len(req) > 200 else "")
+        body = self.body[:400].decode("utf-8", "replace") + ("…" if len(self.body) > 400 else "")
+        return f"{self.method} {self.path} {req or ''} -> {self.status} {self.h('content-type')} {body}"
+
+
+def call(method, path, key=None, body=None, raw=None, headers=None, base=API, timeout=60,
+         content_type="application/json"):
+    """One request on a connection of its own. key: a fixture key name or a secret."""
+    hdrs = {"Connection": "close"}
+    if key is not None:
+        hdrs["Authorization"] = "Bearer " + (KEYS[key]["secret"] if key in KEYS else key)
+    data = raw
+    if body is not None:
+        data = json.dumps(body).encode()
+    if data is not None and content_type is not None:
+        hdrs["Content-Type"] = content_type
+    hdrs.update(headers or {})
+    conn = http.client.HTTPConnection(base.hostname, base.port, timeout=timeout)
+    try:
+        conn.request(method, path, body=data, headers=hdrs)
+        r = conn.getresponse()
+        out = Resp(method, path, data, r.status, r.headers, r.read())
+    finally:
+        conn.close()
+    if base is API:
+        with lock:
+            ANSWERS.append((method, path, out.status, key is not None,
+                            all(out.h(h) is not None for h in
+                                ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"))))
+    return out
+
+
+def q(path, **params):
+    """path?params, None values left out."""
+    params = {k: v for k, v in params.items() if v is not None}
+    return path + ("?" + urllib.parse.urlencode(params) if params else "")
+
+
+def check(name, want, got, r=None):
+    global passed, failed
+    with lock:
+        if want == got:
+            print(f"ok   {name}")
+            passed += 1
+        else:
+            print(f"FAIL {name}: want {want!r}, got {got!r}" + (f"\n     {r}" if r is not None else ""))
+            failed += 1
+    return want == got
+
+
+def check_in(name, allowed, got, r=None):
+    """got must be one of allowed (where the contract leaves the choice open)."""
+    return check(name, "/".join(map(str, sorted(allowed))), "/".join(map(str, sorted(allowed))) if got in allowed else got, r)
+
+
+def problem(name, r, status):
+    """r is an RFC 9457 problem document with this status (or one of a set of them)."""
+    statuses = set(status) if isinstance(status, (set, tuple)) else {status}
+    allowed = "/".join(map(str, sorted(statuses)))
+    shape = ((r.h("content-type") or "").startswith(PROBLEM) and isinstance(r.json, dict)
+             and r.get("status") == r.status and isinstance(r.get("title"), str) and "type" in r.json)
+    got = f"{allowed if r.status in statuses else r.status} {'problem+json' if shape else 'not problem+json'}"
+    return check(name, f"{allowed} problem+json", got, r)
+
+
+def sql(query, role=None):
+    cmd = list(PSQL)
+    if role:
+        cmd[cmd.index("-U") + 1] = role
+    out = subprocess.run(cmd + ["-c", query], capture_output=True, text=True, timeout=300)
+    if out.returncode != 0:
+        raise RuntimeError(f"psql failed: {out.stderr.strip()}")
+    return out.stdout.strip()
+
+
+def iso(t):
+    return t.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def parse_time(s):
+    return dt.datetime.fromisoformat(s.replace("Z", "+00:00")) if isinstance(s, str) else None
+
+
+def now():
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def slug(name):
+    return f"{name}-{RUN}"
+
+
+def create(key, body, name=None):
+    r = call("POST", f"{V1}/links", key, body)
+    if name:
+        check(name, 201, r.status, r)
+    return r
+
+
+def link_count(where):
+    return int(sql(f"SELECT count(*) FROM shortlink.links WHERE {where}"))
+
+
+def workspace_links(domains):
+    ds = ",".join(f"'{d}'" for d in domains)
+    return {int(x) for x in sql(f"SELECT id FROM shortlink.links WHERE domain IN ({ds})").split()}
+
+
+def click(code, domain, ip=None, ua=BROWSER, referer=None, country=None, n=1):
+    ipv = f"'{ip}'::inet" if ip else "NULL"
+    ref = f"'{referer}'" if referer else "NULL"
+    cty = f"'{country}'" if country else "NULL"
+    sql(f"SELECT count((shortlink.record_click('{code}', '{domain}', {ipv}, '{ua}', {ref}, {cty}, "
+        f"NULL, NULL)).status) FROM generate_series(1, {n})")
+
+
+def walk(key, path, **params):
+    """Every link through cursor paging: (ids in order, pages, the last answer)."""
+    ids, cursor, pages = [], None, 0
+    while True:
+        r = call("GET", q(path, cursor=cursor, **params), key)
+        pages += 1
+        if r.status != 200 or not isinstance(r.get("data"), list):
+            return ids, pages, r
+        ids += [x.get("id") for x in r.json["data"]]
+        cursor = r.get("nextCursor")
+        if cursor is None or pages > 1000:
+            return ids, pages, r
+
+
+SECTIONS = []
+
+
+def section(fn):
+    SECTIONS.append(fn)
+    return fn
+
+
+# ---------------------------------------------------------------------------------------
+
+ROUTES = [
+    ("get", "/links"), ("post", "/links"), ("get", "/links/count"), ("get", "/links/info"),
+    ("post", "/links/bulk"), ("patch", "/links/bulk"), ("delete", "/links/bulk"),
+    ("get", "/links/{}"), ("patch", "/links/{}"), ("delete", "/links/{}"),
+    ("post", "/links/{}/disable"), ("post", "/links/{}/enable"), ("get", "/links/{}/qr"),
+    ("get", "/analytics"), ("get", "/events"),
+    ("get", "/domains"), ("post", "/domains"), ("delete", "/domains/{}"),
+    ("get", "/keys"), ("post", "/keys"), ("get", "/keys/{}"), ("delete", "/keys/{}"),
+]
+
+
+@section
+def openapi():
+    """GET /api/v1/openapi.json: OpenAPI 3.1, every route, no key needed"""
+    r = call("GET", f"{V1}/openapi.json")
+    check("openapi.json without a key: 200", 200, r.status, r)
+    check("… JSON", True, (r.h("content-type") or "").startswith("application/json") and r.json is not None)
+    doc = r.json or {}
+    check("… OpenAPI 3.1", "3.1", str(doc.get("openapi", ""))[:3])
+    base = ""
+    servers = doc.get("servers") or []
+    if servers:
+        base = urllib.parse.urlsplit(servers[0].get("url", "")).path.rstrip("/")
+    have = set()
+    for p, ops in (doc.get("paths") or {}).items():
+        full = re.sub(r"\{[^}]*\}", "{}", base + p)
+        if full.startswith(V1):
+            full = full[len(V1):]
+        for m in ops:
+            if m.lower() in ("get", "post", "put", "patch", "delete", "head", "options"):
+                have.add((m.lower(), full))
+    check("… documents every route of the API", [], [f"{m.upper()} {V1}{p}" for m, p in ROUTES if (m, p) not in have])
+    schemes = (doc.get("components") or {}).get("securitySchemes") or {}
+    check("… declares the bearer key scheme", True,
+          any(s.get("type") == "http" and str(s.get("scheme", "")).lower() == "bearer" for s in schemes.values()))
+
+
+@section
+def authentication():
+    """Authorization: Bearer: missing, malformed, unknown keys get 401 problems"""
+    problem("no Authorization header: 401", call("GET", f"{V1}/links"), 401)
+    problem("a key that does not exist (well formed): 401",
+            call("GET", f"{V1}/links", "sl_ABCDEFGH_" + "x" * 43), 401)
+    problem("a malformed key: 401", call("GET", f"{V1}/links", "not-a-key"), 401)
+    problem("a real key with a character changed: 401",
+            call("GET", f"{V1}/links", secret("a-admin")[:-1] + ("A" if secret("a-admin")[-1] != "A" else "B")), 401)
+    problem("Basic instead of Bearer: 401",
+            call("GET", f"{V1}/links", headers={"Authorization": "Basic " + secret("a-admin")}), 401)
+    problem("Bearer with nothing after it: 401",
+            call("GET", f"{V1}/links", headers={"Authorization": "Bearer "}), 401)
+    r = call("GET", f"{V1}/links", "a-admin")
+    check("a good key: 200", 200, r.status, r)
+    for path in ("/links/1", "/analytics?groupBy=count", "/events?format=ndjson", "/domains", "/keys"):
+        problem(f"no key on GET {V1}{path}: 401", call("GET", V1 + path), 401)
+    problem("no key on POST /links: 401", call("POST", f"{V1}/links", body={"url": "https://example.com/"}), 401)
+
+
+LINK_KEYS = ["id", "domain", "code", "shortUrl", "url", "linkType", "redirectType", "title",
+             "description", "image", "tags", "cloaked", "passwordProtected", "forwardParameters",
+             "blockBots", "metaPixelId", "googleTagId", "webhookUrls", "callbackUrl", "expiredUrl",
+             "expiresAt", "expired", "maxClicks", "disabled", "tracking", "metadata", "clicks",
+             "botClicks", "uniqueVisitors", "lastClickedAt", "createdAt", "updatedAt", "qrCode"]
+
+
+@section
+def create_links():
+    """POST /api/v1/links: every field of the body, and the link object"""
+    expires = now() + dt.timedelta(days=1)
+    body = {
+        "url": "https://example.com/full?x=1", "domain": A, "customSlug": slug("full"),
+        "title": "Full <title>", "description": "Every field", "image": "https://img.example.com/a.png",
+        "redirectType": "PERMANENT_301", "linkType": "URL", "cloaked": True, "password": "open sesame 7731",
+        "expiresAt": iso(expires), "maxClicks": 100, "tagIds": ["tid-1"], "tags": ["red", "blue"],
+        "forwardParameters": True, "blockBots": True, "utmSource": "news", "utmMedium": "email",
+        "utmCampaign": "spring", "utmTerm": "shoes", "utmContent": "banner",
+        "metaPixelId": "123456789012345", "googleTagId": "G-ABC123",
+        "webhookUrls": ["https://hooks.example.com/a"], "metadata": {"k": "v", "n": 1},
+        "expiredUrl": "https://example.com/gone", "callbackUrl": "https://hooks.example.com/cb",
+        "customField": "cf", "dltHeader": "ACME", "contactPhone": "+1 415-555-0123",
+    }
+    r = create("a-admin", body, "every field: 201")
+    L = r.json or {}
+    check("… the link object has every field", [], [k for k in LINK_KEYS if k not in L], r)
+    check("… id is an integer", True, isinstance(L.get("id"), int) and not isinstance(L.get("id"), bool))
+    check("… domain and code", (A, slug("full")), (L.get("domain"), L.get("code")))
+    check("… shortUrl ends with domain/code", True, str(L.get("shortUrl")).endswith(f"{A}/{slug('full')}"), r)
+    check("… url is the destination (with the utm parameters)", True,
+          str(L.get("url")).startswith("https://example.com/full?x=1") and "utm_source=news" in str(L.get("url")), r)
+    check("… redirectType 301", 301, L.get("redirectType"))
+    check("… linkType URL", "URL", L.get("linkType"))
+    check("… title, description, image", ("Full <title>", "Every field", "https://img.example.com/a.png"),
+          (L.get("title"), L.get("description"), L.get("image")))
+    check("… tags hold tagIds and tags", ["blue", "red", "tid-1"], sorted(L.get("tags") or []))
+    check("… cloaked, passwordProtected, forwardParameters, blockBots", [True] * 4,
+          [L.get("cloaked"), L.get("passwordProtected"), L.get("forwardParameters"), L.get("blockBots")])
+    check("… the password is never in the answer", False, b"open sesame 7731" in r.body)
+    check("… metaPixelId, googleTagId", ("123456789012345", "G-ABC123"), (L.get("metaPixelId"), L.get("googleTagId")))
+    check("… webhookUrls, callbackUrl, expiredUrl",
+          (["https://hooks.example.com/a"], "https://hooks.example.com/cb", "https://example.com/gone"),
+          (L.get("webhookUrls"), L.get("callbackUrl"), L.get("expiredUrl")))
+    got_exp = parse_time(L.get("expiresAt"))
+    check("… expiresAt as given", True, got_exp is not None and abs((got_exp - expires).total_seconds()) < 1, r)
+    check("… expired false, maxClicks 100, disabled false, tracking true", [False, 100, False, True],
+          [L.get("expired"), L.get("maxClicks"), L.get("disabled"), L.get("tracking")])
+    check("… metadata", {"k": "v", "n": 1}, L.get("metadata"))
+    check("… no clicks yet", [0, 0, 0, None], [L.get("clicks"), L.get("botClicks"), L.get("uniqueVisitors"), L.get("lastClickedAt")])
+    check("… createdAt is now", True,
+          parse_time(L.get("createdAt")) is not None and abs((parse_time(L.get("createdAt")) - now()).total_seconds()) < 60)
+    check("… qrCode is the URL of its QR image", True, isinstance(L.get("qrCode"), str) and "qr" in L.get("qrCode", ""), r)
+    if isinstance(L.get("qrCode"), str) and L["qrCode"].startswith("http"):
+        u = urllib.parse.urlsplit(L["qrCode"])
+        if (u.hostname, u.port) == (API.hostname, API.port):
+            qr = call("GET", u.path + ("?" + u.query if u.query else ""), "a-admin")
+            check("… which answers an image", True, qr.status == 200 and (qr.h("content-type") or "").startswith("image/"), qr)
+
+    r = create("a-admin", {"url": "https://example.com/u", "domain": A, "customSlug": slug("utm"),
+                           "utmSource": "news", "utmCampaign": "spring"}, "utm parameters: 201")
+    loc = redirect_location(slug("utm"), A)
+    check("… the redirect carries them", True, loc is not None and "utm_source=news" in loc and "utm_campaign=spring" in loc, loc)
+
+    r = create("a-admin", {"url": "https://example.com/302", "domain": A, "redirectType": 302})
+    check("redirectType as the integer 302: 201, 302", (201, 302), (r.status, r.get("redirectType")), r)
+    r = create("a-admin", {"url": "https://example.com/301", "domain": A, "redirectType": 301})
+    check("redirectType as the integer 301: 201, 301", (201, 301), (r.status, r.get("redirectType")), r)
+    r = create("a-admin", {"url": "https://example.com/t", "domain": A, "redirectType": "TEMPORARY_302"})
+    check("redirectType TEMPORARY_302: 302", (201, 302), (r.status, r.get("redirectType")), r)
+    r = create("a-admin", {"url": "mailto:support@example.com?subject=Hi", "domain": A, "linkType": "mailto"})
+    check("linkType in lower case (mailto): 201, MAILTO", (201, "MAILTO"), (r.status, r.get("linkType")), r)
+    r = create("a-admin", {"url": "tel:+1 (415) 555-0123", "domain": A, "linkType": "Tel"})
+    check("linkType Tel: 201, TEL", (201, "TEL"), (r.status, r.get("linkType")), r)
+    r = create("a-admin", {"url": "sms:+14155550123", "domain": A, "linkType": "SMS"})
+    check("linkType SMS: 201, SMS", (201, "SMS"), (r.status, r.get("linkType")), r)
+    r = create("a-admin", {"url": "https://example.com/w", "domain": A,
+                           "webhookUrls": "https://hooks.example.com/1,https://hooks.example.com/2"})
+    check("webhookUrls as a comma-separated string: both", (201, ["https://hooks.example.com/1", "https://hooks.example.com/2"]),
+          (r.status, r.get("webhookUrls")), r)
+    r = create("a-admin", {"url": "https://example.com/len", "domain": A, "length": 12})
+    check("length 12: a 12-character code", (201, 12), (r.status, len(r.get("code") or "")), r)
+    r = create("a-admin", {"url": "https://example.com/exp", "domain": A, "expireIn": 3600})
+    e = parse_time(r.get("expiresAt"))
+    check("expireIn 3600: expiresAt an hour ahead", True,
+          r.status == 201 and e is not None and abs((e - now()).total_seconds() - 3600) < 60, r)
+    r = create("a-admin", {"url": "https://example.com/nt", "domain": A, "tracking": False})
+    check("tracking false", (201, False), (r.status, r.get("tracking")), r)
+    r = create("a-admin", {"url": "https://example.com/deep", "domain": A,
+                           "metadata": nested(10)})
+    check("metadata nested 10 deep: 201", 201, r.status, r)
+
+
+def nested(depth):
+    v = {}
+    for _ in range(depth - 1):
+        v = {"a": v}
+    return v
+
+
+def redirect_location(code, domain, ua=BROWSER):
+    r = call("GET", f"/{code}", base=REDIRECT, headers={"Host": domain, "User-Agent": ua})
+    return r.h("location") if r.status in (301, 302) else f"status {r.status}"
+
+
+def redirect_status(code, domain):
+    return call("GET", f"/{code}", base=REDIRECT, headers={"Host": domain, "User-Agent": BROWSER}).status
+
+
+@section
+def create_errors():
+    """POST /api/v1/links refused: 409, 422 naming the field, 400, 413, 415, never 500"""
+    before = link_count(f"domain IN ('{A}', '{A2}')")
+    r = create("a-admin", {"url": "https://example.com/taken", "domain": A, "customSlug": slug("taken")}, "a custom slug: 201")
+    r = create("a-admin", {"url": "https://example.com/taken2", "domain": A, "customSlug": slug("taken")})
+    problem("the same customSlug again: 409", r, 409)
+    base = {"url": "https://example.com/ok", "domain": A}
+    for extra, field in [
+        ({"url": "not a url"}, "url"),
+        ({"url": "javascript:alert(1)"}, "url"),
+        ({"expireIn": -5}, "expireIn"),
+        ({"redirectType": 307}, "redirectType"),
+        ({"redirectType": "SEE_OTHER_303"}, "redirectType"),
+        ({"linkType": "ftp"}, "linkType"),
+        ({"maxClicks": 0}, "maxClicks"),
+        ({"metaPixelId": "abc"}, "metaPixelId"),
+        ({"googleTagId": "nope"}, "googleTagId"),
+        ({"contactPhone": "12"}, "contactPhone"),
+        ({"webhookUrls": ["not a url"]}, "webhookUrls"),
+        ({"expiredUrl": "ftp://example.com/x"}, "expiredUrl"),
+        ({"callbackUrl": "nope"}, "callbackUrl"),
+        ({"image": "nope"}, "image"),
+        ({"customSlug": "bad slug!"}, "customSlug"),
+        ({"length": 1000}, "length"),
+        ({"expiresAt": "yesterday-ish"}, "expiresAt"),
+        ({"title": "x" * 100000}, "title"),
+    ]:
+        r = call("POST", f"{V1}/links", "a-admin", {**base, **extra})
+        what = json.dumps(extra)[:60]
+        problem(f"invalid {what}: 422", r, 422)
+        check(f"… errors[0].field is {field}", field, r.get("errors", 0, "field"), r)
+    r = call("POST", f"{V1}/links", "a-admin", {**base, "bogusField": 1})
+    problem("an unknown field: 400", r, 400)
+    check("… naming it", True, b"bogusField" in r.body, r)
+    r = call("POST", f"{V1}/links", "a-admin", {**base, "custom_slug": "x"})
+    problem("a snake_case field (not the API's name): 400", r, 400)
+    check("… naming it", True, b"custom_slug" in r.body, r)
+    problem("malformed JSON: 400", call("POST", f"{V1}/links", "a-admin", raw=b'{"url": "https://exa'), 400)
+    problem("url of the wrong type: 400", call("POST", f"{V1}/links", "a-admin", {"url": 5}), 400)
+    problem("maxClicks of the wrong type: 400", call("POST", f"{V1}/links", "a-admin", {**base, "maxClicks": "ten"}), 400)
+    problem("cloaked of the wrong type: 400", call("POST", f"{V1}/links", "a-admin", {**base, "cloaked": "yes"}), 400)
+    problem("metadata not an object: 400 or 422", call("POST", f"{V1}/links", "a-admin", {**base, "metadata": [1]}), {400, 422})
+    problem("an array instead of an object: 400", call("POST", f"{V1}/links", "a-admin", [base]), 400)
+    problem("no url: 400 or 422", call("POST", f"{V1}/links", "a-admin", {"domain": A}), {400, 422})
+    problem("an empty body: 400", call("POST", f"{V1}/links", "a-admin", raw=b""), {400, 415})
+    big = json.dumps({**base, "description": "x" * (1 << 20)}).encode()
+    problem("a body over 1 MiB: 413", call("POST", f"{V1}/links", "a-admin", raw=big), 413)
+    problem("Content-Type text/plain: 415",
+            call("POST", f"{V1}/links", "a-admin", raw=json.dumps(base).encode(), content_type="text/plain"), 415)
+    problem("no Content-Type: 415",
+            call("POST", f"{V1}/links", "a-admin", raw=json.dumps(base).encode(), content_type=None), 415)
+    problem("invalid UTF-8: 400",
+            call("POST", f"{V1}/links", "a-admin", raw=b'{"url": "https://example.com/\xff\xfe", "domain": "' + A.encode() + b'"}'), 400)
+    problem("JSON nested 65 deep: 400", call("POST", f"{V1}/links", "a-admin", {**base, "metadata": nested(65)}), 400)
+    problem("JSON nested 10,000 deep: 400",
+            call("POST", f"{V1}/links", "a-admin", raw=b'{"url": "https://example.com/", "metadata": ' + b"[" * 10000 + b"]" * 10000 + b"}"), 400)
+    problem("a domain of no workspace: 4xx", call("POST", f"{V1}/links", "a-admin", {**base, "domain": "nowhere.invalid"}), {400, 404, 422})
+    check("the refused requests made no link", before + 1, link_count(f"domain IN ('{A}', '{A2}')"))
+
+
+@section
+def one_link():
+    """GET, info, PATCH, disable, enable, QR and DELETE of one link"""
+    r = create("a-admin", {"url": "https://example.com/one", "domain": A, "customSlug": slug("one"),
+                           "title": "One", "tags": ["x"], "expireIn": 86400}, "create: 201")
+    L = r.json or {}
+    lid = L.get("id")
+    g = call("GET", f"{V1}/links/{lid}", "a-admin")
+    check("GET /links/{id}: 200, the same link", (200, lid, slug("one")), (g.status, g.get("id"), g.get("code")), g)
+    i = call("GET", q(f"{V1}/links/info", domain=A, code=slug("one")), "a-admin")
+    check("GET /links/info?domain&code: 200, the same link", (200, lid), (i.status, i.get("id")), i)
+    problem("info of a code no link has: 404", call("GET", q(f"{V1}/links/info", domain=A, code="no-such-code"), "a-admin"), 404)
+    problem("info without code: 400 or 422", call("GET", q(f"{V1}/links/info", domain=A), "a-admin"), {400, 422})
+    problem("GET a link id no link has: 404", call("GET", f"{V1}/links/{NOWHERE}", "a-admin"), 404)
+    problem("GET a link id that is no number: 400 or 404", call("GET", f"{V1}/links/abc", "a-admin"), {400, 404})
+
+    click(slug("one"), A, "198.51.100.10", n=3)
+    p = call("PATCH", f"{V1}/links/{lid}", "a-admin", {"url": "https://example.com/one-new"})
+    check("PATCH url: 200, the new url", (200, "https://example.com/one-new"), (p.status, p.get("url")), p)
+    check("… clicks kept", 3, p.get("clicks"), p)
+    check("… updatedAt set", True, p.get("updatedAt") is not None, p)
+    check("… the redirect goes to the new url", "https://example.com/one-new", redirect_location(slug("one"), A))
+    a = call("GET", q(f"{V1}/analytics", groupBy="count", linkId=lid, bots="include"), "a-admin")
+    check("… its click history kept (analytics: 4 clicks)", 4, a.get("clicks"), a)
+    p = call("PATCH", f"{V1}/links/{lid}", "a-admin", {"title": None, "expiresAt": None, "tags": None})
+    check("PATCH null clears title, expiresAt, tags", (200, None, None, []),
+          (p.status, p.get("title"), p.get("expiresAt"), p.get("tags")), p)
+    p = call("PATCH", f"{V1}/links/{lid}", "a-admin", {"title": "Again", "maxClicks": 50, "redirectType": 301})
+    check("PATCH several fields", (200, "Again", 50, 301), (p.status, p.get("title"), p.get("maxClicks"), p.get("redirectType")), p)
+    check("… the code unchanged", slug("one"), p.get("code"))
+    r = call("PATCH", f"{V1}/links/{lid}", "a-admin", {"redirectType": 307})
+    problem("PATCH an invalid value: 422", r, 422)
+    check("… errors[0].field redirectType", "redirectType", r.get("errors", 0, "field"), r)
+    r = call("PATCH", f"{V1}/links/{lid}", "a-admin", {"bogusField": 1})
+    problem("PATCH an unknown field: 400", r, 400)
+    check("… naming it", True, b"bogusField" in r.body, r)
+    problem("PATCH malformed JSON: 400", call("PATCH", f"{V1}/links/{lid}", "a-admin", raw=b"{"), 400)
+    problem("PATCH a link id no link has: 404", call("PATCH", f"{V1}/links/{NOWHERE}", "a-admin", {"title": "x"}), 404)
+    g = call("GET", f"{V1}/links/{lid}", "a-admin")
+    check("the refused PATCHes changed nothing", ("Again", 301), (g.get("title"), g.get("redirectType")), g)
+
+    d = call("POST", f"{V1}/links/{lid}/disable", "a-admin")
+    check("disable: 200, disabled", (200, True), (d.status, d.get("disabled")), d)
+    check("… the redirect answers 410", 410, redirect_status(slug("one"), A))
+    e = call("POST", f"{V1}/links/{lid}/enable", "a-admin")
+    check("enable: 200, not disabled", (200, False), (e.status, e.get("disabled")), e)
+    check("… the redirect answers 301 again", 301, redirect_status(slug("one"), A))
+    problem("disable a link id no link has: 404", call("POST", f"{V1}/links/{NOWHERE}/disable", "a-admin"), 404)
+
+    s = call("GET", f"{V1}/links/{lid}/qr?format=svg", "a-admin")
+    check("QR as SVG: 200 image/svg+xml <svg", (200, "image/svg+xml", True),
+          (s.status, (s.h("content-type") or "").split(";")[0], b"<svg" in s.body[:500]), s)
+    p = call("GET", f"{V1}/links/{lid}/qr?format=png", "a-admin")
+    check("QR as PNG: 200 image/png, a PNG", (200, "image/png", b"\x89PNG\r\n\x1a\n"),
+          (p.status, (p.h("content-type") or "").split(";")[0], p.body[:8]), p)
+    problem("QR format gif: 400 or 422", call("GET", f"{V1}/links/{lid}/qr?format=gif", "a-admin"), {400, 422})
+    problem("QR of a link id no link has: 404", call("GET", f"{V1}/links/{NOWHERE}/qr", "a-admin"), 404)
+
+    x = call("DELETE", f"{V1}/links/{lid}", "a-admin")
+    check("DELETE: 204, no body", (204, b""), (x.status, x.body), x)
+    problem("… then GET: 404", call("GET", f"{V1}/links/{lid}", "a-admin"), 404)
+    problem("… DELETE again: 404", call("DELETE", f"{V1}/links/{lid}", "a-admin"), 404)
+    check("… the redirect answers 404", 404, redirect_status(slug("one"), A))
+
+
+@section
+def lists():
+    """GET /api/v1/links and /links/count: filters, sorting, cursor paging"""
+    bodies = []
+    for i in range(30):
+        b = {"url": f"https://example.com/list/{i}", "domain": A2 if i % 3 == 0 else A,
+             "customSlug": slug(f"list{i}"), "tags": ["even"] if i % 2 == 0 else ["odd"], "title": f"list {i}"}
+        if i in (4, 5, 6):
+            b["url"] = f"https://example.com/needle/{i}"
+        bodies.append(b)
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        made = list(ex.map(lambda b: create("a-admin", b), bodies))
+    check("30 links created", [201] * 30, [r.status for r in made])
+    ids = [r.get("id") for r in made]
+    # Clicks for sorting: link i gets i % 5.
+    sql("SELECT count(shortlink.record_click(l.code, l.domain, '198.51.100.20', '" + BROWSER + "', NULL, NULL, NULL, NULL)) "
+        f"FROM shortlink.links l, generate_series(1, 4) g WHERE l.code LIKE 'list%-{RUN}' "
+        f"AND g <= (substring(l.code from 'list([0-9]+)')::int % 5)")
+    old = ids[:5]
+    sql(f"UPDATE shortlink.links SET created_at = now() - interval '10 days' WHERE id IN ({','.join(map(str, old))})")
+    sql(f"UPDATE shortlink.links SET expires_at = now() - interval '1 minute' WHERE id = {ids[7]}")
+    for lid in ids[8:10]:
+        call("POST", f"{V1}/links/{lid}/disable", "a-admin")
+
+    every = workspace_links([A, A2])
+    got, pages, last = walk("a-admin", f"{V1}/links", limit=7)
+    check("cursor paging (limit 7) walks every link of the workspace exactly once", (len(every), every),
+          (len(got), set(got)), last)
+    check("… in pages of at most 7, the last one's nextCursor null", (True, None),
+          (pages >= len(every) // 7, last.get("nextCursor")), last)
+    c = call("GET", f"{V1}/links/count", "a-admin")
+    check("count: every link", len(every), c.get("count"), c)
+    for sort, order, key in [("clicks", "desc", "clicks"), ("createdAt", "asc", "createdAt"),
+                             ("lastClickedAt", "desc", "lastClickedAt"), ("clicks", "asc", "clicks")]:
+        got, pages, last = walk("a-admin", f"{V1}/links", limit=4, sort=sort, order=order)
+        check(f"sort={sort}&order={order}, limit 4: every link exactly once", (len(every), every), (len(got), set(got)), last)
+        # The order itself, on one page holding all.
+        r = call("GET", q(f"{V1}/links", limit=1000, sort=sort, order=order), "a-admin")
+        vals = [x.get(key) for x in r.get("data") or []]
+        nonnull = [v for v in vals if v is not None]
+        if key != "clicks":
+            nonnull = [parse_time(v) for v in nonnull]
+        check(f"… in {order}ending {key} order", True,
+              r.status == 200 and nonnull == sorted(nonnull, reverse=order == "desc") and len(vals) == len(every), r)
+    sets = {
+        "domain": ({"domain": A2}, workspace_links([A2])),
+        "tag": ({"tag": "even"}, {int(x) for x in sql(f"SELECT id FROM shortlink.links WHERE 'even' = ANY(tags) AND domain IN ('{A}','{A2}')").split()}),
+        "search": ({"search": "needle"}, set(ids[4:7])),
+        "createdBefore": ({"createdBefore": iso(now() - dt.timedelta(days=5))}, set(old)),
+        "createdAfter": ({"createdAfter": iso(now() - dt.timedelta(days=5))}, every - set(old)),
+        "disabled=true": ({"disabled": "true"}, set(ids[8:10])),
+        "expired=true": ({"expired": "true"}, {ids[7]}),
+        "tag and domain": ({"tag": "even", "domain": A2}, {ids[i] for i in range(0, 30, 6)}),
+    }
+    for name, (params, want) in sets.items():
+        got, _, last = walk("a-admin", f"{V1}/links", limit=3, **params)
+        check(f"filter {name}: exactly its links", (len(want), sorted(want)), (len(got), sorted(i for i in got if i is not None)), last)
+        c = call("GET", q(f"{V1}/links/count", **params), "a-admin")
+        check(f"… count with the same filter: {len(want)}", len(want), c.get("count"), c)
+    got, _, last = walk("a-admin", f"{V1}/links", limit=50, disabled="false")
+    check("filter disabled=false: every link but the two", len(every) - 2, len(got), last)
+    r = call("GET", q(f"{V1}/links", limit=1000), "a-admin")
+    check("limit 1000: 200", 200, r.status, r)
+    r = call("GET", f"{V1}/links", "a-admin")
+    check("no limit: at most 100 (the default)", True, r.status == 200 and len(r.get("data") or []) == min(100, len(every)), r)
+    for params in [{"limit": 0}, {"limit": 1001}, {"limit": "ten"}, {"sort": "title"}, {"order": "up"},
+                   {"cursor": "not-a-cursor"}, {"createdAfter": "last tuesday"}, {"disabled": "maybe"}]:
+        problem(f"GET /links?{urllib.parse.urlencode(params)}: 400 or 422",
+                call("GET", q(f"{V1}/links", **params), "a-admin"), {400, 422})
+    for params in [{"createdAfter": "last tuesday"}, {"disabled": "maybe"}, {"expired": "perhaps"}]:
+        problem(f"GET /links/count?{urllib.parse.urlencode(params)}: 400 or 422",
+                call("GET", q(f"{V1}/links/count", **params), "a-admin"), {400, 422})
+
+
+@section
+def bulk():
+    """POST, PATCH and DELETE /api/v1/links/bulk: per-item answers in order"""
+    good1 = {"url": "https://example.com/bulk/1", "domain": A, "customSlug": slug("bulk1")}
+    good2 = {"url": "https://example.com/bulk/2", "domain": A2, "customSlug": slug("bulk2")}
+    items = [good1, {"url": "not a url", "domain": A}, good2,
+             {"url": "https://example.com/bulk/3", "domain": A, "customSlug": slug("bulk1")},
+             {"url": "https://example.com/bulk/4", "domain": A, "bogusField": True}]
+    r = call("POST", f"{V1}/links/bulk", "a-admin", items)
+    check("POST bulk, good and bad items: 207", 207, r.status, r)
+    res = r.get("results") or []
+    check("… one result per item, in request order", [0, 1, 2, 3, 4], [x.get("index") for x in res], r)
+    check("… statuses 201, 422, 201, 409, 400", [201, 422, 201, 409, 400], [x.get("status") for x in res], r)
+    check("… a link for each good item, a problem for each bad one", [True, False, True, False, False],
+          [isinstance(x.get("link"), dict) for x in res])
+    check("… the problems carry their status", [422, 409, 400],
+          [(x.get("error") or {}).get("status") for x in res if x.get("status") != 201])
+    check("… the 422 names the field", "url", ((res[1:2] or [{}])[0].get("error") or {}).get("errors", [{}])[0].get("field") if len(res) > 1 else None)
+    g1 = (res[0].get("link") or {}).get("id") if res else None
+    g2 = (res[2].get("link") or {}).get("id") if len(res) > 2 else None
+    check("… the good ones exist", [200, 200],
+          [call("GET", f"{V1}/links/{g}", "a-admin").status for g in (g1, g2)])
+    check("… and only they", 2, link_count(f"url LIKE 'https://example.com/bulk/%'"))
+
+    r = call("POST", f"{V1}/links/bulk", "a-admin",
+             [{"url": f"https://example.com/bulk-ok/{i}", "domain": A} for i in range(3)])
+    check("POST bulk, all good: 200, three 201", (200, [201] * 3), (r.status, [x.get("status") for x in r.get("results") or []]), r)
+    problem("POST bulk []: 400 or 422", call("POST", f"{V1}/links/bulk", "a-admin", []), {400, 422})
+    r = call("POST", f"{V1}/links/bulk", "a-admin", [{"url": f"https://example.com/bulk-many/{i}", "domain": A} for i in range(1001)])
+    problem("POST bulk of 1001: 400, 413 or 422", r, {400, 413, 422})
+    check("… made no link", 0, link_count("url LIKE 'https://example.com/bulk-many/%'"))
+    r = call("POST", f"{V1}/links/bulk", "a-admin", [{"url": f"https://example.com/bulk-1000/{i}", "domain": A} for i in range(1000)])
+    check("POST bulk of 1000: 200, 1000 links", (200, 1000), (r.status, link_count("url LIKE 'https://example.com/bulk-1000/%'")), r)
+    problem("POST bulk, not an array: 400", call("POST", f"{V1}/links/bulk", "a-admin", good1), 400)
+    problem("POST bulk, malformed JSON: 400", call("POST", f"{V1}/links/bulk", "a-admin", raw=b"[{"), 400)
+
+    r = call("PATCH", f"{V1}/links/bulk", "a-admin",
+             [{"id": g1, "title": "bulk title"}, {"id": NOWHERE, "title": "x"}, {"id": g2, "redirectType": 307}])
+    check("PATCH bulk, good and bad: 207, statuses 200, 404, 422", (207, [200, 404, 422]),
+          (r.status, [x.get("status") for x in r.get("results") or []]), r)
+    check("… in order", [0, 1, 2], [x.get("index") for x in r.get("results") or []])
+    check("… the good one changed, the bad one not", ("bulk title", 302),
+          (call("GET", f"{V1}/links/{g1}", "a-admin").get("title"), call("GET", f"{V1}/links/{g2}", "a-admin").get("redirectType")))
+    problem("PATCH bulk, an item without id: 400 or 422 (or 207)",
+            call("PATCH", f"{V1}/links/bulk", "a-admin", [{"title": "x"}]), {400, 422, 207})
+    r = call("DELETE", f"{V1}/links/bulk", "a-admin", {"ids": [g1, NOWHERE]})
+    check_in("DELETE bulk, one real, one not: 200 or 207", {200, 207}, r.status, r)
+    if r.get("results") is not None:
+        check("… per-item statuses 204, 404", [204, 404], [x.get("status") for x in r.get("results")], r)
+    check("… the real one is gone, the other kept", (404, 200),
+          (call("GET", f"{V1}/links/{g1}", "a-admin").status, call("GET", f"{V1}/links/{g2}", "a-admin").status))
+    problem("DELETE bulk, ids not a list: 400", call("DELETE", f"{V1}/links/bulk", "a-admin", {"ids": "1,2"}), 400)
+
+
+@section
+def idempotency():
+    """Idempotency-Key: the first answer again, one link, also from 10 connections at once"""
+    body = {"url": f"https://example.com/idem/{RUN}", "domain": A}
+    k1 = f"idem-1-{RUN}"
+    r1 = call("POST", f"{V1}/links", "a-admin", body, headers={"Idempotency-Key": k1})
+    r2 = call("POST", f"{V1}/links", "a-admin", body, headers={"Idempotency-Key": k1})
+    check("POST with a key: 201", 201, r1.status, r1)
+    check("… the retry gets the same status and body", (r1.status, r1.body), (r2.status, r2.body), r2)
+    check("… one link made", 1, link_count(f"url = 'https://example.com/idem/{RUN}'"))
+    r3 = call("POST", f"{V1}/links", "a-admin", {**body, "title": "other"}, headers={"Idempotency-Key": k1})
+    problem("the same key with another body: 422", r3, 422)
+    rb = call("POST", f"{V1}/links", "b-admin", body, headers={"Idempotency-Key": k1})
+    check("the same key and body from another workspace's key: not the first answer", True,
+          rb.body != r1.body and rb.get("id") != r1.get("id"), rb)
+
+    body = {"url": f"https://example.com/idem-race/{RUN}", "domain": A}
+    k2 = f"idem-race-{RUN}"
+    barrier = threading.Barrier(10)
+
+    def racer(_):
+        barrier.wait(timeout=30)
+        return call("POST", f"{V1}/links", "a-admin", body, headers={"Idempotency-Key": k2})
+
+    with concurrent.futures.ThreadPoolExecutor(10) as ex:
+        answers = list(ex.map(racer, range(10)))
+    check("10 identical requests at once on 10 connections: exactly one link", 1,
+          link_count(f"url = 'https://example.com/idem-race/{RUN}'"))
+    check("… all 10 answers identical", 1, len({(a.status, a.body) for a in answers}),
+          answers[0] if len({(a.status, a.body) for a in answers}) == 1 else " | ".join(f"{a.status} {a.body[:80]!r}" for a in answers))
+    check("… and 201", [201] * 10, [a.status for a in answers])
+
+    lid = r1.get("id")
+    k3 = f"idem-patch-{RUN}"
+    p1 = call("PATCH", f"{V1}/links/{lid}", "a-admin", {"title": "t1"}, headers={"Idempotency-Key": k3})
+    call("PATCH", f"{V1}/links/{lid}", "a-admin", {"title": "t2"})
+    p2 = call("PATCH", f"{V1}/links/{lid}", "a-admin", {"title": "t1"}, headers={"Idempotency-Key": k3})
+    check("PATCH with a key, retried after another change: the first answer again", (200, p1.body), (p2.status, p2.body), p2)
+    k4 = f"idem-delete-{RUN}"
+    d1 = call("DELETE", f"{V1}/links/{lid}", "a-admin", headers={"Idempotency-Key": k4})
+    d2 = call("DELETE", f"{V1}/links/{lid}", "a-admin", headers={"Idempotency-Key": k4})
+    check("DELETE with a key, retried: 204 both times", (204, 204), (d1.status, d2.status), d2)
+
+
+@section
+def rate_limits():
+    """RateLimit-* headers on every answer; 429 with Retry-After past the key's limit"""
+    seen = []
+    for i in range(5):
+        r = call("GET", f"{V1}/links", "a-rate")
+        seen.append((r.status, r.h("RateLimit-Limit"), r.h("RateLimit-Remaining")))
+        if i == 0:
+            reset = r.h("RateLimit-Reset")
+            check("RateLimit-Reset: whole seconds up to a minute", True,
+                  reset is not None and reset.isdigit() and 0 <= int(reset) <= 60, r)
+    check("a key with rate_limit 5: five answers, remaining 4 to 0",
+          [(200, "5", str(n)) for n in (4, 3, 2, 1, 0)], seen)
+    r = call("GET", f"{V1}/links", "a-rate")
+    problem("the sixth within the minute: 429", r, 429)
+    ra = r.h("Retry-After")
+    check("… with Retry-After in seconds", True, ra is not None and ra.isdigit() and 1 <= int(ra) <= 60, r)
+    check("… and the RateLimit headers", ("5", "0"), (r.h("RateLimit-Limit"), r.h("RateLimit-Remaining")), r)
+    problem("… a POST too: 429", call("POST", f"{V1}/links", "a-rate", {"url": "https://example.com/rl", "domain": A}), 429)
+    check("… which made no link", 0, link_count("url = 'https://example.com/rl'"))
+    r = call("GET", f"{V1}/links", "a-admin")
+    check("another key of the same workspace is not limited by it", 200, r.status, r)
+    r = call("GET", f"{V1}/links/{NOWHERE}", "a-admin")
+    check("a 404 carries the RateLimit headers", True, r.h("RateLimit-Remaining") is not None, r)
+    r = call("POST", f"{V1}/links", "a-admin", {"url": "nope", "domain": A})
+    check("a 422 carries the RateLimit headers", True, r.h("RateLimit-Remaining") is not None, r)
+
+
+def analytics(key, **params):
+    return call("GET", q(f"{V1}/analytics", **params), key)
+
+
+def by_key(r):
+    return {x.get("key"): x.get("clicks") for x in r.json} if isinstance(r.json, list) else r.json
+
+
+@section
+def analytics_checks():
+    """GET /api/v1/analytics: every groupBy against clicks recorded in SQL"""
+    an1 = create("a-admin", {"url": "https://example.com/an1", "domain": A, "customSlug": slug("an1")}, "link an1: 201")
+    an2 = create("a-admin", {"url": "https://example.com/an2", "domain": A, "customSlug": slug("an2"), "tags": ["an"]})
+    id1, id2 = an1.get("id"), an2.get("id")
+    click(slug("an1"), A, "198.51.100.7", BROWSER, "https://news.example.com/a", "DE", n=2)
+    click(slug("an1"), A, "203.0.113.9", CHROME_WIN, "https://social.example.org/x", "FR")
+    click(slug("an1"), A, "192.0.2.55", IPHONE, None, "US")
+    click(slug("an1"), A, "66.249.66.1", GOOGLEBOT, None, "US", n=2)
+    click(slug("an2"), A, "198.51.100.99", CHROME_WIN, None, "DE")
+    start, end = iso(now() - dt.timedelta(hours=3)), iso(now() + dt.timedelta(hours=1))
+
+    r = analytics("a-admin", groupBy="count", linkId=id1, bots="exclude")
+    check("count, bots excluded: 4 clicks, 3 visitors", (200, 4, 3), (r.status, r.get("clicks"), r.get("uniqueVisitors")), r)
+    r = analytics("a-admin", groupBy="count", linkId=id1, bots="include")
+    check("count, bots included: 6 clicks of which 2 bots", (6, 2), (r.get("clicks"), r.get("botClicks")), r)
+    r = analytics("a-admin", groupBy="count", linkId=id1, bots="only")
+    check("count, bots only: 2 clicks", 2, r.get("clicks"), r)
+    g = call("GET", f"{V1}/links/{id1}", "a-admin")
+    check("the link object counts them too (clicks, botClicks, uniqueVisitors)", (4, 2, 3),
+          (g.get("clicks"), g.get("botClicks"), g.get("uniqueVisitors")), g)
+    check("… and lastClickedAt is now", True,
+          parse_time(g.get("lastClickedAt")) is not None and abs((parse_time(g.get("lastClickedAt")) - now()).total_seconds()) < 120, g)
+    r = analytics("a-admin", groupBy="countries", linkId=id1, bots="exclude")
+    check("countries", {"DE": 2, "FR": 1, "US": 1}, by_key(r), r)
+    for group, want in [("browsers", [2, 1, 1]), ("os", [2, 1, 1]), ("devices", [3, 1])]:
+        r = analytics("a-admin", groupBy=group, linkId=id1, bots="exclude")
+        got = sorted((x.get("clicks") for x in r.json), reverse=True) if isinstance(r.json, list) else r.json
+        check(f"{group}: clicks per key {want}", want, got, r)
+    r = analytics("a-admin", groupBy="referers", linkId=id1, bots="exclude")
+    check("referers: news.example.com twice", 2,
+          next((x.get("clicks") for x in (r.json or []) if "news.example.com" in str(x.get("key"))), None), r)
+    for group in ("regions", "cities", "deviceModels", "osVersions"):
+        r = analytics("a-admin", groupBy=group, linkId=id1)
+        check(f"{group}: 200, a list of key/clicks/uniqueVisitors/botClicks", True,
+              r.status == 200 and isinstance(r.json, list)
+              and all({"key", "clicks", "uniqueVisitors", "botClicks"} <= set(x) for x in r.json), r)
+    r = analytics("a-admin", groupBy="timeseries", linkId=id1, start=start, end=end, interval="hour", bots="exclude")
+    check("timeseries by hour: the buckets add up to 4", (200, 4),
+          (r.status, sum(x.get("clicks", 0) for x in r.json) if isinstance(r.json, list) else None), r)
+    check("… each bucket has its start", True, isinstance(r.json, list) and all(parse_time(x.get("start")) for x in r.json), r)
+    r = analytics("a-admin", groupBy="timeseries", linkId=id1, start=start, end=end, interval="day",
+                  timezone="Europe/Paris", bots="exclude")
+    check("timeseries by day in Europe/Paris: 4", 4, sum(x.get("clicks", 0) for x in r.json) if isinstance(r.json, list) else r.json, r)
+    r = analytics("a-admin", groupBy="topLinks", domain=A, bots="exclude")
+    top = r.json if isinstance(r.json, list) else []
+    mine = next((x for x in top if x.get("linkId") == id1), {})
+    check("topLinks: an1 with 4 clicks, its code and domain", (4, slug("an1"), A),
+          (mine.get("clicks"), mine.get("code"), mine.get("domain")), r)
+    check("… most clicked first", True, [x.get("clicks") for x in top] == sorted((x.get("clicks") for x in top), reverse=True), r)
+    r = analytics("a-admin", groupBy="count", tag="an", bots="exclude")
+    check("tag=an: an2's one click", 1, r.get("clicks"), r)
+    r = analytics("a-admin", groupBy="count", linkId=id1, start=iso(now() + dt.timedelta(hours=1)),
+                  end=iso(now() + dt.timedelta(hours=2)))
+    check("a window in the future: 0 clicks", 0, r.get("clicks"), r)
+    problem("linkId of no link: 404", analytics("a-admin", groupBy="count", linkId=NOWHERE), 404)
+    for params in [{"groupBy": "colours"}, {"groupBy": "count", "bots": "maybe"},
+                   {"groupBy": "timeseries", "interval": "fortnight"}, {"groupBy": "count", "start": "soon"},
+                   {"groupBy": "timeseries", "timezone": "Mars/Olympus_Mons"}, {"groupBy": "count", "linkId": "abc"}]:
+        problem(f"analytics?{urllib.parse.urlencode(params)}: 400 or 422", analytics("a-admin", **params), {400, 422})
+
+
+def read_stream(path, key, timeout=300):
+    """GET path: (status, headers, lines, seconds)."""
+    t0 = time.monotonic()
+    conn = http.client.HTTPConnection(API.hostname, API.port, timeout=timeout)
+    conn.request("GET", path, headers={"Authorization": "Bearer " + secret(key), "Connection": "close"})
+    r = conn.getresponse()
+    body = r.read()
+    conn.close()
+    with lock:
+        ANSWERS.append(("GET", path, r.status, True, r.headers.get("RateLimit-Remaining") is not None))
+    return r.status, r.headers, body, time.monotonic() - t0
+
+
+@section
+def events():
+    """GET /api/v1/events: 20,000 click events streamed as NDJSON and CSV"""
+    r = create("a-admin", {"url": "https://example.com/ev", "domain": A, "customSlug": slug("ev")}, "link ev: 201")
+    lid = r.get("id")
+    n = 20000
+    t0 = time.monotonic()
+    sql(f"""CREATE TEMP TABLE ev_status (status text);
+            INSERT INTO ev_status SELECT (shortlink.record_click('{slug("ev")}', '{A}',
+                ('198.51.' || (g % 200) || '.' || (g % 250))::inet, '{BROWSER}', NULL, 'DE', NULL, NULL)).status
+            FROM generate_series(1, {n}) g""")
+    print(f"     ({n} clicks recorded in {time.monotonic() - t0:.1f} s)")
+    check(f"{n} click events in the database", n,
+          int(sql(f"SELECT count(*) FROM shortlink.click_events WHERE link_id = {lid}")))
+    status, headers, body, secs = read_stream(q(f"{V1}/events", format="ndjson", linkId=lid), "a-admin")
+    lines = body.splitlines()
+    print(f"     (NDJSON: {len(body)} bytes in {secs:.1f} s)")
+    check("NDJSON: 200, chunked", (200, "chunked"), (status, headers.get("Transfer-Encoding")))
+    check("… Content-Type application/x-ndjson", True, "ndjson" in (headers.get("Content-Type") or ""))
+    check(f"… {n} lines", n, len(lines))
+    bad = 0
+    for line in lines:
+        try:
+            assert isinstance(json.loads(line), dict)
+        except Exception:
+            bad += 1
+    check("… each a JSON object", 0, bad)
+    status, headers, body, secs = read_stream(q(f"{V1}/events", format="csv", linkId=lid), "a-admin")
+    lines = body.decode("utf-8", "replace").splitlines()
+    header = 1 if lines and not re.search(r"[0-9]", lines[0]) else 0
+    print(f"     (CSV: {len(body)} bytes in {secs:.1f} s{', with a header line' if header else ''})")
+    check("CSV: 200, chunked, text/csv", (200, "chunked", "text/csv"),
+          (status, headers.get("Transfer-Encoding"), (headers.get("Content-Type") or "").split(";")[0]))
+    check(f"… {n} lines (and the header)", n, len(lines) - header)
+    status, headers, body, _ = read_stream(q(f"{V1}/events", format="ndjson", domain=A,
+                                             start=iso(now() + dt.timedelta(hours=1)), end=iso(now() + dt.timedelta(hours=2))), "a-admin")
+    check("a window in the future: no line", (200, 0), (status, len(body.splitlines())))
+    on_a2 = int(sql("SELECT count(*) FROM shortlink.click_events e JOIN shortlink.links l ON l.id = e.link_id "
+                    f"WHERE l.domain = '{A2}'"))
+    status, headers, body, _ = read_stream(q(f"{V1}/events", format="ndjson", domain=A2), "a-admin")
+    check(f"domain filter: the {on_a2} events of that domain's links", (200, on_a2), (status, len(body.splitlines())))
+    problem("format=xml: 400 or 422", call("GET", q(f"{V1}/events", format="xml"), "a-admin"), {400, 422})
+    problem("linkId of no link: 404", call("GET", q(f"{V1}/events", format="ndjson", linkId=NOWHERE), "a-admin"), 404)
+
+
+@section
+def domains():
+    """GET, POST and DELETE /api/v1/domains"""
+    r = call("GET", f"{V1}/domains", "a-admin")
+    names = {d.get("domain") for d in r.json} if isinstance(r.json, list) else set()
+    check("GET /domains: 200, the workspace's two", (200, {A, A2}), (r.status, names), r)
+    new = f"new-{RUN}.a.test"
+    r = call("POST", f"{V1}/domains", "a-admin", {"domain": new})
+    check("POST /domains: 201", (201, new), (r.status, r.get("domain")), r)
+    problem("… again: 409", call("POST", f"{V1}/domains", "a-admin", {"domain": new}), 409)
+    r = call("POST", f"{V1}/domains", "a-admin", {"domain": "not a domain!"})
+    problem("an invalid domain: 422", r, 422)
+    check("… errors[0].field domain", "domain", r.get("errors", 0, "field"), r)
+    problem("an unknown field: 400", call("POST", f"{V1}/domains", "a-admin", {"domain": "x.a.test", "bogusField": 1}), 400)
+    problem("no domain: 400 or 422", call("POST", f"{V1}/domains", "a-admin", {}), {400, 422})
+    problem("a domain of another workspace: 409", call("POST", f"{V1}/domains", "a-admin", {"domain": B}), 409)
+    r = create("a-admin", {"url": "https://example.com/nd", "domain": new}, "a link on the new domain: 201")
+    problem("DELETE a domain a link uses: 409", call("DELETE", f"{V1}/domains/{new}", "a-admin"), 409)
+    call("DELETE", f"{V1}/links/{r.get('id')}", "a-admin")
+    r = call("DELETE", f"{V1}/domains/{new}", "a-admin")
+    check("DELETE once no link uses it: 204", 204, r.status, r)
+    problem("… again: 404", call("DELETE", f"{V1}/domains/{new}", "a-admin"), 404)
+    problem("DELETE a domain of no one: 404", call("DELETE", f"{V1}/domains/nowhere-{RUN}.test", "a-admin"), 404)
+    r = call("GET", f"{V1}/domains", "a-admin")
+    check("GET /domains: the two again", {A, A2}, {d.get("domain") for d in r.json} if isinstance(r.json, list) else r.status, r)
+
+
+@section
+def keys():
+    """GET, POST, DELETE /api/v1/keys: the secret shown once, scopes no wider than the creator's"""
+    r = call("GET", f"{V1}/keys", "a-admin")
+    listed = r.json if isinstance(r.json, list) else (r.get("data") or [])
+    ids = {k.get("id") for k in listed}
+    check("GET /keys: 200, the workspace's keys", (200, True),
+          (r.status, {KEYS["a-admin"]["id"], KEYS["a-rate"]["id"], KEYS["a-own"]["id"]} <= ids), r)
+    check("… no key of another workspace", False, KEYS["b-admin"]["id"] in ids or KEYS["fuzz"]["id"] in ids)
+    check("… no secret in the list", (False, False),
+          (bool(SECRET_RE.search(r.body.decode("utf-8", "replace"))), any(k.get("secret") for k in listed)), r)
+    r = call("POST", f"{V1}/keys", "a-admin", {"name": f"api-made-{RUN}", "scopes": ["links:read"]})
+    check("POST /keys: 201", 201, r.status, r)
+    new_secret = r.get("secret") or ""
+    remember_secret(new_secret)
+    check("… the secret, once", True, bool(SECRET_RE.fullmatch(new_secret)), r)
+    check("… its scopes", ["links:read"], r.get("scopes"), r)
+    kid = r.get("id")
+    g = call("GET", f"{V1}/keys/{kid}", "a-admin")
+    check("GET /keys/{id}: 200, without the secret", (200, kid, False),
+          (g.status, g.get("id"), new_secret.encode() in g.body or bool(g.get("secret"))), g)
+    check("the new key reads links", 200, call("GET", f"{V1}/links", new_secret).status)
+    problem("… and may not write them: 403",
+            call("POST", f"{V1}/links", new_secret, {"url": "https://example.com/k", "domain": A}), 403)
+    r = call("DELETE", f"{V1}/keys/{kid}", "a-admin")
+    check("DELETE /keys/{id}: 204", 204, r.status, r)
+    problem("… the revoked key at once: 401", call("GET", f"{V1}/links", new_secret), 401)
+    r = call("POST", f"{V1}/keys", "a-admin", {"name": f"api-full-{RUN}", "scopes": ["links:read", "links:write"],
+                                               "domains": [A2], "ownLinksOnly": True, "rateLimit": 10,
+                                               "expiresAt": iso(now() + dt.timedelta(days=1))})
+    remember_secret(r.get("secret") or "")
+    check("POST /keys with every field: 201, each as given", (201, [A2], True, 10),
+          (r.status, r.get("domains"), r.get("ownLinksOnly"), r.get("rateLimit")), r)
+    r = call("POST", f"{V1}/keys", "a-admin", {"name": "x", "scopes": ["links:fly"]})
+    problem("an unknown scope: 422", r, 422)
+    check("… errors[0].field scopes", "scopes", r.get("errors", 0, "field"), r)
+    problem("an unknown field: 400", call("POST", f"{V1}/keys", "a-admin", {"name": "x", "bogusField": 1}), 400)
+    r = call("POST", f"{V1}/keys", "a-admin", {"name": f"x-{RUN}", "domains": [B]})
+    check("a key restricted to another workspace's domain: refused", True, r.status in (403, 404, 422), r)
+    remember_secret(r.get("secret") or "")
+    r = call("POST", f"{V1}/keys", "a-no-domains:write", {"name": f"wider-{RUN}", "scopes": ["domains:write"]})
+    problem("a key creating a key with a scope it lacks: 403", r, 403)
+    remember_secret(r.get("secret") or "")
+    r = call("POST", f"{V1}/keys", "a-no-domains:write", {"name": f"default-scopes-{RUN}"})
+    remember_secret(r.get("secret") or "")
+    check("… nor by leaving scopes out (all scopes)", True, r.status == 403 or (
+        r.status == 201 and "domains:write" not in (r.get("scopes") or [])), r)
+    r = call("POST", f"{V1}/keys", "a-no-domains:write", {"name": f"narrower-{RUN}", "scopes": ["links:read"]})
+    check("… but one with scopes it has: 201", 201, r.status, r)
+    remember_secret(r.get("secret") or "")
+    r = call("POST", f"{V1}/keys", "a-domain2", {"name": f"escape-{RUN}", "scopes": ["links:read"]})
+    remember_secret(r.get("secret") or "")
+    check("a domain-restricted key cannot make an unrestricted one", True,
+          r.status in (403, 422) or (r.status == 201 and r.get("domains") == [A2]), r)
+    problem("GET /keys/{id} of no key: 404", call("GET", f"{V1}/keys/{NOWHERE}", "a-admin"), 404)
+    problem("DELETE /keys/{id} of no key: 404", call("DELETE", f"{V1}/keys/{NOWHERE}", "a-admin"), 404)
+
+
+# Each endpoint and the scope it needs; {id} is a link (or key) of workspace A.
+SCOPED = [
+    ("links:read", "GET", "/links", None), ("links:read", "GET", "/links/count", None),
+    ("links:read", "GET", "/links/{id}", None), ("links:read", "GET", "/links/info?domain={A}&code={code}", None),
+    ("links:read", "GET", "/links/{id}/qr", None),
+    ("links:write", "POST", "/links", {"url": "https://example.com/scope", "domain": "{A}"}),
+    ("links:write", "PATCH", "/links/{id}", {"title": "scoped"}),
+    ("links:write", "DELETE", "/links/{id}", None),
+    ("links:write", "POST", "/links/{id}/disable", None), ("links:write", "POST", "/links/{id}/enable", None),
+    ("links:write", "POST", "/links/bulk", [{"url": "https://example.com/scope", "domain": "{A}"}]),
+    ("links:write", "PATCH", "/links/bulk", [{"id": "{id}", "title": "scoped"}]),
+    ("links:write", "DELETE", "/links/bulk", {"ids": ["{id}"]}),
+    ("analytics:read", "GET", "/analytics?groupBy=count", None),
+    ("analytics:read", "GET", "/analytics?groupBy=count&linkId={id}", None),
+    ("analytics:read", "GET", "/events?format=ndjson", None),
+    ("domains:read", "GET", "/domains", None),
+    ("domains:write", "POST", "/domains", {"domain": "scoped-{RUN}.a.test"}),
+    ("domains:write", "DELETE", "/domains/{A2}", None),
+    ("keys:manage", "GET", "/keys", None), ("keys:manage", "GET", "/keys/{key}", None),
+    ("keys:manage", "POST", "/keys", {"name": "scoped-{RUN}", "scopes": ["links:read"]}),
+    ("keys:manage", "DELETE", "/keys/{key}", None),
+]
+
+
+def fill(v, ctx):
+    if isinstance(v, str):
+        out = v.format(**ctx)
+        return int(out) if v in ("{id}",) else out
+    if isinstance(v, list):
+        return [fill(x, ctx) for x in v]
+    if isinstance(v, dict):
+        return {k: fill(x, ctx) for k, x in v.items()}
+    return v
+
+
+@section
+def scopes():
+    """Each scope refused alone: a key with every scope but one gets 403 where it is needed"""
+    r = create("a-admin", {"url": "https://example.com/scoped", "domain": A, "customSlug": slug("scoped"),
+                           "title": "untouched"}, "a link to aim at: 201")
+    before = r.json
+    ctx = {"id": r.get("id"), "A": A, "A2": A2, "code": slug("scoped"), "RUN": RUN, "key": KEYS["a-read-only"]["id"]}
+    links_before = link_count(f"domain IN ('{A}', '{A2}')")
+    for scope, method, path, body in SCOPED:
+        r = call(method, V1 + fill(path, ctx), f"a-no-{scope}", fill(body, ctx))
+        problem(f"{method} {path} without {scope}: 403", r, 403)
+    after = call("GET", f"{V1}/links/{ctx['id']}", "a-admin")
+    check("the refused requests changed nothing", (before.get("title"), before.get("disabled"), before.get("updatedAt")),
+          (after.get("title"), after.get("disabled"), after.get("updatedAt")), after)
+    check("… made no link and deleted none", links_before, link_count(f"domain IN ('{A}', '{A2}')"))
+    check("… left the domain and the key", (A2, 200),
+          (sql(f"SELECT domain FROM shortlink.domains WHERE domain = '{A2}'"), call("GET", f"{V1}/links", "a-read-only").status))
+    for scope in ("links:read", "links:write", "analytics:read", "domains:read", "domains:write", "keys:manage"):
+        path = f"{V1}/domains" if scope != "domains:read" else f"{V1}/links"
+        check(f"the key without {scope} may do the rest (GET {path}: 200)", 200, call("GET", path, f"a-no-{scope}").status)
+    problem("a links:read-only key: POST /links 403", call("POST", f"{V1}/links", "a-read-only",
+                                                          {"url": "https://example.com/ro", "domain": A}), 403)
+
+
+@section
+def restricted_keys():
+    """Domain-restricted and own_links_only keys see 404 outside their links"""
+    on_a = create("a-admin", {"url": "https://example.com/ra", "domain": A, "customSlug": slug("ra"), "title": "ra"}, "a link on A: 201")
+    on_a2 = create("a-admin", {"url": "https://example.com/ra2", "domain": A2, "customSlug": slug("ra2")}, "a link on A2: 201")
+    ia, ia2 = on_a.get("id"), on_a2.get("id")
+    click(slug("ra"), A, "198.51.100.30")
+    k = "a-domain2"
+    problem("domain-restricted key: a link of another domain by id: 404", call("GET", f"{V1}/links/{ia}", k), 404)
+    problem("… by domain and code: 404", call("GET", q(f"{V1}/links/info", domain=A, code=slug("ra")), k), 404)
+    problem("… PATCH: 404", call("PATCH", f"{V1}/links/{ia}", k, {"title": "x"}), 404)
+    problem("… DELETE: 404", call("DELETE", f"{V1}/links/{ia}", k), 404)
+    problem("… disable: 404", call("POST", f"{V1}/links/{ia}/disable", k), 404)
+    problem("… QR: 404", call("GET", f"{V1}/links/{ia}/qr", k), 404)
+    problem("… analytics of it: 404", analytics(k, groupBy="count", linkId=ia), 404)
+    check("… its own domain's link: 200", 200, call("GET", f"{V1}/links/{ia2}", k).status)
+    got, _, last = walk(k, f"{V1}/links", limit=100)
+    check("… lists only its domain's links", workspace_links([A2]), set(got), last)
+    check("… counts only them", len(workspace_links([A2])), call("GET", f"{V1}/links/count", k).get("count"))
+    r = call("GET", f"{V1}/domains", k)
+    check("… GET /domains: only its domain", {A2}, {d.get("domain") for d in r.json} if isinstance(r.json, list) else r.status, r)
+    n = link_count(f"url = 'https://example.com/ra-new'")
+    r = call("POST", f"{V1}/links", k, {"url": "https://example.com/ra-new", "domain": A})
+    check("… creating on another domain: refused (403, 404 or 422)", True, r.status in (403, 404, 422), r)
+    check("… and nothing made", n, link_count(f"url = 'https://example.com/ra-new'"))
+    r = create(k, {"url": "https://example.com/ra-new2", "domain": A2}, "… creating on its domain: 201")
+    r = call("GET", q(f"{V1}/events", format="ndjson", linkId=ia), k)
+    problem("… events of another domain's link: 404", r, 404)
+    check("… link ra unchanged", ("ra", False), (call("GET", f"{V1}/links/{ia}", "a-admin").get("title"),
+                                                 call("GET", f"{V1}/links/{ia}", "a-admin").get("disabled")))
+
+    k = "a-own"
+    r = create(k, {"url": "https://example.com/own", "domain": A, "customSlug": slug("own")}, "own_links_only key: creates: 201")
+    own = r.get("id")
+    check("… reads its own link", 200, call("GET", f"{V1}/links/{own}", k).status)
+    problem("… a link another key made: 404", call("GET", f"{V1}/links/{ia}", k), 404)
+    problem("… by domain and code: 404", call("GET", q(f"{V1}/links/info", domain=A, code=slug("ra")), k), 404)
+    problem("… PATCH it: 404", call("PATCH", f"{V1}/links/{ia}", k, {"title": "x"}), 404)
+    problem("… DELETE it: 404", call("DELETE", f"{V1}/links/{ia}", k), 404)
+    problem("… analytics of it: 404", analytics(k, groupBy="count", linkId=ia), 404)
+    got, _, last = walk(k, f"{V1}/links", limit=100)
+    check("… lists only its own", [own], got, last)
+    check("… counts only its own", 1, call("GET", f"{V1}/links/count", k).get("count"))
+    r = analytics(k, groupBy="count", bots="include")
+    check("… analytics of the workspace: only its links' clicks (none)", 0, r.get("clicks"), r)
+    r = call("PATCH", f"{V1}/links/bulk", k, [{"id": ia, "title": "x"}, {"id": own, "title": "mine"}])
+    check("… PATCH bulk: 404 for the other's, 200 for its own", [404, 200], [x.get("status") for x in r.get("results") or []], r)
+    check("the admin key sees the own-links key's link", 200, call("GET", f"{V1}/links/{own}", "a-admin").status)
+    check("link ra unchanged", "ra", call("GET", f"{V1}/links/{ia}", "a-admin").get("title"))
+
+
+@section
+def expiry_and_revocation():
+    """An expired key and a revoked one get 401 at once"""
+    row = sql("SELECT id || ' ' || secret FROM shortlink.create_api_key('e2e_a', 'expiring-" + RUN +
+              "', '{\"expire_in\": 2, \"rate_limit\": 1000000}')")
+    kid, s = row.split()
+    remember_secret(s)
+    check("a key with expire_in 2: 200 at first", 200, call("GET", f"{V1}/links", s).status)
+    time.sleep(3)
+    problem("… 3 s later: 401", call("GET", f"{V1}/links", s), 401)
+    r = call("GET", f"{V1}/links", "a-revoke")
+    check("a key before revocation: 200", 200, r.status, r)
+    sql(f"SELECT shortlink.revoke_api_key({KEYS['a-revoke']['id']})")
+    problem("… revoked in SQL: 401 on the very next request", call("GET", f"{V1}/links", "a-revoke"), 401)
+    problem("… for writes too", call("POST", f"{V1}/links", "a-revoke", {"url": "https://example.com/rv", "domain": A}), 401)
+
+
+@section
+def isolation():
+    """Tenant isolation: B's key gets 404 for every object of A, and A's are unchanged"""
+    r = create("a-admin", {"url": "https://example.com/iso", "domain": A, "customSlug": slug("iso"),
+                           "title": "A's", "tags": ["iso"]}, "A's link: 201")
+    la = r.get("id")
+    click(slug("iso"), A, "198.51.100.40", n=2)
+    rb = create("b-admin", {"url": "https://example.com/iso-b", "domain": B, "customSlug": slug("isob"), "tags": ["iso"]},
+                "B's link: 201")
+    lb = rb.get("id")
+    click(slug("isob"), B, "198.51.100.41", n=3)
+    snap = call("GET", f"{V1}/links/{la}", "a-admin").body
+    nowhere = call("GET", f"{V1}/links/{NOWHERE}", "b-admin")
+    k = "b-admin"
+    attempts = [
+        ("GET", f"/links/{la}", None), ("GET", q("/links/info", domain=A, code=slug("iso")), None),
+        ("PATCH", f"/links/{la}", {"title": "B's now", "url": "https://evil.example/"}),
+        ("POST", f"/links/{la}/disable", None), ("POST", f"/links/{la}/enable", None),
+        ("GET", f"/links/{la}/qr", None), ("GET", f"/links/{la}/qr?format=png", None),
+        ("DELETE", f"/links/{la}", None),
+        ("GET", q("/analytics", groupBy="count", linkId=la), None),
+        ("GET", q("/analytics", groupBy="timeseries", linkId=la), None),
+        ("GET", q("/events", format="ndjson", linkId=la), None),
+        ("DELETE", f"/domains/{A}", None),
+        ("GET", f"/keys/{KEYS['a-admin']['id']}", None), ("DELETE", f"/keys/{KEYS['a-admin']['id']}", None),
+    ]
+    for method, path, body in attempts:
+        r = call(method, V1 + path, k, body)
+        problem(f"B: {method} {path.replace(str(la), '{A link}')}: 404", r, 404)
+        if r.status == 404 and path.startswith("/links/") and "info" not in path:
+            check("… exactly like a link that does not exist (type and title)", (nowhere.get("type"), nowhere.get("title")),
+                  (r.get("type"), r.get("title")), r)
+    r = call("PATCH", f"{V1}/links/bulk", k, [{"id": la, "title": "B's now"}])
+    check("B: PATCH bulk with A's id: 404 for it", [404], [x.get("status") for x in r.get("results") or []], r)
+    r = call("DELETE", f"{V1}/links/bulk", k, {"ids": [la]})
+    check("B: DELETE bulk with A's id: A's link stays", 200, call("GET", f"{V1}/links/{la}", "a-admin").status, r)
+    if r.get("results") is not None:
+        check("… per item: 404", [404], [x.get("status") for x in r.get("results")], r)
+    r = call("POST", f"{V1}/links", k, {"url": "https://example.com/iso-b2", "domain": A, "customSlug": slug("isob2")})
+    check("B: creating a link on A's domain: refused (403, 404 or 422)", True, r.status in (403, 404, 422), r)
+    check("… nothing made", 0, link_count(f"code = '{slug('isob2')}'"))
+    r = call("POST", f"{V1}/links", k, {"url": "https://example.com/iso-b3", "domain": A, "customSlug": slug("iso")})
+    check("B: A's code on A's domain: not 201", True, r.status != 201, r)
+    got, _, last = walk(k, f"{V1}/links", limit=50)
+    b_links = workspace_links([B])
+    check("B's list: exactly B's links", b_links, set(got), last)
+    got, _, last = walk(k, f"{V1}/links", limit=50, domain=A)
+    check("B's list filtered by A's domain: none of A's", set(), set(got) & workspace_links([A, A2]), last)
+    got, _, last = walk(k, f"{V1}/links", limit=50, tag="iso")
+    check("B's list by a tag both use: only B's", {lb}, set(got), last)
+    c = call("GET", f"{V1}/links/count", k)
+    check("B's count: B's links", len(b_links), c.get("count"), c)
+    c = call("GET", q(f"{V1}/links/count", domain=A), k)
+    check("B's count with A's domain: 0 (or 404)", True, c.get("count") == 0 or c.status == 404, c)
+    c = call("GET", q(f"{V1}/links/count", search="iso"), k)
+    check("B's count by search: B's one", 1, c.get("count"), c)
+    b_clicks = int(sql("SELECT count(*) FROM shortlink.click_events e JOIN shortlink.links l ON l.id = e.link_id "
+                       f"WHERE l.domain = '{B}'"))
+    r = analytics(k, groupBy="count", bots="include")
+    check(f"B's analytics: B's {b_clicks} clicks only", b_clicks, r.get("clicks"), r)
+    r = analytics(k, groupBy="count", bots="include", domain=A)
+    check("B's analytics with A's domain: 0 (or 404)", True, r.get("clicks") == 0 or r.status == 404, r)
+    r = analytics(k, groupBy="count", bots="include", tag="iso")
+    check("B's analytics by a tag both use: B's clicks only", 3, r.get("clicks"), r)
+    r = analytics(k, groupBy="topLinks", bots="include")
+    check("B's topLinks: B's links only", {lb}, {x.get("linkId") for x in r.json} if isinstance(r.json, list) else r.status, r)
+    for group in ("countries", "browsers", "referers", "timeseries"):
+        r = analytics(k, groupBy=group, bots="include")
+        check(f"B's {group}: B's clicks only", b_clicks,
+              sum(x.get("clicks", 0) for x in r.json) if isinstance(r.json, list) else r.status, r)
+    status, _, body, _ = read_stream(q(f"{V1}/events", format="ndjson"), k)
+    check(f"B's events: B's {b_clicks} lines", (200, b_clicks), (status, len(body.splitlines())))
+    status, _, body, _ = read_stream(q(f"{V1}/events", format="ndjson", domain=A), k)
+    check("B's events with A's domain: none (or 404)", True, (status == 200 and not body.strip()) or status == 404)
+    r = call("GET", f"{V1}/domains", k)
+    check("B's domains: B's only", {B}, {d.get("domain") for d in r.json} if isinstance(r.json, list) else r.status, r)
+    r = call("GET", f"{V1}/keys", k)
+    listed = r.json if isinstance(r.json, list) else (r.get("data") or [])
+    check("B's keys: none of A's", set(), {x.get("id") for x in listed} & {v["id"] for n, v in KEYS.items() if n.startswith("a-")}, r)
+    r = call("POST", f"{V1}/links/{la}/disable", "b-admin", headers={"Idempotency-Key": "iso-" + RUN})
+    check("B's disable with an idempotency key: 404 too", 404, r.status, r)
+    check("A's link unchanged after all of B's attempts", snap, call("GET", f"{V1}/links/{la}", "a-admin").body)
+    check("A's domain still there", A, sql(f"SELECT domain FROM shortlink.domains WHERE domain = '{A}'"))
+    check("A's admin key still works", 200, call("GET", f"{V1}/links", "a-admin").status)
+    check("A's link still redirects", "https://example.com/iso", redirect_location(slug("iso"), A))
+    check("another workspace's key (fuzz) gets 404 for A's link too", 404, call("GET", f"{V1}/links/{la}", "fuzz").status)
+
+
+def raw_exchange(base, data, wait=10.0):
+    """Sends data on a fresh connection; the first bytes of the answer, or '' on close."""
+    s = socket.create_connection((base.hostname, base.port), timeout=wait)
+    try:
+        s.sendall(data)
+        out = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            out += chunk
+            if b"\r\n\r\n" in out:
+                break
+        return out.decode("latin-1")
+    except (ConnectionResetError, BrokenPipeError):
+        return "reset"
+    except socket.timeout:
+        return "timeout"
+    finally:
+        s.close()
+
+
+def status_of(answer):
+    m = re.match(r"HTTP/1\.[01] (\d{3})", answer)
+    return int(m.group(1)) if m else answer[:40] or "closed"
+
+
+def dribble(base):
+    """A request head sent one byte every 0.3 s: (seconds until answered or closed, status)."""
+    s = socket.create_connection((base.hostname, base.port), timeout=10)
+    head = b"GET /api/v1/links HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 100
+    t0 = time.monotonic()
+    answer = b""
+    try:
+        for byte in head:
+            s.sendall(bytes([byte]))
+            r, _, _ = select.select([s], [], [], 0.3)
+            if r:
+                answer = s.recv(4096) or b"closed"
+                break
+            if time.monotonic() - t0 > HEADER_TIMEOUT * 4:
+                break
+    except (ConnectionResetError, BrokenPipeError):
+        answer = b"reset"
+    finally:
+        s.close()
+    return time.monotonic() - t0, status_of(answer.decode("latin-1")) if answer not in (b"closed", b"reset") else answer.decode()
+
+
+@section
+def limits():
+    """Every listener: slow heads 408 or closed, big heads 431, too many connections 503"""
+    listeners = [("API", API, "/api/v1/openapi.json"), ("redirect", REDIRECT, "/robots.txt"), ("admin", ADMIN, "/healthz")]
+    for name, base, path in listeners:
+        secs, got = dribble(base)
+        check(f"{name}: a head dribbled past the {HEADER_TIMEOUT:.0f} s header timeout: 408 or closed", True,
+              secs < HEADER_TIMEOUT + 2 and got in (408, "closed", "reset"), f"after {secs:.1f} s: {got}")
+        big = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: {'a' * 20480}\r\nConnection: close\r\n\r\n".encode()
+        check(f"{name}: 20 KB of headers over --max-header-bytes {MAX_HEADER_BYTES}: 431", 431,
+              status_of(raw_exchange(base, big)))
+        check(f"{name}: a plain request still answers 200", 200,
+              status_of(raw_exchange(base, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())))
+    for name, base, path in listeners:
+        held = []
+        try:
+            for _ in range(MAX_CONNECTIONS):
+                held.append(socket.create_connection((base.hostname, base.port), timeout=5))
+            time.sleep(0.3)
+            got = status_of(raw_exchange(base, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode(), wait=5))
+        finally:
+            for s in held:
+                s.close()
+        check(f"{name}: connection {MAX_CONNECTIONS + 1} over --max-connections {MAX_CONNECTIONS}: 503", 503, got)
+        time.sleep(0.5)
+        check(f"{name}: once they close, 200 again", 200,
+              status_of(raw_exchange(base, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())))
+
+
+@section
+def answers():
+    """Across every answer of this run: no 5xx, RateLimit headers wherever a key was good"""
+    with lock:
+        seen = list(ANSWERS)
+    five = [f"{m} {p[:80]} -> {s}" for m, p, s, _, _ in seen if s >= 500]
+    check(f"no 5xx among {len(seen)} answers", [], five)
+    missing = [f"{m} {p[:80]} -> {s}" for m, p, s, keyed, rl in seen if keyed and s != 401 and not rl]
+    check("RateLimit-Limit, -Remaining and -Reset on every answer to a good key", [], missing[:10])
+
+
+def main():
+    for fn in SECTIONS:
+        print(f"\n==> {fn.__doc__}")
+        try:
+            fn()
+        except Exception as e:  # one section's surprise must not hide the others' results
+            check(f"{fn.__name__} ran to the end", "no exception", f"{type(e).__name__}: {e}")
+            traceback.print_exc(limit=3)
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
