@@ -25,7 +25,7 @@ AS $$
     -- therefore run. As a condition of the scan it would run only for the rows a plan
     -- happens to read, and an unknown code could return no row instead of P0002.
     SELECT x.*
-    FROM (SELECT shortlink.require_link($1, $2) AS id OFFSET 0) w
+    FROM (SELECT shortlink.require_scope('links:read') AS scope, shortlink.require_link($1, $2) AS id OFFSET 0) w
     CROSS JOIN LATERAL (
         SELECT l.id, l.domain, l.code, shortlink.short_url(l.domain, l.code), l.url, l.link_type,
                l.redirect_type::integer, l.created_at, l.updated_at, l.expires_at,
@@ -52,10 +52,12 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    link bigint;
+BEGIN
+    PERFORM shortlink.require_scope('links:write');
     -- Looked up once, before the UPDATE: in its WHERE clause the lookup would run per row
     -- scanned and could miss the link once the statement has changed it.
-    link bigint := shortlink.require_link($1, $2);
-BEGIN
+    link := shortlink.require_link($1, $2);
     UPDATE shortlink.links l SET disabled = $3, updated_at = now() WHERE l.id = link;
 END
 $$;
@@ -78,9 +80,11 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    -- Looked up once, before the DELETE (see set_disabled).
-    link bigint := shortlink.require_link($1, $2);
+    link bigint;
 BEGIN
+    PERFORM shortlink.require_scope('links:write');
+    -- Looked up once, before the DELETE (see set_disabled).
+    link := shortlink.require_link($1, $2);
     DELETE FROM shortlink.links l WHERE l.id = link;
 END
 $$;
@@ -108,6 +112,7 @@ DECLARE
     f_disabled boolean;
     f_meta jsonb;
 BEGIN
+    PERFORM shortlink.require_scope('links:read');
     IF jsonb_typeof(f) <> 'object' THEN
         RAISE EXCEPTION 'invalid filter: must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -174,9 +179,11 @@ LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    link bigint := shortlink.require_link($1, $2);
+    link bigint;
     raw_from timestamptz := coalesce((SELECT s.raw_from FROM shortlink.rollup_state s), '-infinity');
 BEGIN
+    PERFORM shortlink.require_scope('analytics:read');
+    link := shortlink.require_link($1, $2);
     IF bucket IS NULL OR bucket NOT IN ('minute', 'hour', 'day', 'week', 'month', 'year') THEN
         RAISE EXCEPTION 'invalid bucket: must be minute, hour, day, week, month or year, not %', coalesce(bucket, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';

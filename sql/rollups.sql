@@ -238,6 +238,7 @@ $$;
 -- 3. Drops the day partitions older than shortlink.click_retention (0: keep forever), once
 --    rolled up. A drop waits at most 100 ms for its lock (clicks queue behind it), else
 --    it is left for the next run.
+-- 4. Deletes API idempotency records older than 24 hours.
 -- Returns what it did, as jsonb.
 CREATE FUNCTION shortlink.maintain()
 RETURNS jsonb
@@ -340,6 +341,9 @@ BEGIN
         DELETE FROM shortlink.click_events_default e WHERE e.clicked_at < bound;
         UPDATE shortlink.rollup_state SET raw_from = greatest(raw_from, bound);
     END IF;
+
+    -- Idempotency records of API requests live 24 hours (sql/api_keys.sql).
+    DELETE FROM shortlink.api_idempotency i WHERE i.created_at < pg_catalog.now() - interval '24 hours';
 
     RETURN jsonb_build_object(
         'clicks_counted', counted,

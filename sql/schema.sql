@@ -289,7 +289,8 @@ REVOKE ALL ON shortlink.secrets FROM PUBLIC;
 -- gen_random_uuid() draws from pg_strong_random(): 244 random bits in all.
 INSERT INTO shortlink.secrets VALUES ('visitor_salt', pg_catalog.gen_random_uuid()::text OPERATOR(pg_catalog.||) pg_catalog.gen_random_uuid()::text);
 
--- Deleting links, by any means, takes their counters, events and outbox rows along. It
+-- Deleting links, by any means, takes their counters, events, outbox rows and API key
+-- records (sql/api_keys.sql) along. It
 -- runs as the owner: an application role may delete its links without any right on the
 -- click tables.
 CREATE FUNCTION shortlink.links_deleted() RETURNS trigger
@@ -302,6 +303,7 @@ BEGIN
     DELETE FROM shortlink.click_events e USING gone g WHERE e.link_id OPERATOR(pg_catalog.=) g.id;
     DELETE FROM shortlink.click_rollups r USING gone g WHERE r.link_id OPERATOR(pg_catalog.=) g.id;
     DELETE FROM shortlink.outbox o USING gone g WHERE o.link_id OPERATOR(pg_catalog.=) g.id;
+    DELETE FROM shortlink.api_key_links k USING gone g WHERE k.link_id OPERATOR(pg_catalog.=) g.id;
     RETURN NULL;
 END
 $$;
@@ -316,7 +318,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     TRUNCATE shortlink.click_counts, shortlink.click_log, shortlink.click_events, shortlink.click_rollups, shortlink.outbox,
-        shortlink.deliveries;
+        shortlink.deliveries, shortlink.api_key_links;
     RETURN NULL;
 END
 $$;

@@ -9,13 +9,17 @@
 --   owner             the role that ran CREATE EXTENSION, and superusers: everything.
 
 -- Whether the current role sees every workspace: superusers, roles that bypass row-level
--- security, and the extension's owner (and roles that inherit its rights).
+-- security, and the extension's owner (and roles that inherit its rights); never while an
+-- API key is presented (a key narrows, never widens).
 CREATE FUNCTION shortlink.sees_every_workspace()
 RETURNS boolean
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF EXISTS (SELECT 1 FROM shortlink.presented_key()) THEN
+        RETURN false;
+    END IF;
     -- PL/pgSQL keeps this plan for the session; an SQL-language function would plan the
     -- pg_roles view on every call (0.14 ms, measured).
     RETURN (SELECT r.rolsuper OR r.rolbypassrls OR pg_catalog.pg_has_role(c.relowner, 'USAGE')
@@ -41,8 +45,9 @@ AS $$
                             AND pg_catalog.pg_has_role(m.member::pg_catalog.oid, 'USAGE'))))
 $$;
 
--- The workspaces the current role acts in: all of them for the owner and superusers;
--- otherwise those granted to it (or to a role it inherits from), narrowed to one by
+-- The workspaces the current role acts in: the presented API key's only, whoever the
+-- role (shortlink.api_begin); else all of them for the owner and superusers; otherwise
+-- those granted to it (or to a role it inherits from), narrowed to one by
 -- SET shortlink.workspace. Naming a workspace not granted is 42501.
 CREATE FUNCTION shortlink.visible_workspaces()
 RETURNS integer[]
@@ -52,7 +57,11 @@ AS $$
 DECLARE
     chosen text := COALESCE(pg_catalog.current_setting('shortlink.workspace', true), '');
     ids integer[];
+    key_workspace integer := (SELECT p.workspace_id FROM shortlink.presented_key() p);
 BEGIN
+    IF key_workspace IS NOT NULL THEN
+        RETURN ARRAY[key_workspace];
+    END IF;
     IF shortlink.sees_every_workspace() THEN
         RETURN ARRAY(SELECT w.id FROM shortlink.workspaces w ORDER BY w.id);
     END IF;
@@ -276,13 +285,13 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION shortlink.grant_app(role regrole, workspace text DEFAULT 'default')
+-- The rights of an application role (grant_app, grant_api), written once: no membership.
+CREATE FUNCTION shortlink.grant_app_rights(role regrole)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM shortlink.grant_workspace(workspace, role);
     EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA shortlink TO %s', role);
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION
         shortlink.shorten(text, jsonb), shortlink.shorten_many(jsonb),
@@ -301,7 +310,11 @@ BEGIN
         shortlink.purge_expired(interval), shortlink.visible_workspaces(),
         shortlink.sees_every_workspace(), shortlink.current_workspace(),
         shortlink.workspace_id(text), shortlink.workspace_granted(text), shortlink.url_host(text), shortlink.host_blocked(text),
-        shortlink.filter_timestamp(text, text) TO %s', role);
+        shortlink.filter_timestamp(text, text), shortlink.remove_domain(text),
+        shortlink.presented_key(), shortlink.key_allows(text), shortlink.require_scope(text),
+        shortlink.own_links_key(), shortlink.key_sees_domain(text),
+        shortlink.create_api_key(text, text, jsonb), shortlink.update_api_key(bigint, jsonb),
+        shortlink.revoke_api_key(bigint) TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON shortlink.workspaces, shortlink.workspace_members,
         shortlink.domains, shortlink.click_counts, shortlink.click_log, shortlink.click_events, shortlink.click_rollups,
         shortlink.rollup_state, shortlink.outbox, shortlink.deliveries TO %s', role);
@@ -314,6 +327,43 @@ BEGIN
            AND a.attname OPERATOR(pg_catalog.<>) 'password_hash'),
         role);
     EXECUTE pg_catalog.format('GRANT UPDATE (disabled, updated_at), DELETE ON shortlink.links TO %s', role);
+    -- API keys: every column but secret_hash.
+    EXECUTE pg_catalog.format('GRANT SELECT (%s) ON shortlink.api_keys TO %s',
+        (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum)
+         FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) 'shortlink.api_keys'::pg_catalog.regclass
+           AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+           AND a.attname OPERATOR(pg_catalog.<>) 'secret_hash'),
+        role);
+    EXECUTE pg_catalog.format('GRANT SELECT ON shortlink.api_key_links TO %s', role);
+END
+$$;
+
+CREATE FUNCTION shortlink.grant_app(role regrole, workspace text DEFAULT 'default')
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM shortlink.grant_workspace(workspace, role);
+    PERFORM shortlink.grant_app_rights(role);
+END
+$$;
+
+-- The role of an HTTP API server: an application role's rights and the key functions,
+-- but no workspace: it sees no row of any workspace until a request's key is presented
+-- (shortlink.api_begin), and then that key's workspace only.
+CREATE FUNCTION shortlink.grant_api(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM shortlink.grant_app_rights(role);
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION shortlink.api_begin(text),
+        shortlink.presented_key_id(), shortlink.idempotency_claim(text, bytea),
+        shortlink.idempotency_store(text, integer, jsonb) TO %s', role);
+    EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE ON shortlink.api_idempotency TO %s', role);
 END
 $$;
 
@@ -330,28 +380,68 @@ ALTER TABLE shortlink.click_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.click_rollups ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.outbox ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.deliveries ENABLE ROW LEVEL SECURITY;
+ALTER TABLE shortlink.api_keys ENABLE ROW LEVEL SECURITY;
+ALTER TABLE shortlink.api_key_links ENABLE ROW LEVEL SECURITY;
+ALTER TABLE shortlink.api_idempotency ENABLE ROW LEVEL SECURITY;
 
+-- A presented API key (shortlink.api_begin) narrows every policy below to its workspace
+-- (visible_workspaces), its domains (key_sees_domain), its own links when it is restricted
+-- to them (own_links_key) and its scopes (key_allows). Without a key those read true or
+-- NULL, and each is an uncorrelated subquery run once per statement (but key_sees_domain,
+-- once per domain row).
 CREATE POLICY own_memberships ON shortlink.workspace_members
     USING (pg_catalog.pg_has_role(member::pg_catalog.oid, 'USAGE'));
 CREATE POLICY granted_workspaces ON shortlink.workspaces
-    USING (id IN (SELECT m.workspace_id FROM shortlink.workspace_members m));
+    USING (CASE WHEN (SELECT p.workspace_id FROM shortlink.presented_key() p) IS NULL
+                THEN id IN (SELECT m.workspace_id FROM shortlink.workspace_members m)
+                ELSE id = (SELECT p.workspace_id FROM shortlink.presented_key() p) END);
 -- An uncorrelated subquery: the function runs once per statement, not once per row.
+-- Domain rows are visible to a key with domains:read or domains:write, and to one with
+-- links:read or links:write, whose links name their domains anyway (and whose link rows
+-- are found through this table).
 CREATE POLICY workspace_domains ON shortlink.domains
-    USING (workspace_id IN (SELECT pg_catalog.unnest(shortlink.visible_workspaces())));
+    USING (workspace_id IN (SELECT pg_catalog.unnest(shortlink.visible_workspaces()))
+           AND shortlink.key_sees_domain(domain));
+-- Link rows are visible to a key with links:read, and to one with links:write: PostgreSQL
+-- applies a table's SELECT policies to the UPDATE and DELETE statements that read the rows
+-- they change (disable, enable, delete_link), so a key that may change links sees them.
+-- The read functions (get_link, list_links, stats, qr_svg) require links:read themselves.
 CREATE POLICY workspace_links ON shortlink.links
-    USING (domain IN (SELECT d.domain FROM shortlink.domains d));
+    USING (domain IN (SELECT d.domain FROM shortlink.domains d)
+           AND (SELECT shortlink.key_allows('links:read') OR shortlink.key_allows('links:write'))
+           AND ((SELECT shortlink.own_links_key()) IS NULL
+                OR id IN (SELECT k.link_id FROM shortlink.api_key_links k
+                          WHERE k.key_id = (SELECT shortlink.own_links_key()))));
+-- Counters are part of a link (stats, get_link); events, rollups and webhook payloads are
+-- analytics (analytics:read).
 CREATE POLICY workspace_click_counts ON shortlink.click_counts
     USING (link_id IN (SELECT l.id FROM shortlink.links l));
 CREATE POLICY workspace_click_log ON shortlink.click_log
     USING (link_id IN (SELECT l.id FROM shortlink.links l));
 CREATE POLICY workspace_click_events ON shortlink.click_events
-    USING (link_id IN (SELECT l.id FROM shortlink.links l));
+    USING (link_id IN (SELECT l.id FROM shortlink.links l)
+           AND (SELECT shortlink.key_allows('analytics:read')));
 CREATE POLICY workspace_click_rollups ON shortlink.click_rollups
-    USING (link_id IN (SELECT l.id FROM shortlink.links l));
+    USING (link_id IN (SELECT l.id FROM shortlink.links l)
+           AND (SELECT shortlink.key_allows('analytics:read')));
 CREATE POLICY workspace_outbox ON shortlink.outbox
-    USING (link_id IN (SELECT l.id FROM shortlink.links l));
+    USING (link_id IN (SELECT l.id FROM shortlink.links l)
+           AND (SELECT shortlink.key_allows('analytics:read')));
 CREATE POLICY workspace_deliveries ON shortlink.deliveries
     USING (event_id IN (SELECT o.id FROM shortlink.outbox o));
+-- API keys: those of the role's workspaces; to a presented key, those of its workspace if
+-- it has keys:manage. SELECT on every column but secret_hash (grant_app_rights).
+CREATE POLICY workspace_api_keys ON shortlink.api_keys
+    USING (workspace_id IN (SELECT pg_catalog.unnest(shortlink.visible_workspaces()))
+           AND (SELECT shortlink.key_allows('keys:manage')));
+-- The own-link records of the keys the role sees, and of the presented key (the links
+-- policy reads them for a key restricted to its own links).
+CREATE POLICY workspace_api_key_links ON shortlink.api_key_links
+    USING (key_id IN (SELECT k.id FROM shortlink.api_keys k)
+           OR key_id = (SELECT p.key_id FROM shortlink.presented_key() p));
+-- Idempotency records: the presented key's only (none without a key).
+CREATE POLICY presented_key_idempotency ON shortlink.api_idempotency
+    USING (key_id = (SELECT p.key_id FROM shortlink.presented_key() p));
 
 -- Nothing for PUBLIC: no function, table or sequence privilege in schema shortlink.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA shortlink FROM PUBLIC;

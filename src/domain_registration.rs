@@ -8,7 +8,7 @@ use shortlink_core::destination::normalize_domain;
 use shortlink_core::options::MAX_JSON_BYTES;
 use shortlink_core::{Error, Kind, Result};
 
-use crate::error::{required, OrRaise};
+use crate::error::{raise, required, OrRaise};
 use crate::json_arg::{self, JsonbText};
 use crate::plan;
 use crate::privilege::Caller;
@@ -58,6 +58,12 @@ fn add_domain(
     let (metadata, if_not_exists, workspace) =
         json_arg::parse_opts(opts).and_then(parse_opts).or_raise();
     let name = normalize_domain(domain.unwrap_or_default()).or_raise();
+    if let Some(k) = crate::api_key::presented() {
+        k.require("domains:write").or_raise();
+        if !k.allows_domain(&name) {
+            raise(outside_key(&k, &name));
+        }
+    }
     let row = Spi::connect_mut(|client| {
         // As the caller: the workspace must be one of its own.
         let workspace_id = match &workspace {
@@ -94,7 +100,7 @@ fn add_domain(
                 // Idempotent only within the caller's workspaces; a domain of another
                 // workspace is taken all the same, and says no more than that.
                 None if if_not_exists => match existing() {
-                    Some((r, ws)) if caller.sees(ws) && ws == workspace_id => Ok(r),
+                    Some((r, ws)) if caller.sees_domain(ws, &name) && ws == workspace_id => Ok(r),
                     Some((_, ws)) if caller.sees(ws) => Err(taken(&name).with_hint(
                         "It is registered to another of your workspaces: pass that workspace in \"workspace\", or choose another domain.",
                     )),
@@ -109,6 +115,59 @@ fn add_domain(
     })
     .or_raise();
     TableIterator::once(row)
+}
+
+/// A presented key restricted to some domains adds no other.
+fn outside_key(k: &crate::api_key::Presented, name: &str) -> Error {
+    Error::new(
+        Kind::InsufficientPrivilege,
+        format!(
+            "API key \"sl_{}\" is restricted to domains {} and cannot act on domain \"{name}\"",
+            k.prefix,
+            k.domains.as_deref().unwrap_or_default().join(", ")
+        ),
+    )
+}
+
+plan!(
+    VISIBLE_DOMAIN,
+    read,
+    "SELECT workspace_id FROM shortlink.domains WHERE domain = $1",
+    [TEXTOID]
+);
+plan!(
+    DELETE_DOMAIN,
+    write,
+    "DELETE FROM shortlink.domains WHERE domain = $1 RETURNING domain",
+    [TEXTOID]
+);
+
+/// Removes a registered domain of the caller's that no link uses (23503 while one does,
+/// from the domains_guard trigger). A domain the caller does not see is P0002.
+#[pg_extern(volatile, parallel_unsafe, strict)]
+#[search_path(pg_catalog, pg_temp)]
+fn remove_domain(domain: &str) -> bool {
+    crate::api_key::require("domains:write").or_raise();
+    let name = normalize_domain(domain).or_raise();
+    Spi::connect_mut(|client| {
+        // As the caller: row-level security shows its workspaces' domains (and a key's).
+        let visible = VISIBLE_DOMAIN.select_one::<i32>(client, &[name.as_str().into()]);
+        let caller = Caller::current(client);
+        if !visible.is_some_and(|ws| caller.sees_domain(ws, &name)) {
+            raise(Error::new(
+                Kind::NotFound,
+                format!("domain \"{name}\" is not registered"),
+            ));
+        }
+        caller.as_owner(|| {
+            DELETE_DOMAIN.with_mut(client, |client, stmt| {
+                !client
+                    .update(stmt, None, &[name.as_str().into()])
+                    .or_raise()
+                    .is_empty()
+            })
+        })
+    })
 }
 
 fn taken(name: &str) -> Error {

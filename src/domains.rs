@@ -257,7 +257,9 @@ pub fn for_new_link(
         })
     };
     // A domain of another workspace reads as unregistered: its existence is not revealed.
-    let Some((_, blocked, short)) = found.filter(|(ws, _, _)| caller.sees(*ws)) else {
+    // So does a domain outside a presented API key's domains.
+    let Some((_, blocked, short)) = found.filter(|(ws, _, _)| caller.sees_domain(*ws, &name))
+    else {
         let source = if from_setting {
             "shortlink.default_domain names"
         } else {

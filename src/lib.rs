@@ -21,6 +21,7 @@ macro_rules! v1_function_info {
     };
 }
 
+mod api_key;
 mod autolink;
 mod batch;
 mod bot_rules;
@@ -76,6 +77,7 @@ extension_sql_file!(
         "rollups",
         link_id,
         require_link,
+        require_scope,
         short_url,
         filter_timestamp
     ]
@@ -94,6 +96,11 @@ extension_sql_file!(
     "../sql/deliveries.sql",
     name = "deliveries",
     requires = ["caches"]
+);
+extension_sql_file!(
+    "../sql/api_keys.sql",
+    name = "api_keys",
+    requires = ["deliveries"]
 );
 // Last: it revokes PUBLIC's default EXECUTE on every function created before it (the
 // delivery functions among them).

@@ -183,6 +183,7 @@ fn update_link(
 }
 
 fn update(code: &str, opts: &Value, domain_arg: Option<&str>) -> Result<Link> {
+    crate::api_key::require("links:write")?;
     let o = options::parse(opts, Mode::Update)?;
     let domain = domains::lookup_key(domain_arg).ok_or_else(|| not_found(code, domain_arg))?;
     let password_hash = match &o.password {
@@ -236,8 +237,15 @@ fn update_as_owner(
             ))
         });
         // A link of another workspace is not found, as for every other function.
+        // So is one outside a presented key's domains, or not its own to a key restricted
+        // to its own links.
         let (id, url, link_type, _) = current
-            .filter(|(_, _, _, ws)| caller.sees(*ws))
+            .filter(|(_, _, _, ws)| caller.sees_domain(*ws, domain))
+            .filter(|(id, _, _, _)| {
+                caller
+                    .key()
+                    .is_none_or(|k| crate::api_key::may_act_on_link(client, k, *id, domain))
+            })
             .ok_or_else(|| not_found(code, domain_arg))?;
         let current_type = LinkType::parse(&link_type).unwrap_or(LinkType::Url);
         let new_url = if o.url.is_some()

@@ -11,6 +11,7 @@ use pgrx::pg_sys;
 use pgrx::spi::SpiClient;
 use std::cell::RefCell;
 
+use crate::api_key::Presented;
 use crate::error::{required, OrRaise};
 use crate::plan;
 
@@ -23,16 +24,21 @@ plan!(
     []
 );
 
-/// Who is calling: the workspaces it acts in and the role the statements run as.
+/// Who is calling: the workspaces it acts in, the API key it presented, and the role the
+/// statements run as.
 #[derive(Clone)]
 pub struct Caller {
     /// None: every workspace (a superuser).
     workspaces: Option<Vec<i32>>,
     owner: pg_sys::Oid,
+    /// The key presented in this transaction (shortlink.api_begin): it narrows the caller
+    /// to its workspace, domains, links and scopes.
+    key: Option<Presented>,
 }
 
-/// The transaction, role and `shortlink.workspace` a cached [`Caller`] was read for.
-type Key = (u32, pg_sys::Oid, String);
+/// The transaction, role, `shortlink.workspace` and presented key a cached [`Caller`] was
+/// read for.
+type Key = (u32, pg_sys::Oid, String, Option<i64>);
 
 thread_local! {
     // One lookup per transaction and role: a campaign INSERT of 100 000 rows through
@@ -45,19 +51,27 @@ fn key() -> Key {
     let (lxid, user) = (crate::pg_compat::local_transaction_id(), unsafe {
         pg_sys::GetUserId()
     });
-    (lxid, user, crate::settings::workspace())
+    (
+        lxid,
+        user,
+        crate::settings::workspace(),
+        crate::api_key::presented().map(|k| k.key_id),
+    )
 }
 
 impl Caller {
     /// The current caller, read as the caller (its own rights, its row-level security).
     pub fn current(client: &SpiClient<'_>) -> Caller {
+        let presented = crate::api_key::presented();
         // SAFETY: superuser() and GetUserId() read the current role's cached attributes.
         if unsafe { pg_sys::superuser() } {
-            // A superuser sees every workspace and needs no other role's rights.
+            // A superuser sees every workspace, but for a key's, and needs no other role's
+            // rights.
             return Caller {
-                workspaces: None,
+                workspaces: presented.as_ref().map(|k| vec![k.workspace_id]),
                 // SAFETY: as above.
                 owner: unsafe { pg_sys::GetUserId() },
+                key: presented,
             };
         }
         let key = key();
@@ -76,6 +90,7 @@ impl Caller {
                     "shortlink.visible_workspaces()",
                 )),
                 owner: required(t.get::<pg_sys::Oid>(2).or_raise(), "pg_class.relowner"),
+                key: presented.clone(),
             }),
             "the owner of shortlink.links",
         );
@@ -86,6 +101,17 @@ impl Caller {
     /// Whether the caller acts in workspace `id`.
     pub fn sees(&self, id: i32) -> bool {
         self.workspaces.as_ref().is_none_or(|w| w.contains(&id))
+    }
+
+    /// Whether the caller acts on `domain` (normalized) of workspace `id`: a domain outside
+    /// a presented key's is as one of another workspace.
+    pub fn sees_domain(&self, id: i32, domain: &str) -> bool {
+        self.sees(id) && self.key.as_ref().is_none_or(|k| k.allows_domain(domain))
+    }
+
+    /// The API key presented in this transaction, if any.
+    pub fn key(&self) -> Option<&Presented> {
+        self.key.as_ref()
     }
 
     /// Runs `f` as the owner of shortlink's tables, then restores the caller.

@@ -145,10 +145,12 @@ pub fn create(url: Option<&str>, o: &LinkOptions) -> Result<Link> {
         _ => None,
     };
     let dest = vet_destinations(fixed.as_deref(), o)?;
+    // A static read, no statement: the plain path stays free of SQL.
+    crate::api_key::require("links:write")?;
     Spi::connect_mut(|client| {
         let caller = Caller::current(client);
         caller.as_owner(|| {
-            insert_link(
+            let link = insert_link(
                 client,
                 &caller,
                 o,
@@ -156,7 +158,11 @@ pub fn create(url: Option<&str>, o: &LinkOptions) -> Result<Link> {
                 &dest_for,
                 fixed.is_none(),
                 password_hash.as_deref(),
-            )
+            )?;
+            if let Some(k) = caller.key().filter(|k| k.own_links_only) {
+                crate::api_key::record_links(client, k.key_id, vec![link.id]);
+            }
+            Ok(link)
         })
     })
 }
