@@ -20,7 +20,9 @@ SCHEMATHESIS_MAX_EXAMPLES=${SHORTLINK_E2E_SCHEMATHESIS_EXAMPLES:-25}
 API=127.0.0.1:${SHORTLINK_E2E_API_PORT:-18580}
 LISTEN=127.0.0.1:${SHORTLINK_E2E_API_REDIRECT_PORT:-18581}
 ADMIN=127.0.0.1:${SHORTLINK_E2E_API_ADMIN_PORT:-19580}
-# The listeners' limits under test (tests/api/test_api.py reads them from the environment).
+# The listeners' limits under test (tests/api/test_api.py reads them from the environment);
+# --max-connections is the redirect listener's, --api-max-connections the API's and the
+# admin listener's, each.
 HEADER_TIMEOUT=2
 MAX_HEADER_BYTES=16384
 MAX_CONNECTIONS=48
@@ -108,7 +110,7 @@ RUST_LOG=${SHORTLINK_E2E_API_LOG:-trace} "$BIN" \
     --database-url "host=$DIR port=$PORT user=$ROLE dbname=$DB" \
     --api-listen "$API" --listen "$LISTEN" --admin-listen "$ADMIN" --no-dispatcher \
     --header-timeout-seconds "$HEADER_TIMEOUT" --max-header-bytes "$MAX_HEADER_BYTES" \
-    --max-connections "$MAX_CONNECTIONS" >>"$log" 2>&1 &
+    --max-connections "$MAX_CONNECTIONS" --api-max-connections "$MAX_CONNECTIONS" >>"$log" 2>&1 &
 server=$!
 for _ in $(seq 100); do curl -s -m 1 -o /dev/null "http://$API/api/v1/openapi.json" && break; sleep 0.2; done
 
@@ -157,6 +159,7 @@ server=
 check "the server exits 0 on SIGTERM" 0 "$code"
 python3 -c 'import json, sys; [print(k["secret"]) for k in json.load(open(sys.argv[1]))["keys"].values()]' \
     "$FIXTURES" >>"$secrets_seen"
+sed -i '/^$/d' "$secrets_seen"
 sort -u -o "$secrets_seen" "$secrets_seen"
 check "secrets to look for (fixtures and those made through the API)" 1 \
     "$([ "$(wc -l <"$secrets_seen")" -gt 10 ] && echo 1 || echo 0)"

@@ -62,6 +62,8 @@ def secret(name):
 
 
 def remember_secret(s):
+    if not s:
+        return
     with open(SECRETS_OUT, "a") as f:
         f.write(s + "\n")
 
@@ -313,7 +315,7 @@ def create_links():
         "url": "https://example.com/full?x=1", "domain": A, "customSlug": slug("full"),
         "title": "Full <title>", "description": "Every field", "image": "https://img.example.com/a.png",
         "redirectType": "PERMANENT_301", "linkType": "URL", "cloaked": True, "password": "open sesame 7731",
-        "expiresAt": iso(expires), "maxClicks": 100, "tagIds": ["tid-1"], "tags": ["red", "blue"],
+        "expiresAt": iso(expires), "maxClicks": 100, "tagIds": ["tid-1", "red"],
         "forwardParameters": True, "blockBots": True, "utmSource": "news", "utmMedium": "email",
         "utmCampaign": "spring", "utmTerm": "shoes", "utmContent": "banner",
         "metaPixelId": "123456789012345", "googleTagId": "G-ABC123",
@@ -333,7 +335,7 @@ def create_links():
     check("… linkType URL", "URL", L.get("linkType"))
     check("… title, description, image", ("Full <title>", "Every field", "https://img.example.com/a.png"),
           (L.get("title"), L.get("description"), L.get("image")))
-    check("… tags hold tagIds and tags", ["blue", "red", "tid-1"], sorted(L.get("tags") or []))
+    check("… tags hold tagIds", ["red", "tid-1"], sorted(L.get("tags") or []))
     check("… cloaked, passwordProtected, forwardParameters, blockBots", [True] * 4,
           [L.get("cloaked"), L.get("passwordProtected"), L.get("forwardParameters"), L.get("blockBots")])
     check("… the password is never in the answer", False, b"open sesame 7731" in r.body)
@@ -361,6 +363,12 @@ def create_links():
     loc = redirect_location(slug("utm"), A)
     check("… the redirect carries them", True, loc is not None and "utm_source=news" in loc and "utm_campaign=spring" in loc, loc)
 
+    r = create("a-admin", {"url": "https://example.com/tags", "domain": A, "tags": ["red", "blue"]})
+    check("tags: 201, stored", (201, ["blue", "red"]), (r.status, sorted(r.get("tags") or [])), r)
+    r = create("a-admin", {"url": "https://example.com/tags2", "domain": A, "tagIds": ["a"], "tags": ["b"]})
+    check("tagIds and tags together: both stored, or 400 naming tags", True,
+          (r.status == 201 and sorted(r.get("tags") or []) == ["a", "b"])
+          or (r.status == 400 and b"tags" in r.body), r)
     r = create("a-admin", {"url": "https://example.com/302", "domain": A, "redirectType": 302})
     check("redirectType as the integer 302: 201, 302", (201, 302), (r.status, r.get("redirectType")), r)
     r = create("a-admin", {"url": "https://example.com/301", "domain": A, "redirectType": 301})
@@ -649,8 +657,9 @@ def bulk():
     check("… in order", [0, 1, 2], [x.get("index") for x in r.get("results") or []])
     check("… the good one changed, the bad one not", ("bulk title", 302),
           (call("GET", f"{V1}/links/{g1}", "a-admin").get("title"), call("GET", f"{V1}/links/{g2}", "a-admin").get("redirectType")))
-    problem("PATCH bulk, an item without id: 400 or 422 (or 207)",
-            call("PATCH", f"{V1}/links/bulk", "a-admin", [{"title": "x"}]), {400, 422, 207})
+    r = call("PATCH", f"{V1}/links/bulk", "a-admin", [{"title": "x"}])
+    check("PATCH bulk, an item without id: 400/422, or 207 with that item 400/422", True,
+          r.status in (400, 422) or (r.status == 207 and [x.get("status") for x in r.get("results") or []] in ([400], [422])), r)
     r = call("DELETE", f"{V1}/links/bulk", "a-admin", {"ids": [g1, NOWHERE]})
     check_in("DELETE bulk, one real, one not: 200 or 207", {200, 207}, r.status, r)
     if r.get("results") is not None:
@@ -768,7 +777,8 @@ def analytics_checks():
     check("countries", {"DE": 2, "FR": 1, "US": 1}, by_key(r), r)
     for group, want in [("browsers", [2, 1, 1]), ("os", [2, 1, 1]), ("devices", [3, 1])]:
         r = analytics("a-admin", groupBy=group, linkId=id1, bots="exclude")
-        got = sorted((x.get("clicks") for x in r.json), reverse=True) if isinstance(r.json, list) else r.json
+        # Rows of bots alone (clicks 0, botClicks n) may be listed: bots are left out of clicks.
+        got = sorted((x.get("clicks") for x in r.json if x.get("clicks")), reverse=True) if isinstance(r.json, list) else r.json
         check(f"{group}: clicks per key {want}", want, got, r)
     r = analytics("a-admin", groupBy="referers", linkId=id1, bots="exclude")
     check("referers: news.example.com twice", 2,
