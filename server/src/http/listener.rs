@@ -26,18 +26,25 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
-use tokio::time::{Instant, Sleep};
+use tokio::time::Sleep;
 
 /// What one client may hold on a listener.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Time to read a request's head (request line and headers) from its first byte, and the idle time of a keep-alive connection before its next request; answered 408 and closed.
+    /// Time to read a request's head (request line and headers), counted from when the
+    /// connection is ready for it: accepted, or the previous answer sent. It is also the
+    /// idle time of a keep-alive connection before its next request. A head late in part
+    /// is answered 408 and closed; a connection that sent nothing is closed without an
+    /// answer, as no request waits for one.
     pub header_timeout: Duration,
-    /// Time to read a request's whole body; 408 (then close) when exceeded.
+    /// Time to read a request's whole body, from its head; 408 (then close) when exceeded.
+    /// Only a handler that reads the body waits for it.
     pub body_timeout: Duration,
-    /// Most bytes of request head (request line + headers) accepted; larger gets 431 Request Header Fields Too Large.
+    /// Most bytes of request head (request line + headers) accepted; larger gets 431
+    /// Request Header Fields Too Large, as do more than 100 header fields.
     pub max_header_bytes: usize,
-    /// Most open connections on this listener; past it a new connection gets a 503 with Retry-After and is closed (not left hanging in the backlog).
+    /// Most open connections on this listener; past it a new connection gets a 503 with
+    /// Retry-After and is closed (not left hanging in the backlog).
     pub max_connections: usize,
 }
 
@@ -125,7 +132,10 @@ pub async fn serve(
             Err(e) if is_connection_error(&e) => continue,
             // Out of file descriptors, most likely: accepting again at once would spin.
             Err(e) => {
-                tracing::error!(listener = name, error = %e, "cannot accept connections; retrying in 1 s");
+                tracing::error!(
+                    listener = name, error = %e,
+                    "cannot accept connections; retrying in 1 s"
+                );
                 tokio::select! {
                     biased;
                     () = &mut shutdown => break,
@@ -190,7 +200,10 @@ fn refused(name: &'static str, reason: &'static str) {
 /// loop never waits for the client.
 fn refuse_connection(tcp: TcpStream, name: &'static str, lingering: &Arc<Semaphore>) {
     refused(name, "too_many_connections");
-    tracing::debug!(listener = name, "refused a connection: too many connections");
+    tracing::debug!(
+        listener = name,
+        "refused a connection: too many connections"
+    );
     let Ok(std) = tcp.into_std() else { return };
     let _ = io::Write::write(&mut &std, TOO_MANY_CONNECTIONS);
     let _ = std.shutdown(std::net::Shutdown::Write);
@@ -231,7 +244,6 @@ async fn connection(
     mut phase: watch::Receiver<Phase>,
     _permit: OwnedSemaphorePermit,
 ) {
-    let accepted = Instant::now();
     let Shared {
         http,
         router,
@@ -255,13 +267,22 @@ async fn connection(
         }
     };
     match result {
-        // hyper reports a timeout only when part of a head arrived; the 408 is ours to send.
+        // hyper closes without an answer when the head is late; the 408 is ours to send.
         Err(e) if e.is_timeout() => {
-            refused(name, "header_timeout");
-            tracing::debug!(listener = name, "refused a request: its head was too slow");
-            let mut tcp = conn.into_parts().io.into_inner();
-            let _ = tokio::time::timeout(LINGER, tcp.write_all(HEADER_TIMEOUT)).await;
-            linger(&mut tcp).await;
+            let parts = conn.into_parts();
+            let mut tcp = parts.io.into_inner();
+            if !parts.read_buf.is_empty() {
+                refused(name, "header_timeout");
+                tracing::debug!(listener = name, "refused a request: its head was too slow");
+                let _ = tokio::time::timeout(LINGER, tcp.write_all(HEADER_TIMEOUT)).await;
+                linger(&mut tcp).await;
+            } else if !seen.request.load(Ordering::Relaxed) {
+                // Nothing was sent: no request waits for an answer, the connection is just
+                // closed. Counted, as a connection held without a request; a keep-alive
+                // connection idle after its requests is not.
+                refused(name, "header_timeout");
+                tracing::debug!(listener = name, "closed a connection that sent no request");
+            }
         }
         // hyper answered 431 itself and shut the connection's output.
         Err(e) if e.is_parse_too_large() => {
@@ -272,17 +293,6 @@ async fn connection(
         Err(e) => tracing::debug!(listener = name, error = %e, "connection ended with an error"),
         Ok(()) if seen.body_timeout.load(Ordering::Relaxed) => {
             linger(&mut conn.into_parts().io.into_inner()).await;
-        }
-        // A connection that sent nothing within the header timeout: hyper closed it as idle,
-        // without an answer (no request is waiting for one). Counted, unless it was closed
-        // for the stop; an idle keep-alive connection closed after its requests is not.
-        Ok(())
-            if !seen.request.load(Ordering::Relaxed)
-                && *phase.borrow() == Phase::Serving
-                && accepted.elapsed() >= limits.header_timeout =>
-        {
-            refused(name, "header_timeout");
-            tracing::debug!(listener = name, "closed a connection that sent no request");
         }
         Ok(()) => {}
     }
@@ -365,7 +375,10 @@ impl HttpBody for DeadlineBody {
         }
         self.timed_out.store(true, Ordering::Relaxed);
         refused(self.name, "body_timeout");
-        tracing::debug!(listener = self.name, "refused a request: its body was too slow");
+        tracing::debug!(
+            listener = self.name,
+            "refused a request: its body was too slow"
+        );
         Poll::Ready(Some(Err(body_timeout())))
     }
 
@@ -386,7 +399,12 @@ fn body_timeout() -> axum::BoxError {
 mod tests {
     use super::*;
     use axum::routing::{get, post};
+    use metrics::{
+        Counter, CounterFn, Gauge, Histogram, Key, KeyName, Metadata, SharedString, Unit,
+    };
+    use std::sync::Mutex;
     use tokio::sync::oneshot;
+    use tokio::time::Instant;
 
     const SECOND: Duration = Duration::from_secs(1);
 
@@ -417,6 +435,53 @@ mod tests {
                 "/echo",
                 post(|body: String| async move { body.len().to_string() }),
             )
+    }
+
+    /// The reasons counted in `shortlink_http_refused_total`, in order. Tests run on one
+    /// thread (`#[tokio::test]`), the server's tasks too: a recorder local to the thread
+    /// sees every refusal of its test and of no other.
+    #[derive(Clone, Default)]
+    struct Refusals(Arc<Mutex<Vec<&'static str>>>);
+
+    impl Refusals {
+        fn counted(&self) -> Vec<&'static str> {
+            self.0.lock().unwrap().clone()
+        }
+    }
+
+    struct Reason(&'static str, Refusals);
+
+    impl CounterFn for Reason {
+        fn increment(&self, n: u64) {
+            let mut counted = self.1 .0.lock().unwrap();
+            counted.extend((0..n).map(|_| self.0));
+        }
+        fn absolute(&self, _: u64) {}
+    }
+
+    impl metrics::Recorder for Refusals {
+        fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+        fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+        fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+        fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
+            assert_eq!(key.name(), "shortlink_http_refused_total");
+            let label = |name| key.labels().find(|l| l.key() == name).map(|l| l.value());
+            assert_eq!(label("listener"), Some("test"));
+            let reason = match label("reason") {
+                Some("header_timeout") => "header_timeout",
+                Some("body_timeout") => "body_timeout",
+                Some("header_too_large") => "header_too_large",
+                Some("too_many_connections") => "too_many_connections",
+                other => panic!("unknown reason {other:?}"),
+            };
+            Counter::from_arc(Arc::new(Reason(reason, self.clone())))
+        }
+        fn register_gauge(&self, _: &Key, _: &Metadata<'_>) -> Gauge {
+            Gauge::noop()
+        }
+        fn register_histogram(&self, _: &Key, _: &Metadata<'_>) -> Histogram {
+            Histogram::noop()
+        }
     }
 
     /// A listener on a free port; dropping the sender stops it.
@@ -478,7 +543,7 @@ mod tests {
         matches!(tcp.read(&mut chunk).await, Ok(0) | Err(_))
     }
 
-    async fn get(tcp: &mut TcpStream, path: &str) -> Option<Answer> {
+    async fn fetch(tcp: &mut TcpStream, path: &str) -> Option<Answer> {
         let request = format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n");
         tcp.write_all(request.as_bytes()).await.ok()?;
         read_answer(tcp, &mut Vec::new()).await
@@ -502,12 +567,17 @@ mod tests {
 
     #[tokio::test]
     async fn head_sent_too_slowly_gets_408_and_a_close() {
+        let refusals = Refusals::default();
+        let _recorder = metrics::set_default_local_recorder(&refusals);
         bounded(async {
             let server = start(limits()).await;
             let tcp = TcpStream::connect(server.addr).await.unwrap();
             let (mut reader, writer) = tcp.into_split();
             let started = Instant::now();
-            dribble(writer, b"GET / HTTP/1.1\r\nHost: t\r\nX-Slow: aaaaaaaaaaaaaaaaaaaa\r\n\r\n".to_vec());
+            dribble(
+                writer,
+                b"GET / HTTP/1.1\r\nHost: t\r\nX-Slow: aaaaaaaaaaaaaaaaaaaa\r\n\r\n".to_vec(),
+            );
             let mut answer = Vec::new();
             let _ = reader.read_to_end(&mut answer).await;
             let elapsed = started.elapsed();
@@ -515,7 +585,8 @@ mod tests {
             assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
             assert!(answer.contains("Connection: close"), "{answer}");
             assert!(elapsed >= Duration::from_millis(900), "{elapsed:?}");
-            assert!(elapsed < Duration::from_millis(1800), "{elapsed:?}");
+            assert!(elapsed < Duration::from_millis(3000), "{elapsed:?}");
+            assert_eq!(refusals.counted(), ["header_timeout"]);
         })
         .await
         .unwrap();
@@ -523,6 +594,8 @@ mod tests {
 
     #[tokio::test]
     async fn body_sent_too_slowly_gets_408_and_a_close() {
+        let refusals = Refusals::default();
+        let _recorder = metrics::set_default_local_recorder(&refusals);
         bounded(async {
             let server = start(limits()).await;
             let mut tcp = TcpStream::connect(server.addr).await.unwrap();
@@ -539,7 +612,8 @@ mod tests {
             assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
             assert!(answer.contains("connection: close"), "{answer}");
             assert!(elapsed >= Duration::from_millis(900), "{elapsed:?}");
-            assert!(elapsed < Duration::from_millis(1800), "{elapsed:?}");
+            assert!(elapsed < Duration::from_millis(3000), "{elapsed:?}");
+            assert_eq!(refusals.counted(), ["body_timeout"]);
         })
         .await
         .unwrap();
@@ -547,6 +621,8 @@ mod tests {
 
     #[tokio::test]
     async fn body_sent_in_time_is_read_whole() {
+        let refusals = Refusals::default();
+        let _recorder = metrics::set_default_local_recorder(&refusals);
         bounded(async {
             let server = start(limits()).await;
             let mut tcp = TcpStream::connect(server.addr).await.unwrap();
@@ -558,7 +634,8 @@ mod tests {
             let answer = read_answer(&mut tcp, &mut Vec::new()).await.unwrap();
             assert_eq!((answer.status, answer.body.as_str()), (200, "5"));
             // The connection is kept for the next request.
-            assert_eq!(get(&mut tcp, "/").await.unwrap().status, 200);
+            assert_eq!(fetch(&mut tcp, "/").await.unwrap().status, 200);
+            assert!(refusals.counted().is_empty());
         })
         .await
         .unwrap();
@@ -566,20 +643,41 @@ mod tests {
 
     #[tokio::test]
     async fn head_larger_than_the_cap_gets_431_and_a_close() {
+        let refusals = Refusals::default();
+        let _recorder = metrics::set_default_local_recorder(&refusals);
         bounded(async {
             let server = start(limits()).await;
             // Under the cap: served.
             let mut tcp = TcpStream::connect(server.addr).await.unwrap();
-            let fits = format!("GET / HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\n\r\n", "a".repeat(15 * 1024));
+            let fits = format!(
+                "GET / HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\n\r\n",
+                "a".repeat(15 * 1024)
+            );
             tcp.write_all(fits.as_bytes()).await.unwrap();
-            assert_eq!(read_answer(&mut tcp, &mut Vec::new()).await.unwrap().status, 200);
+            assert_eq!(
+                read_answer(&mut tcp, &mut Vec::new()).await.unwrap().status,
+                200
+            );
 
             let mut tcp = TcpStream::connect(server.addr).await.unwrap();
-            let big = format!("GET / HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\n\r\n", "a".repeat(20 * 1024));
+            let big = format!(
+                "GET / HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\n\r\n",
+                "a".repeat(20 * 1024)
+            );
             tcp.write_all(big.as_bytes()).await.unwrap();
             let answer = read_answer(&mut tcp, &mut Vec::new()).await.unwrap();
             assert_eq!(answer.status, 431, "{answer:?}");
             assert!(closed(&mut tcp).await);
+            assert_eq!(refusals.counted(), ["header_too_large"]);
+
+            // So are more than 100 header fields, however short.
+            let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+            let many: String = (0..101).map(|i| format!("X-{i}: a\r\n")).collect();
+            let many = format!("GET / HTTP/1.1\r\nHost: t\r\n{many}\r\n");
+            tcp.write_all(many.as_bytes()).await.unwrap();
+            let answer = read_answer(&mut tcp, &mut Vec::new()).await.unwrap();
+            assert_eq!(answer.status, 431, "{answer:?}");
+            assert_eq!(refusals.counted(), ["header_too_large"; 2]);
         })
         .await
         .unwrap();
@@ -587,6 +685,8 @@ mod tests {
 
     #[tokio::test]
     async fn connection_past_the_cap_gets_503_and_a_close() {
+        let refusals = Refusals::default();
+        let _recorder = metrics::set_default_local_recorder(&refusals);
         bounded(async {
             let server = start(Limits {
                 max_connections: 3,
@@ -596,7 +696,7 @@ mod tests {
             let mut open = Vec::new();
             for _ in 0..3 {
                 let mut tcp = TcpStream::connect(server.addr).await.unwrap();
-                assert_eq!(get(&mut tcp, "/").await.unwrap().status, 200);
+                assert_eq!(fetch(&mut tcp, "/").await.unwrap().status, 200);
                 open.push(tcp);
             }
             let mut fourth = TcpStream::connect(server.addr).await.unwrap();
@@ -605,13 +705,14 @@ mod tests {
             assert_eq!(answer.status, 503, "{answer:?}");
             assert!(answer.head.contains("Retry-After: 1"), "{answer:?}");
             assert!(closed(&mut fourth).await);
+            assert_eq!(refusals.counted(), ["too_many_connections"]);
 
             // One closes: a new connection is served (once the server saw the close).
             drop(open.pop());
             let mut attempts = 0;
             loop {
                 let mut tcp = TcpStream::connect(server.addr).await.unwrap();
-                match get(&mut tcp, "/").await.unwrap().status {
+                match fetch(&mut tcp, "/").await.unwrap().status {
                     200 => break,
                     503 if attempts < 20 => attempts += 1,
                     status => panic!("status {status} after {attempts} attempts"),
@@ -620,7 +721,7 @@ mod tests {
             }
             // The others are still served.
             for tcp in &mut open {
-                assert_eq!(get(tcp, "/").await.unwrap().status, 200);
+                assert_eq!(fetch(tcp, "/").await.unwrap().status, 200);
             }
         })
         .await
@@ -629,10 +730,12 @@ mod tests {
 
     #[tokio::test]
     async fn idle_keep_alive_connection_is_closed_after_the_header_timeout() {
+        let refusals = Refusals::default();
+        let _recorder = metrics::set_default_local_recorder(&refusals);
         bounded(async {
             let server = start(limits()).await;
             let mut tcp = TcpStream::connect(server.addr).await.unwrap();
-            assert_eq!(get(&mut tcp, "/").await.unwrap().status, 200);
+            assert_eq!(fetch(&mut tcp, "/").await.unwrap().status, 200);
             let started = Instant::now();
             // Closed without an answer: no request is waiting for one.
             let mut rest = Vec::new();
@@ -640,13 +743,17 @@ mod tests {
             let elapsed = started.elapsed();
             assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
             assert!(elapsed >= Duration::from_millis(900), "{elapsed:?}");
-            assert!(elapsed < Duration::from_millis(1800), "{elapsed:?}");
+            assert!(elapsed < Duration::from_millis(3000), "{elapsed:?}");
+            // Closing an idle keep-alive connection refuses nothing.
+            assert!(refusals.counted().is_empty());
 
-            // So is a connection that never sends anything.
+            // So is a connection that never sends anything, counted as held without a
+            // request.
             let mut silent = TcpStream::connect(server.addr).await.unwrap();
             let started = Instant::now();
             assert!(closed(&mut silent).await);
-            assert!(started.elapsed() < Duration::from_millis(1800));
+            assert!(started.elapsed() < Duration::from_millis(3000));
+            assert_eq!(refusals.counted(), ["header_timeout"]);
         })
         .await
         .unwrap();
@@ -654,21 +761,26 @@ mod tests {
 
     #[tokio::test]
     async fn keep_alive_connection_serves_several_requests_with_the_peer_address() {
+        let refusals = Refusals::default();
+        let _recorder = metrics::set_default_local_recorder(&refusals);
         bounded(async {
             let server = start(limits()).await;
             let mut tcp = TcpStream::connect(server.addr).await.unwrap();
             let me = tcp.local_addr().unwrap().to_string();
             for _ in 0..5 {
-                let answer = get(&mut tcp, "/peer").await.unwrap();
+                let answer = fetch(&mut tcp, "/peer").await.unwrap();
                 assert_eq!((answer.status, answer.body.as_str()), (200, me.as_str()));
             }
             // Pipelined: both answered, in order.
-            tcp.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\nGET /peer HTTP/1.1\r\nHost: t\r\n\r\n")
-                .await
-                .unwrap();
+            tcp.write_all(
+                b"GET / HTTP/1.1\r\nHost: t\r\n\r\nGET /peer HTTP/1.1\r\nHost: t\r\n\r\n",
+            )
+            .await
+            .unwrap();
             let mut buf = Vec::new();
             assert_eq!(read_answer(&mut tcp, &mut buf).await.unwrap().body, "ok");
             assert_eq!(read_answer(&mut tcp, &mut buf).await.unwrap().body, me);
+            assert!(refusals.counted().is_empty());
         })
         .await
         .unwrap();
@@ -676,11 +788,13 @@ mod tests {
 
     #[tokio::test]
     async fn stop_finishes_the_request_in_flight_then_returns() {
+        let refusals = Refusals::default();
+        let _recorder = metrics::set_default_local_recorder(&refusals);
         bounded(async {
             let server = start(limits()).await;
             let mut busy = TcpStream::connect(server.addr).await.unwrap();
             let mut idle = TcpStream::connect(server.addr).await.unwrap();
-            assert_eq!(get(&mut idle, "/").await.unwrap().status, 200);
+            assert_eq!(fetch(&mut idle, "/").await.unwrap().status, 200);
             busy.write_all(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
                 .await
                 .unwrap();
