@@ -4,6 +4,9 @@ use clap::Parser;
 use ipnet::IpNet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::http::listener::Limits;
 
 use crate::logging::LogFormat;
 
@@ -35,6 +38,38 @@ pub struct Config {
     /// Address of /healthz, /readyz and /metrics.
     #[arg(long, env = "SHORTLINK_ADMIN_LISTEN", default_value = "127.0.0.1:9090")]
     pub admin_listen: SocketAddr,
+
+    /// Address of the HTTP API (/api/v1) and its OpenAPI document; off unless set. The
+    /// database role needs `SELECT shortlink.grant_api('role')`: it sees nothing until a
+    /// request presents a key.
+    #[arg(long, env = "SHORTLINK_API_LISTEN")]
+    pub api_listen: Option<SocketAddr>,
+
+    /// Seconds a client has to send a request's head (and a keep-alive connection may sit
+    /// idle): past it, 408 and the connection is closed. Every listener.
+    #[arg(long, env = "SHORTLINK_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub header_timeout_seconds: u64,
+
+    /// Seconds a client has to send a request's body: past it, 408. Every listener.
+    #[arg(long, env = "SHORTLINK_BODY_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub body_timeout_seconds: u64,
+
+    /// Most bytes of a request's head (request line and headers): past it, 431. Every
+    /// listener. nginx's default (large_client_header_buffers 4 8k) allows 8 KiB a line.
+    #[arg(long, env = "SHORTLINK_MAX_HEADER_BYTES", default_value_t = 16384)]
+    pub max_header_bytes: usize,
+
+    /// Most open connections on the redirect listener: past it, 503 and closed.
+    #[arg(long, env = "SHORTLINK_MAX_CONNECTIONS", default_value_t = 10000)]
+    pub max_connections: usize,
+
+    /// Most open connections on the API and the admin listeners each.
+    #[arg(long, env = "SHORTLINK_API_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub api_max_connections: usize,
+
+    /// Requests per minute of an API key that sets no rate limit of its own.
+    #[arg(long, env = "SHORTLINK_API_RATE_LIMIT", default_value_t = 600)]
+    pub api_rate_limit: u32,
 
     /// Database connections at most for password checks, the dispatcher and /readyz.
     #[arg(long, env = "SHORTLINK_POOL_SIZE", default_value_t = 16)]
@@ -115,4 +150,16 @@ pub struct Config {
     /// How often the dispatcher looks for due deliveries without a notification.
     #[arg(long, env = "SHORTLINK_DISPATCH_POLL_SECONDS", default_value_t = 5)]
     pub dispatch_poll_seconds: u64,
+}
+
+impl Config {
+    /// The limits of a listener that takes `max_connections` connections.
+    pub fn limits(&self, max_connections: usize) -> Limits {
+        Limits {
+            header_timeout: Duration::from_secs(self.header_timeout_seconds.max(1)),
+            body_timeout: Duration::from_secs(self.body_timeout_seconds.max(1)),
+            max_header_bytes: self.max_header_bytes.max(1024),
+            max_connections: max_connections.max(1),
+        }
+    }
 }

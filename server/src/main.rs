@@ -1,15 +1,16 @@
 //! shortlink-server: answers short links (redirects) and reports its health and metrics.
 
 mod admin;
+mod api;
 mod config;
 mod db;
 mod dispatch;
+mod http;
 mod logging;
 mod redirect;
+mod service;
 
-use axum::serve::ListenerExt;
 use clap::Parser;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -40,6 +41,7 @@ fn log_start(config: &Config, pg: &tokio_postgres::Config, checked: &admin::read
         database, role, extension,
         dispatcher = if config.no_dispatcher { "off" } else { "on" },
         listen = %listen, admin = %config.admin_listen,
+        api = %config.api_listen.map_or("off".to_owned(), |a| a.to_string()),
         "shortlink-server started"
     );
     match (&checked.not_ready, found) {
@@ -129,6 +131,14 @@ async fn run(config: Config) -> Result<(), String> {
                 .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?,
         )
     };
+    let api_listener = match config.api_listen {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("cannot listen on {addr}: {e}"))?,
+        ),
+        None => None,
+    };
     let admin_listener = TcpListener::bind(config.admin_listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.admin_listen))?;
@@ -147,27 +157,45 @@ async fn run(config: Config) -> Result<(), String> {
     };
     let redirects = {
         let stop = stop_rx.clone();
+        let limits = config.limits(config.max_connections);
         async move {
             match listener {
-                // Answers are small and written whole: send them at once (no Nagle delay).
-                Some(l) => axum::serve(
-                    l.tap_io(|tcp| {
-                        let _ = tcp.set_nodelay(true);
-                    }),
-                    redirect::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+                Some(l) => http::listener::serve(
+                    l,
+                    redirect::router(state),
+                    limits,
+                    "redirect",
+                    stopped(stop),
                 )
-                .with_graceful_shutdown(stopped(stop))
                 .await
                 .map_err(|e| format!("redirect listener: {e}")),
                 None => Ok(()),
             }
         }
     };
-    let admin = axum::serve(
+    let api = {
+        let stop = stop_rx.clone();
+        let limits = config.limits(config.api_max_connections);
+        let api = Arc::new(api::Api::new(
+            service::Service::new(pool.clone()),
+            config.api_rate_limit,
+        ));
+        async move {
+            match api_listener {
+                Some(l) => http::listener::serve(l, api::router(api), limits, "api", stopped(stop))
+                    .await
+                    .map_err(|e| format!("API listener: {e}")),
+                None => Ok(()),
+            }
+        }
+    };
+    let admin = http::listener::serve(
         admin_listener,
         admin::router(pool, shared, readiness, metrics),
-    )
-    .with_graceful_shutdown(stopped(stop_rx.clone()));
+        config.limits(config.api_max_connections),
+        "admin",
+        stopped(stop_rx.clone()),
+    );
     let deliveries = async move {
         if let Some(d) = dispatcher {
             d.run(stop_rx).await;
@@ -178,8 +206,9 @@ async fn run(config: Config) -> Result<(), String> {
         tracing::info!("stopping: finishing requests in flight");
         let _ = stop_tx.send(true);
     };
-    let (r, a, (), ()) = tokio::join!(redirects, admin, deliveries, signal);
+    let (r, p, a, (), ()) = tokio::join!(redirects, api, admin, deliveries, signal);
     r?;
+    p?;
     a.map_err(|e| format!("admin listener: {e}"))?;
     tracing::info!("stopped");
     Ok(())

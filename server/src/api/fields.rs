@@ -1,0 +1,182 @@
+//! The API's names for link options: camelCase of the extension's own keys
+//! (`shortlink_core::fields`, the one list of them), and the names a Dub-style client
+//! sends (`customSlug`, `tagIds`, `forwardParameters`, `PERMANENT_301`, `URL`, a
+//! comma-separated `webhookUrls`). A request field nobody knows is a 400 naming it.
+
+use serde_json::{Map, Value};
+
+use crate::service::{Class, Error};
+
+/// `max_clicks` → `maxClicks`.
+pub fn camel_case(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The API's name of an extension option (or other database field).
+pub fn api_name(option: &str) -> String {
+    match option {
+        "code" => "customSlug".to_owned(),
+        "forward_params" => "forwardParameters".to_owned(),
+        other => camel_case(other),
+    }
+}
+
+/// The extension option a request field names, if any.
+fn option_of(field: &str) -> Option<&'static str> {
+    match field {
+        "customSlug" => return Some("code"),
+        "tagIds" => return Some("tags"),
+        "forwardParameters" => return Some("forward_params"),
+        _ => {}
+    }
+    shortlink_core::fields::FIELDS
+        .iter()
+        .map(|f| f.key)
+        .filter(|k| *k != "if_exists")
+        .find(|k| camel_case(k) == field)
+}
+
+/// A Dub-style value in the extension's terms.
+fn translate(option: &str, value: Value) -> Value {
+    match (option, value) {
+        ("redirect_type", Value::String(s)) => match s.as_str() {
+            "PERMANENT_301" => Value::from(301),
+            "TEMPORARY_302" => Value::from(302),
+            _ => Value::String(s),
+        },
+        ("link_type", Value::String(s)) => Value::String(s.to_ascii_lowercase()),
+        ("webhook_urls", Value::String(s)) => Value::Array(
+            s.split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(|u| Value::String(u.to_owned()))
+                .collect(),
+        ),
+        (_, v) => v,
+    }
+}
+
+/// A link body as (destination, extension options). `url` is required when
+/// `url_required`; `fixed` fields (a bulk update's `id`) are skipped.
+pub fn link_options(
+    body: &Value,
+    url_required: bool,
+    fixed: &[&str],
+) -> Result<(Option<String>, Map<String, Value>), Error> {
+    let Value::Object(obj) = body else {
+        return Err(Error::new(
+            Class::BadRequest,
+            "the body must be a JSON object",
+        ));
+    };
+    let mut url = None;
+    let mut opts = Map::new();
+    for (field, value) in obj {
+        if fixed.contains(&field.as_str()) {
+            continue;
+        }
+        if field == "url" {
+            match value {
+                Value::String(s) => url = Some(s.clone()),
+                Value::Null if !url_required => {
+                    return Err(
+                        Error::new(Class::Unprocessable, "invalid url: must not be null")
+                            .with_field("url"),
+                    )
+                }
+                _ => {
+                    return Err(
+                        Error::new(Class::BadRequest, "invalid url: must be a string")
+                            .with_field("url"),
+                    )
+                }
+            }
+            continue;
+        }
+        let option = option_of(field).ok_or_else(|| {
+            Error::new(Class::BadRequest, format!("unknown field \"{field}\""))
+                .with_field(field.clone())
+        })?;
+        if opts.contains_key(option) {
+            return Err(Error::new(
+                Class::BadRequest,
+                format!("field \"{field}\" given twice (under two names)"),
+            )
+            .with_field(field.clone()));
+        }
+        opts.insert(option.to_owned(), translate(option, value.clone()));
+    }
+    if url_required && url.is_none() {
+        return Err(
+            Error::new(Class::Unprocessable, "invalid url: must not be empty").with_field("url"),
+        );
+    }
+    Ok((url, opts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn dub_bodies_become_shorten_options() {
+        let (url, opts) = link_options(
+            &json!({"url": "https://a.example", "customSlug": "x1", "redirectType": "PERMANENT_301",
+                    "linkType": "URL", "tagIds": ["t"], "webhookUrls": "https://h.example/1, https://h.example/2",
+                    "maxClicks": 5, "forwardParameters": true, "utmSource": "sms", "expireIn": 60}),
+            true,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(url.as_deref(), Some("https://a.example"));
+        assert_eq!(
+            Value::Object(opts),
+            json!({"code": "x1", "redirect_type": 301, "link_type": "url", "tags": ["t"],
+                   "webhook_urls": ["https://h.example/1", "https://h.example/2"], "max_clicks": 5,
+                   "forward_params": true, "utm_source": "sms", "expire_in": 60})
+        );
+    }
+
+    #[test]
+    fn unknown_and_missing_fields_are_named() {
+        let e =
+            link_options(&json!({"url": "https://a.example", "colour": 1}), true, &[]).unwrap_err();
+        assert_eq!(
+            (e.class, e.field.as_deref()),
+            (Class::BadRequest, Some("colour"))
+        );
+        let e = link_options(&json!({"title": "x"}), true, &[]).unwrap_err();
+        assert_eq!(
+            (e.class, e.field.as_deref()),
+            (Class::Unprocessable, Some("url"))
+        );
+        // A snake_case name is not the API's.
+        assert!(link_options(&json!({"url": "u", "max_clicks": 1}), true, &[]).is_err());
+        assert!(link_options(
+            &json!({"url": "u", "customSlug": "x", "tagIds": [], "tags": []}),
+            true,
+            &[]
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn option_names_read_back_as_the_api_spells_them() {
+        assert_eq!(api_name("max_clicks"), "maxClicks");
+        assert_eq!(api_name("code"), "customSlug");
+        assert_eq!(api_name("forward_params"), "forwardParameters");
+    }
+}

@@ -1,0 +1,363 @@
+//! The HTTP API (`/api/v1`, on `--api-listen`): handlers that read a request, call the
+//! service in a transaction that presents the request's key, and answer JSON or RFC 9457
+//! problems. Routes and the OpenAPI document come from one registration (utoipa-axum), so
+//! they cannot drift apart.
+
+mod analytics;
+mod domains;
+pub mod fields;
+mod keys;
+mod links;
+mod rate_limit;
+
+use axum::body::Bytes;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::Instant;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::http::problem::Problem;
+use crate::service::{Class, Error, Service, Session};
+
+/// Largest body of a single-link request; bulk requests take [`BULK_BODY_LIMIT`].
+pub const BODY_LIMIT: usize = 1 << 20;
+pub const BULK_BODY_LIMIT: usize = 16 << 20;
+
+/// What the API's handlers share.
+pub struct Api {
+    pub service: Service,
+    limiter: rate_limit::Limiter,
+    /// Requests per minute of a key without a limit of its own.
+    default_rate_limit: u32,
+}
+
+impl Api {
+    pub fn new(service: Service, default_rate_limit: u32) -> Self {
+        Api {
+            service,
+            limiter: rate_limit::Limiter::default(),
+            default_rate_limit: default_rate_limit.max(1),
+        }
+    }
+}
+
+/// A handler's answer, before the session ends.
+pub enum Answer {
+    Json(StatusCode, Value),
+    Empty(StatusCode),
+    /// Anything else (an image, a stream): never stored for an idempotent retry.
+    Raw(Response),
+}
+
+impl Answer {
+    pub fn json(status: StatusCode, value: impl serde::Serialize) -> Result<Answer, Error> {
+        serde_json::to_value(value)
+            .map(|v| Answer::Json(status, v))
+            .map_err(|e| Error::internal(format!("an answer does not serialize: {e}")))
+    }
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    let mut r = (status, body.to_string()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// The problem answer of `e`, its field named as API clients spell it.
+pub fn problem(e: &Error) -> Response {
+    Problem::from_error(e, fields::api_name).into_response()
+}
+
+/// The secret of `Authorization: Bearer <secret>`.
+fn bearer(headers: &HeaderMap) -> Result<&str, Error> {
+    let unauthorized = |d: &str| Error::new(Class::Unauthorized, d.to_owned());
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthorized("an API key is needed: Authorization: Bearer <key>"))?
+        .to_str()
+        .map_err(|_| unauthorized("the Authorization header is not text"))?;
+    let (scheme, secret) = value
+        .split_once(' ')
+        .ok_or_else(|| unauthorized("the Authorization header must be Bearer <key>"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || secret.trim().is_empty() {
+        return Err(unauthorized(
+            "the Authorization header must be Bearer <key>",
+        ));
+    }
+    Ok(secret.trim())
+}
+
+/// What a request asks, for its Idempotency-Key: the method, the path and the body.
+fn request_hash(method: &Method, path: &str, body: &[u8]) -> Vec<u8> {
+    let mut h = Sha256::new();
+    h.update(method.as_str());
+    h.update(b" ");
+    h.update(path);
+    h.update(b"\n");
+    h.update(body);
+    h.finalize().to_vec()
+}
+
+/// Presents the request's key and counts the request against the key's rate limit: the
+/// session and the quota (whose headers every answer carries), or the answer refusing it.
+pub async fn begin(
+    api: &Api,
+    headers: &HeaderMap,
+) -> Result<(Session, rate_limit::Quota), Response> {
+    let secret = bearer(headers).map_err(|e| problem(&e))?;
+    let session = api.service.begin(secret).await.map_err(|e| problem(&e))?;
+    let key = session.key().clone();
+    let limit = key
+        .rate_limit
+        .map_or(api.default_rate_limit, |l| l.max(1) as u32);
+    let quota = api.limiter.take(key.id, limit);
+    if let Some(wait) = quota.refused() {
+        session.rollback().await;
+        let mut e = Error::new(
+            Class::TooManyRequests,
+            format!(
+                "API key {} is past its {limit} requests per minute",
+                key.prefix
+            ),
+        );
+        e.retry_after = Some(wait);
+        let mut r = problem(&e);
+        quota.headers(r.headers_mut());
+        return Err(r);
+    }
+    Ok((session, quota))
+}
+
+/// Runs one request: presents its key, applies the key's rate limit and the request's
+/// Idempotency-Key, runs `work` in the key's transaction and commits what it did.
+pub async fn run<F>(
+    api: &Api,
+    headers: &HeaderMap,
+    method: Method,
+    path: &str,
+    body: &[u8],
+    work: F,
+) -> Response
+where
+    F: AsyncFnOnce(&Session) -> Result<Answer, Error>,
+{
+    let (session, quota) = match begin(api, headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let with_quota = |mut r: Response| {
+        quota.headers(r.headers_mut());
+        r
+    };
+    let idempotency = match headers.get("idempotency-key") {
+        Some(v) if method != Method::GET && method != Method::HEAD => match v.to_str() {
+            Ok(k) if !k.is_empty() && k.len() <= 255 => Some(k.to_owned()),
+            _ => {
+                session.rollback().await;
+                return with_quota(problem(
+                    &Error::new(
+                        Class::BadRequest,
+                        "Idempotency-Key must be 1 to 255 visible characters",
+                    )
+                    .with_field("Idempotency-Key"),
+                ));
+            }
+        },
+        _ => None,
+    };
+    if let Some(k) = &idempotency {
+        let hash = request_hash(&method, path, body);
+        let claim = session
+            .query_one(
+                "SELECT claimed, status, response::text, same_request
+                 FROM shortlink.idempotency_claim($1, $2)",
+                &[k, &hash],
+            )
+            .await;
+        match claim {
+            Err(e) => {
+                session.rollback().await;
+                return with_quota(problem(&e));
+            }
+            Ok(row) if !row.get::<_, bool>(0) => {
+                session.rollback().await;
+                if !row.get::<_, bool>(3) {
+                    return with_quota(problem(&Error::new(
+                        Class::Unprocessable,
+                        "this Idempotency-Key was used with another request: use a new key for a new request",
+                    ).with_field("Idempotency-Key")));
+                }
+                let status = row
+                    .get::<_, Option<i32>>(1)
+                    .and_then(|s| StatusCode::from_u16(s as u16).ok())
+                    .unwrap_or(StatusCode::OK);
+                let body: Option<String> = row.get(2);
+                let mut r = match body.and_then(|b| serde_json::from_str::<Value>(&b).ok()) {
+                    Some(v) if !v.is_null() => json_response(status, &v),
+                    _ => status.into_response(),
+                };
+                r.headers_mut()
+                    .insert("idempotent-replayed", HeaderValue::from_static("true"));
+                return with_quota(r);
+            }
+            Ok(_) => {}
+        }
+    }
+    let answer = match work(&session).await {
+        Ok(a) => a,
+        Err(e) => {
+            session.rollback().await;
+            return with_quota(problem(&e));
+        }
+    };
+    if let Some(k) = &idempotency {
+        let (status, body) = match &answer {
+            Answer::Json(s, v) => (s.as_u16() as i32, Some(v.to_string())),
+            Answer::Empty(s) => (s.as_u16() as i32, None),
+            Answer::Raw(r) => (r.status().as_u16() as i32, None),
+        };
+        if let Err(e) = session
+            .query(
+                "SELECT shortlink.idempotency_store($1, $2, $3::text::jsonb)",
+                &[k, &status, &body],
+            )
+            .await
+        {
+            session.rollback().await;
+            return with_quota(problem(&e));
+        }
+    }
+    if let Err(e) = session.commit().await {
+        return with_quota(problem(&e));
+    }
+    with_quota(match answer {
+        Answer::Json(s, v) => json_response(s, &v),
+        Answer::Empty(s) => s.into_response(),
+        Answer::Raw(r) => r,
+    })
+}
+
+/// A JSON body of at most `limit` bytes.
+pub fn read_json(headers: &HeaderMap, body: &Bytes, limit: usize) -> Result<Value, Error> {
+    crate::http::body::json(headers, body, limit)
+}
+
+struct KeyScheme;
+
+impl Modify for KeyScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "apiKey",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API key (sl_…) made with shortlink.create_api_key() or POST /api/v1/keys",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "shortlink API",
+        description = "Short tracking links, their clicks, domains and keys, per workspace. \
+                       Every request presents an API key; the database scopes it to the key's \
+                       workspace, scopes and domains.",
+        license(name = "MIT")
+    ),
+    security(("apiKey" = [])),
+    modifiers(&KeyScheme),
+    tags(
+        (name = "links", description = "Short links"),
+        (name = "analytics", description = "Clicks"),
+        (name = "domains", description = "Short domains"),
+        (name = "keys", description = "API keys")
+    )
+)]
+struct ApiDoc;
+
+/// The routes of `/api/v1` with their OpenAPI document.
+pub fn router(api: Arc<Api>) -> Router {
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(links::create, links::list))
+        .routes(routes!(links::count))
+        .routes(routes!(links::info))
+        .routes(routes!(links::get, links::update, links::delete))
+        .routes(routes!(links::disable))
+        .routes(routes!(links::enable))
+        .routes(routes!(links::qr))
+        .routes(routes!(
+            links::bulk_create,
+            links::bulk_update,
+            links::bulk_delete
+        ))
+        .routes(routes!(analytics::analytics))
+        .routes(routes!(analytics::events))
+        .routes(routes!(domains::list, domains::add))
+        .routes(routes!(domains::remove))
+        .routes(routes!(keys::list, keys::create))
+        .routes(routes!(keys::get, keys::update, keys::revoke))
+        .with_state(api)
+        .split_for_parts();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let doc = Arc::new(doc.to_json().unwrap_or_default());
+    router
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || {
+                let doc = doc.clone();
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        doc.as_str().to_owned(),
+                    )
+                }
+            }),
+        )
+        .fallback(|| async {
+            problem(&Error::new(
+                Class::NotFound,
+                "no such route: see /api/v1/openapi.json",
+            ))
+        })
+        .route_layer(axum::middleware::from_fn(access_log))
+}
+
+/// One log line and the metrics per request: the method, the route (its template, never
+/// the values in it), the status and the time. Never a header: no key reaches a log.
+async fn access_log(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("(no route)", |p| p.as_str())
+        .to_owned();
+    let r = next.run(req).await;
+    let seconds = started.elapsed().as_secs_f64();
+    let status = r.status().as_u16();
+    metrics::counter!("shortlink_api_requests_total", "method" => method.to_string(),
+        "route" => route.clone(), "status" => status.to_string())
+    .increment(1);
+    metrics::histogram!("shortlink_api_request_duration_seconds").record(seconds);
+    tracing::info!(target: "shortlink::api_access", %method, route, status,
+        ms = (seconds * 1000.0).round() as u64, "api request");
+    r
+}

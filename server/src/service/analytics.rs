@@ -1,0 +1,293 @@
+//! Click analytics over the links the key sees: totals, time series and breakdowns from
+//! the rollups and recent events (`shortlink.click_totals`, `click_hour_rows`), and the
+//! raw events streamed for export.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{Class, Error, Session};
+
+/// Which clicks count.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Bots {
+    /// People only (the default).
+    #[default]
+    Exclude,
+    /// People and bots.
+    Include,
+    /// Bots only.
+    Only,
+}
+
+/// Which links and which time.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    pub link_id: Option<i64>,
+    pub domain: Option<String>,
+    pub tag: Option<String>,
+    /// ISO 8601; inclusive.
+    pub start: Option<String>,
+    /// ISO 8601; exclusive.
+    pub end: Option<String>,
+    pub bots: Bots,
+}
+
+/// One row of an answer: a key (or a bucket's start) and its counts.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all(serialize = "camelCase"))]
+pub struct Row {
+    /// The breakdown's key (a country, a device…); null: not known. Absent for a count.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub key: Option<Option<String>>,
+    /// A time bucket's start, for a time series.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub start: Option<String>,
+    /// For top links.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub link_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub domain: Option<String>,
+    pub clicks: i64,
+    pub unique_visitors: i64,
+    pub bot_clicks: i64,
+}
+
+/// The links of a scope, seen by the key (row-level security decides).
+const LINKS: &str = "SELECT l.id, l.code, l.domain FROM shortlink.links l
+     WHERE ($1::bigint IS NULL OR l.id = $1)
+       AND ($2::text IS NULL OR l.domain = $2)
+       AND ($3::text IS NULL OR (l.tags <> '{}' AND l.tags @> ARRAY[$3::text]))";
+
+/// How clicks are counted for `bots`: `clicks` in the answer.
+fn clicks_expr(bots: Bots) -> &'static str {
+    match bots {
+        Bots::Exclude => "sum(t.clicks)",
+        Bots::Include => "sum(t.clicks + t.bot_clicks)",
+        Bots::Only => "sum(t.bot_clicks)",
+    }
+}
+
+fn parse_rows(rows: Vec<tokio_postgres::Row>) -> Result<Vec<Row>, Error> {
+    rows.iter()
+        .map(|r| {
+            serde_json::from_str(&r.get::<_, String>(0)).map_err(|e| Error::internal(e.to_string()))
+        })
+        .collect()
+}
+
+/// Checks that a link named by id is seen: 404 rather than an empty answer.
+async fn check_link(s: &Session, scope: &Scope) -> Result<(), Error> {
+    if let Some(id) = scope.link_id {
+        s.query_opt("SELECT 1 FROM shortlink.links l WHERE l.id = $1", &[&id])
+            .await?
+            .ok_or_else(|| Error::not_found("link"))?;
+    }
+    Ok(())
+}
+
+/// Totals, or one breakdown (`dimension`: a click_stats dimension), most clicks first.
+pub async fn totals(
+    s: &Session,
+    scope: &Scope,
+    dimension: &str,
+    limit: i64,
+) -> Result<Vec<Row>, Error> {
+    check_link(s, scope).await?;
+    let clicks = clicks_expr(scope.bots);
+    let key = if dimension == "total" {
+        ""
+    } else {
+        "'key', t.key,"
+    };
+    let sql = format!(
+        "WITH x AS ({LINKS})
+         SELECT jsonb_build_object({key} 'clicks', coalesce({clicks}, 0),
+                'unique_visitors', coalesce(sum(t.visitors), 0),
+                'bot_clicks', coalesce(sum(t.bot_clicks), 0))::text
+         FROM x CROSS JOIN LATERAL shortlink.click_totals(x.id, $4::text::timestamptz, $5::text::timestamptz) t
+         WHERE t.dimension = $6
+         GROUP BY t.key
+         ORDER BY {clicks} DESC NULLS LAST, t.key
+         LIMIT $7"
+    );
+    let mut rows = parse_rows(
+        s.query(
+            &sql,
+            &[
+                &scope.link_id,
+                &scope.domain,
+                &scope.tag,
+                &scope.start,
+                &scope.end,
+                &dimension,
+                &limit,
+            ],
+        )
+        .await?,
+    )?;
+    if dimension == "total" && rows.is_empty() {
+        rows.push(Row {
+            key: None,
+            start: None,
+            link_id: None,
+            code: None,
+            domain: None,
+            clicks: 0,
+            unique_visitors: 0,
+            bot_clicks: 0,
+        });
+    }
+    Ok(rows)
+}
+
+/// Device models from the raw events (not a rollup dimension): the events still kept.
+pub async fn device_models(s: &Session, scope: &Scope, limit: i64) -> Result<Vec<Row>, Error> {
+    check_link(s, scope).await?;
+    let filter = match scope.bots {
+        Bots::Exclude => "NOT e.is_bot",
+        Bots::Include => "true",
+        Bots::Only => "e.is_bot",
+    };
+    let sql = format!(
+        "WITH x AS ({LINKS})
+         SELECT jsonb_build_object('key', e.device_model,
+                'clicks', count(*) FILTER (WHERE {filter}),
+                'unique_visitors', count(DISTINCT e.visitor_hash) FILTER (WHERE NOT e.is_bot),
+                'bot_clicks', count(*) FILTER (WHERE e.is_bot))::text
+         FROM x JOIN shortlink.click_events e ON e.link_id = x.id
+         WHERE e.clicked_at >= coalesce($4::text::timestamptz, '-infinity')
+           AND e.clicked_at < coalesce($5::text::timestamptz, 'infinity')
+         GROUP BY e.device_model
+         ORDER BY count(*) FILTER (WHERE {filter}) DESC, e.device_model
+         LIMIT $6"
+    );
+    parse_rows(
+        s.query(
+            &sql,
+            &[
+                &scope.link_id,
+                &scope.domain,
+                &scope.tag,
+                &scope.start,
+                &scope.end,
+                &limit,
+            ],
+        )
+        .await?,
+    )
+}
+
+/// Clicks per link, most first.
+pub async fn top_links(s: &Session, scope: &Scope, limit: i64) -> Result<Vec<Row>, Error> {
+    check_link(s, scope).await?;
+    let clicks = clicks_expr(scope.bots);
+    let sql = format!(
+        "WITH x AS ({LINKS})
+         SELECT jsonb_build_object('link_id', x.id, 'code', x.code, 'domain', x.domain,
+                'clicks', coalesce({clicks}, 0), 'unique_visitors', coalesce(sum(t.visitors), 0),
+                'bot_clicks', coalesce(sum(t.bot_clicks), 0))::text
+         FROM x CROSS JOIN LATERAL shortlink.click_totals(x.id, $4::text::timestamptz, $5::text::timestamptz) t
+         WHERE t.dimension = 'total'
+         GROUP BY x.id, x.code, x.domain
+         ORDER BY {clicks} DESC, x.id
+         LIMIT $6"
+    );
+    parse_rows(
+        s.query(
+            &sql,
+            &[
+                &scope.link_id,
+                &scope.domain,
+                &scope.tag,
+                &scope.start,
+                &scope.end,
+                &limit,
+            ],
+        )
+        .await?,
+    )
+}
+
+/// Clicks per `interval` (hour, day, week, month) in time zone `tz`, oldest first.
+pub async fn timeseries(
+    s: &Session,
+    scope: &Scope,
+    interval: &str,
+    tz: &str,
+) -> Result<Vec<Row>, Error> {
+    check_link(s, scope).await?;
+    if !matches!(interval, "hour" | "day" | "week" | "month") {
+        return Err(Error::new(
+            Class::BadRequest,
+            "invalid interval: hour, day, week or month",
+        )
+        .with_field("interval"));
+    }
+    let clicks = clicks_expr(scope.bots);
+    let sql = format!(
+        "WITH x AS ({LINKS})
+         SELECT jsonb_build_object('start', to_char(date_trunc($6, t.bucket_start, $7) AT TIME ZONE $7, 'YYYY-MM-DD\"T\"HH24:MI:SS'),
+                'clicks', coalesce({clicks}, 0), 'unique_visitors', coalesce(sum(t.visitors), 0),
+                'bot_clicks', coalesce(sum(t.bot_clicks), 0))::text
+         FROM x CROSS JOIN LATERAL shortlink.click_hour_rows(x.id, $4::text::timestamptz, $5::text::timestamptz, ARRAY['total']) t
+         GROUP BY date_trunc($6, t.bucket_start, $7)
+         ORDER BY date_trunc($6, t.bucket_start, $7)"
+    );
+    parse_rows(
+        s.query(
+            &sql,
+            &[
+                &scope.link_id,
+                &scope.domain,
+                &scope.tag,
+                &scope.start,
+                &scope.end,
+                &interval,
+                &tz,
+            ],
+        )
+        .await?,
+    )
+}
+
+/// The raw click events of a scope, oldest first, as a statement to stream: its SQL and
+/// the column names of a row.
+pub const EVENTS: &str = "SELECT e.clicked_at::text, x.id, x.domain, x.code, e.location, e.referer,
+        e.country, e.region, e.city, e.device, e.device_model, e.os, e.os_version, e.browser,
+        e.is_bot, e.bot
+     FROM (SELECT l.id, l.code, l.domain FROM shortlink.links l
+           WHERE ($1::bigint IS NULL OR l.id = $1)
+             AND ($2::text IS NULL OR l.domain = $2)
+             AND ($3::text IS NULL OR (l.tags <> '{}' AND l.tags @> ARRAY[$3::text]))) x
+     JOIN shortlink.click_events e ON e.link_id = x.id
+     WHERE e.clicked_at >= coalesce($4::text::timestamptz, '-infinity')
+       AND e.clicked_at < coalesce($5::text::timestamptz, 'infinity')
+       AND ($6::text = 'include' OR e.is_bot = ($6::text = 'only'))
+     ORDER BY e.clicked_at, e.id";
+
+pub const EVENT_COLUMNS: [&str; 16] = [
+    "clickedAt",
+    "linkId",
+    "domain",
+    "code",
+    "location",
+    "referer",
+    "country",
+    "region",
+    "city",
+    "device",
+    "deviceModel",
+    "os",
+    "osVersion",
+    "browser",
+    "isBot",
+    "bot",
+];
+
+/// The scope's checks before its events are streamed.
+pub async fn check_events(s: &Session, scope: &Scope) -> Result<(), Error> {
+    check_link(s, scope).await
+}

@@ -1,0 +1,57 @@
+//! Domains of the key's workspace.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{Error, Session};
+
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all(serialize = "camelCase"))]
+pub struct Domain {
+    pub domain: String,
+    pub created_at: String,
+    /// Links on the domain.
+    pub links: i64,
+}
+
+const LIST: &str = "SELECT jsonb_build_object('domain', d.domain, 'created_at', d.created_at,
+        'links', (SELECT count(*) FROM shortlink.links l WHERE l.domain = d.domain))::text
+     FROM shortlink.domains d
+     WHERE $1::text IS NULL OR d.domain = $1
+     ORDER BY d.domain";
+
+pub async fn list(s: &Session) -> Result<Vec<Domain>, Error> {
+    let none: Option<&str> = None;
+    s.query(LIST, &[&none])
+        .await?
+        .iter()
+        .map(|r| {
+            serde_json::from_str(&r.get::<_, String>(0)).map_err(|e| Error::internal(e.to_string()))
+        })
+        .collect()
+}
+
+/// Registers `domain` in the key's workspace (`add_domain`).
+pub async fn add(s: &Session, domain: &str) -> Result<Domain, Error> {
+    s.query("SELECT shortlink.add_domain($1, '{}')", &[&domain])
+        .await?;
+    let normalized = shortlink_core::destination::normalize_domain(domain).ok();
+    let rows = s.query(LIST, &[&normalized]).await?;
+    let row = rows
+        .first()
+        .ok_or_else(|| Error::internal("a domain just added is not seen"))?;
+    serde_json::from_str(&row.get::<_, String>(0)).map_err(|e| Error::internal(e.to_string()))
+}
+
+/// Removes `domain`: 409 while a link uses it.
+pub async fn remove(s: &Session, domain: &str) -> Result<(), Error> {
+    let removed: bool = s
+        .query_one("SELECT shortlink.remove_domain($1)", &[&domain])
+        .await?
+        .get(0);
+    if removed {
+        Ok(())
+    } else {
+        Err(Error::not_found("domain"))
+    }
+}

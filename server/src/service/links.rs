@@ -1,0 +1,372 @@
+//! Links: created, read, changed and listed through the extension's functions, in the
+//! presented key's view. Options are the extension's own (`shorten`'s snake_case keys):
+//! each surface translates its clients' names into them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use super::{Class, Error, Session};
+
+/// A link with every stored field and its counts (`shortlink.get_link`).
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all(serialize = "camelCase"))]
+pub struct Link {
+    pub id: i64,
+    pub domain: String,
+    pub code: String,
+    pub short_url: String,
+    pub url: String,
+    /// url, mailto, tel or sms.
+    pub link_type: String,
+    /// 301 or 302.
+    pub redirect_type: i32,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+    pub expires_at: Option<String>,
+    pub expired: bool,
+    pub max_clicks: Option<i64>,
+    pub disabled: bool,
+    pub tracking: bool,
+    pub password_protected: bool,
+    #[serde(rename(serialize = "forwardParameters"))]
+    pub forward_params: bool,
+    pub block_bots: bool,
+    /// The UTM parameters put into the destination.
+    pub utm: Option<Map<String, Value>>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub image: Option<String>,
+    pub tags: Vec<String>,
+    pub cloaked: bool,
+    pub meta_pixel_id: Option<String>,
+    pub google_tag_id: Option<String>,
+    pub custom_field: Option<String>,
+    pub dlt_header: Option<String>,
+    pub contact_phone: Option<String>,
+    pub callback_url: Option<String>,
+    pub webhook_urls: Option<Vec<String>>,
+    pub expired_url: Option<String>,
+    pub metadata: Map<String, Value>,
+    /// Counted clicks of people.
+    pub clicks: i64,
+    pub bot_clicks: i64,
+    pub unique_visitors: i64,
+    pub last_clicked_at: Option<String>,
+    /// The link's QR code (SVG; `?format=png` for PNG), served by the redirect listener.
+    #[serde(default)]
+    pub qr_code: String,
+}
+
+const GET_LINK: &str = "SELECT to_jsonb(g)::text FROM shortlink.get_link($1, $2) g";
+const FIND: &str = "SELECT l.code, l.domain FROM shortlink.links l WHERE l.id = $1";
+
+fn parse_link(json: &str) -> Result<Link, Error> {
+    let mut link: Link = serde_json::from_str(json)
+        .map_err(|e| Error::internal(format!("get_link's row does not read as a link: {e}")))?;
+    link.qr_code = format!("{}/qr", link.short_url);
+    Ok(link)
+}
+
+/// The code and domain of link `id`, if the key sees it.
+async fn find(s: &Session, id: i64) -> Result<(String, String), Error> {
+    let row = s
+        .query_opt(FIND, &[&id])
+        .await?
+        .ok_or_else(|| Error::not_found("link"))?;
+    Ok((row.get(0), row.get(1)))
+}
+
+pub async fn get_by_code(s: &Session, domain: &str, code: &str) -> Result<Link, Error> {
+    let row = s.query_one(GET_LINK, &[&code, &domain]).await?;
+    parse_link(&row.get::<_, String>(0))
+}
+
+pub async fn get(s: &Session, id: i64) -> Result<Link, Error> {
+    let (code, domain) = find(s, id).await?;
+    get_by_code(s, &domain, &code).await
+}
+
+/// `shorten(url, opts)`.
+pub async fn create(s: &Session, url: &str, opts: &Map<String, Value>) -> Result<Link, Error> {
+    let opts = Value::Object(opts.clone()).to_string();
+    let row = s
+        .query_one(
+            "SELECT code, domain FROM shortlink.shorten($1, $2::text::jsonb)",
+            &[&url, &opts],
+        )
+        .await?;
+    get_by_code(s, &row.get::<_, String>(1), &row.get::<_, String>(0)).await
+}
+
+/// `update_link(code, opts, domain)`: the destination and any option; counts and the
+/// destination history stay.
+pub async fn update(s: &Session, id: i64, opts: &Map<String, Value>) -> Result<Link, Error> {
+    let (code, domain) = find(s, id).await?;
+    let opts = Value::Object(opts.clone()).to_string();
+    s.query(
+        "SELECT 1 FROM shortlink.update_link($1, $2::text::jsonb, $3)",
+        &[&code, &opts, &domain],
+    )
+    .await?;
+    get_by_code(s, &domain, &code).await
+}
+
+pub async fn delete(s: &Session, id: i64) -> Result<(), Error> {
+    let (code, domain) = find(s, id).await?;
+    s.query("SELECT shortlink.delete_link($1, $2)", &[&code, &domain])
+        .await?;
+    Ok(())
+}
+
+pub async fn set_disabled(s: &Session, id: i64, disabled: bool) -> Result<Link, Error> {
+    let (code, domain) = find(s, id).await?;
+    s.query(
+        "SELECT shortlink.set_disabled($1, $2, $3)",
+        &[&code, &domain, &disabled],
+    )
+    .await?;
+    get_by_code(s, &domain, &code).await
+}
+
+/// One item of a bulk create: its link, or why it was refused.
+pub type ItemResult = Result<Link, Error>;
+
+/// `shorten_many(items)`: every item made or refused on its own, in order. Each item is
+/// `{"url": …, <options>}`.
+pub async fn create_many(
+    s: &Session,
+    items: &[Map<String, Value>],
+) -> Result<Vec<ItemResult>, Error> {
+    let json = Value::Array(items.iter().cloned().map(Value::Object).collect()).to_string();
+    let rows = s
+        .query(
+            "SELECT idx, ok, code, short_url, error, sqlstate
+             FROM shortlink.shorten_many($1::text::jsonb) ORDER BY idx",
+            &[&json],
+        )
+        .await?;
+    let mut out: Vec<ItemResult> = Vec::with_capacity(items.len());
+    for row in rows {
+        let ok: bool = row.get(1);
+        if ok {
+            let code: String = row.get(2);
+            let short_url: String = row.get(3);
+            let domain = short_url
+                .strip_prefix("https://")
+                .and_then(|r| r.rsplit_once('/'))
+                .map(|(d, _)| d.to_owned())
+                .ok_or_else(|| Error::internal(format!("short URL {short_url:?} has no domain")))?;
+            out.push(get_by_code(s, &domain, &code).await);
+        } else {
+            let message: String = row.get::<_, Option<String>>(4).unwrap_or_default();
+            let state: String = row.get::<_, Option<String>>(5).unwrap_or_default();
+            out.push(Err(item_error(&message, &state)));
+        }
+    }
+    if out.len() != items.len() {
+        return Err(Error::internal(format!(
+            "shorten_many answered {} rows for {} items",
+            out.len(),
+            items.len()
+        )));
+    }
+    Ok(out)
+}
+
+/// An item's error as shorten_many reports it (message and SQLSTATE as text).
+fn item_error(message: &str, state: &str) -> Error {
+    let db = crate::db::error::DbError {
+        sqlstate: Some(tokio_postgres::error::SqlState::from_code(state)),
+        message: message.to_owned(),
+    };
+    Error::from(db)
+}
+
+/// Which links a list or count takes.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub domain: Option<String>,
+    pub tag: Option<String>,
+    /// Text in the code, the destination or the title (case-insensitive).
+    pub search: Option<String>,
+    pub created_after: Option<String>,
+    pub created_before: Option<String>,
+    pub disabled: Option<bool>,
+    pub expired: Option<bool>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Sort {
+    CreatedAt,
+    Clicks,
+    LastClickedAt,
+}
+
+const LIST_WHERE: &str = "($1::text IS NULL OR l.domain = $1)
+  AND ($2::text IS NULL OR (l.tags <> '{}' AND l.tags @> ARRAY[$2::text]))
+  AND ($3::text IS NULL OR strpos(lower(l.code), lower($3)) > 0
+       OR strpos(lower(l.url), lower($3)) > 0
+       OR strpos(lower(coalesce(l.title, '')), lower($3)) > 0)
+  AND ($4::text IS NULL OR l.created_at >= $4::timestamptz)
+  AND ($5::text IS NULL OR l.created_at < $5::timestamptz)
+  AND ($6::boolean IS NULL OR l.disabled = $6)
+  AND ($7::boolean IS NULL OR coalesce(l.expires_at <= now(), false) = $7)";
+
+pub async fn count(s: &Session, f: &Filter) -> Result<i64, Error> {
+    let sql = format!("SELECT count(*) FROM shortlink.links l WHERE {LIST_WHERE}");
+    let row = s
+        .query_one(
+            &sql,
+            &[
+                &f.domain,
+                &f.tag,
+                &f.search,
+                &f.created_after,
+                &f.created_before,
+                &f.disabled,
+                &f.expired,
+            ],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+/// A page of links: at most `limit`, after `cursor` (the value a previous page gave),
+/// and the cursor of the next page when there is one.
+pub async fn list(
+    s: &Session,
+    f: &Filter,
+    sort: Sort,
+    descending: bool,
+    limit: i64,
+    cursor: Option<&str>,
+) -> Result<(Vec<Link>, Option<String>), Error> {
+    // The sort key of a link, as a number: ids and clicks as they are, times as
+    // microseconds since the epoch (a link never clicked sorts first ascending).
+    let key = match sort {
+        Sort::CreatedAt => "l.id::numeric",
+        Sort::Clicks => "(l.limited_clicks + c.clicks)::numeric",
+        Sort::LastClickedAt => {
+            "coalesce(extract(epoch FROM greatest(l.limited_last_clicked_at, c.last_clicked_at)) * 1000000, -1)::numeric"
+        }
+    };
+    let join = if sort == Sort::CreatedAt {
+        ""
+    } else {
+        "CROSS JOIN LATERAL shortlink.link_clicks(l.id) c"
+    };
+    let (cmp, order) = if descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    let (after_key, after_id) = match cursor {
+        None => (None, None),
+        Some(c) => {
+            let (k, id) = decode_cursor(c)?;
+            (Some(k), Some(id))
+        }
+    };
+    let sql = format!(
+        "SELECT l.id, l.code, l.domain, ({key})::text
+         FROM shortlink.links l {join}
+         WHERE {LIST_WHERE}
+           AND ($8::text IS NULL OR ({key}, l.id) {cmp} ($8::text::numeric, $9::bigint))
+         ORDER BY {key} {order}, l.id {order}
+         LIMIT $10"
+    );
+    let fetch = limit + 1;
+    let rows = s
+        .query(
+            &sql,
+            &[
+                &f.domain,
+                &f.tag,
+                &f.search,
+                &f.created_after,
+                &f.created_before,
+                &f.disabled,
+                &f.expired,
+                &after_key,
+                &after_id,
+                &fetch,
+            ],
+        )
+        .await?;
+    let more = rows.len() as i64 > limit;
+    let page = &rows[..rows.len().min(limit as usize)];
+    let next = if more {
+        page.last()
+            .map(|r| encode_cursor(&r.get::<_, String>(3), r.get(0)))
+    } else {
+        None
+    };
+    let ids: Vec<i64> = page.iter().map(|r| r.get(0)).collect();
+    let codes: Vec<String> = page.iter().map(|r| r.get(1)).collect();
+    let domains: Vec<String> = page.iter().map(|r| r.get(2)).collect();
+    let rows = s
+        .query(
+            "SELECT to_jsonb(g)::text
+             FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS u(id, code, domain, n)
+             CROSS JOIN LATERAL shortlink.get_link(u.code, u.domain) g
+             ORDER BY u.n",
+            &[&ids, &codes, &domains],
+        )
+        .await?;
+    let links = rows
+        .iter()
+        .map(|r| parse_link(&r.get::<_, String>(0)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((links, next))
+}
+
+/// A cursor: the last link's sort key and id, opaque to clients.
+fn encode_cursor(key: &str, id: i64) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{key}|{id}"))
+}
+
+fn decode_cursor(cursor: &str) -> Result<(String, i64), Error> {
+    use base64::Engine;
+    let bad = || {
+        Error::new(
+            Class::BadRequest,
+            "invalid cursor: pass nextCursor as it was given",
+        )
+        .with_field("cursor")
+    };
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| bad())?;
+    let text = String::from_utf8(raw).map_err(|_| bad())?;
+    let (key, id) = text.rsplit_once('|').ok_or_else(bad)?;
+    // The key goes to the database as a numeric parameter: only a number is accepted.
+    if key.is_empty()
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '-' || c == '.')
+    {
+        return Err(bad());
+    }
+    Ok((key.to_owned(), id.parse().map_err(|_| bad())?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_garbage() {
+        let c = encode_cursor("1733546318000000", 42);
+        assert_eq!(
+            decode_cursor(&c).unwrap(),
+            ("1733546318000000".to_owned(), 42)
+        );
+        assert!(decode_cursor("not a cursor").is_err());
+        use base64::Engine;
+        let evil = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("1); DROP|1");
+        assert!(decode_cursor(&evil).is_err());
+    }
+}

@@ -1,0 +1,176 @@
+//! The one service layer of every surface that acts for an API key (the HTTP API today;
+//! the vendor routes and the dashboard next): it owns the SQL and the caller's scope.
+//!
+//! A request's work runs in one transaction that starts by presenting the key to the
+//! database (`shortlink.api_begin`), which from then on decides the workspace, the scopes
+//! and the domains the statements see (row-level security): this layer never filters by
+//! tenant itself, so a bug above it cannot cross workspaces. Without a presented key the
+//! server's role sees no row at all.
+
+pub mod analytics;
+pub mod domains;
+mod error;
+pub mod keys;
+pub mod links;
+
+use deadpool_postgres::{Object, Pool};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::Row;
+
+pub use self::error::{Class, Error};
+use crate::db::error::DbError;
+
+/// What the database says of the key a request presented.
+#[derive(Clone, Debug)]
+pub struct PresentedKey {
+    pub id: i64,
+    pub prefix: String,
+    pub workspace: String,
+    /// Requests per minute set on the key; None: the server's default.
+    pub rate_limit: Option<i32>,
+}
+
+/// The database connections the service uses.
+#[derive(Clone)]
+pub struct Service {
+    pool: Pool,
+}
+
+impl Service {
+    pub fn new(pool: Pool) -> Self {
+        Service { pool }
+    }
+
+    /// Opens a transaction with `secret` presented: 401 for a key the database refuses.
+    pub async fn begin(&self, secret: &str) -> Result<Session, Error> {
+        let client = self.pool.get().await.map_err(DbError::from)?;
+        client.batch_execute("BEGIN").await.map_err(DbError::from)?;
+        let mut session = Session {
+            client: Some(client),
+            key: None,
+        };
+        let row = session
+            .query_one(
+                "SELECT key_id, prefix, workspace, rate_limit FROM shortlink.api_begin($1)",
+                &[&secret],
+            )
+            .await?;
+        session.key = Some(PresentedKey {
+            id: row.get(0),
+            prefix: row.get(1),
+            workspace: row.get(2),
+            rate_limit: row.get(3),
+        });
+        Ok(session)
+    }
+}
+
+/// One request's transaction, with its key presented. Committed by [`Session::commit`];
+/// dropped without it (an error, a client gone mid-request), its connection is closed
+/// rather than returned to the pool, so no transaction, and no presented key, outlives
+/// its request.
+pub struct Session {
+    client: Option<Object>,
+    key: Option<PresentedKey>,
+}
+
+impl Session {
+    fn client(&self) -> &Object {
+        // Some until commit/rollback consume the session.
+        self.client
+            .as_ref()
+            .expect("a session's connection is there until it ends")
+    }
+
+    pub fn key(&self) -> &PresentedKey {
+        self.key.as_ref().expect("a session has a key once begun")
+    }
+
+    pub async fn query(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, Error> {
+        let client = self.client();
+        let stmt = client.prepare_cached(sql).await.map_err(DbError::from)?;
+        Ok(client.query(&stmt, params).await.map_err(DbError::from)?)
+    }
+
+    pub async fn query_one(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row, Error> {
+        let mut rows = self.query(sql, params).await?;
+        match rows.len() {
+            1 => Ok(rows.remove(0)),
+            n => Err(Error::internal(format!("expected one row, got {n}"))),
+        }
+    }
+
+    pub async fn query_opt(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, Error> {
+        let mut rows = self.query(sql, params).await?;
+        Ok(if rows.is_empty() {
+            None
+        } else {
+            Some(rows.remove(0))
+        })
+    }
+
+    /// The connection itself, for a statement streamed row by row.
+    pub fn raw(&self) -> &tokio_postgres::Client {
+        self.client()
+    }
+
+    pub async fn savepoint(&self, name: &str) -> Result<(), Error> {
+        Ok(self
+            .client()
+            .batch_execute(&format!("SAVEPOINT {name}"))
+            .await
+            .map_err(DbError::from)?)
+    }
+
+    pub async fn release(&self, name: &str) -> Result<(), Error> {
+        Ok(self
+            .client()
+            .batch_execute(&format!("RELEASE SAVEPOINT {name}"))
+            .await
+            .map_err(DbError::from)?)
+    }
+
+    pub async fn rollback_to(&self, name: &str) -> Result<(), Error> {
+        Ok(self
+            .client()
+            .batch_execute(&format!("ROLLBACK TO SAVEPOINT {name}"))
+            .await
+            .map_err(DbError::from)?)
+    }
+
+    pub async fn commit(mut self) -> Result<(), Error> {
+        let client = self.client.take().expect("committed once");
+        match client.batch_execute("COMMIT").await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let _ = Object::take(client);
+                Err(DbError::from(e).into())
+            }
+        }
+    }
+
+    pub async fn rollback(mut self) {
+        if let Some(client) = self.client.take() {
+            if client.batch_execute("ROLLBACK").await.is_err() {
+                let _ = Object::take(client);
+            }
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            // Still in its transaction: close the connection (PostgreSQL rolls back).
+            let _ = Object::take(client);
+        }
+    }
+}
