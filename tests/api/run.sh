@@ -144,10 +144,13 @@ rm -rf "$REPORT"
 st_rc=0
 # Its own workspace (e2e_fuzz, go.fuzz.test): whatever it creates or deletes touches no
 # other test's data. --generation-database none: nothing written into the working tree.
+# One worker: with two, hypothesis (which parses its lambdas' source with ast) failed at
+# random in this machine's Python 3.11.7 with "AST constructor recursion depth mismatch",
+# CPython's gh-106905, whose fix came after 3.11.7.
 (cd "$ROOT/target" && PYTHONPATH=$ST_DIR timeout 600 python3 -m schemathesis.cli run \
     "http://$API/api/v1/openapi.json" --checks all --phases examples,coverage,fuzzing,stateful \
     --header "Authorization: Bearer $FUZZ_SECRET" --max-examples "$SCHEMATHESIS_MAX_EXAMPLES" \
-    --workers 2 --request-timeout 30 --generation-database none --no-color \
+    --workers 1 --request-timeout 30 --generation-database none --no-color \
     --output-sanitize true --seed 1 --report junit --report-dir "$REPORT") || st_rc=$?
 check "schemathesis: no failure (its report above; junit in $REPORT)" 0 "$st_rc"
 
