@@ -35,7 +35,7 @@ pub struct Presented {
 
 impl Presented {
     pub fn has(&self, scope: &str) -> bool {
-        self.scopes.iter().any(|s| s == scope)
+        shortlink_core::api_key::grants(&self.scopes, scope)
     }
 
     /// Whether the key may act on `domain` (normalized).

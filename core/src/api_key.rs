@@ -114,6 +114,20 @@ pub fn hash(secret: &str) -> [u8; 32] {
 
 /// Checks a list of scopes: each must be known; repeats are dropped and the order is
 /// [`SCOPES`]'s. `field` names the option in errors.
+/// Whether `scopes` grant `scope`: the scope itself, or, for `links:read` and
+/// `domains:read`, the resource's write scope (a key that may change links or domains may
+/// read them, as in the hosted link APIs: a write-only key could not even read back the
+/// link it made).
+pub fn grants(scopes: &[String], scope: &str) -> bool {
+    scopes.iter().any(|s| {
+        s == scope
+            || scope.strip_suffix(":read").is_some_and(|resource| {
+                matches!(resource, "links" | "domains")
+                    && s.strip_suffix(":write") == Some(resource)
+            })
+    })
+}
+
 pub fn check_scopes(field: &str, scopes: &[String]) -> Result<Vec<String>> {
     if let Some(unknown) = scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
         return Err(Error::option(field, format!("unknown scope \"{unknown}\""))
@@ -216,5 +230,18 @@ mod tests {
             e.message,
             "API key \"sl_abcdEFGH\" lacks scope \"links:write\""
         );
+    }
+
+    #[test]
+    fn write_scopes_grant_reading_their_resource() {
+        let w = vec!["links:write".to_owned(), "domains:write".to_owned()];
+        assert!(grants(&w, "links:read"));
+        assert!(grants(&w, "links:write"));
+        assert!(grants(&w, "domains:read"));
+        assert!(!grants(&w, "analytics:read"));
+        assert!(!grants(&w, "keys:manage"));
+        let r = vec!["links:read".to_owned()];
+        assert!(grants(&r, "links:read"));
+        assert!(!grants(&r, "links:write"));
     }
 }

@@ -11,10 +11,22 @@ use serde::Deserialize;
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
+use super::links::query_error;
 use super::{begin, problem, run, Answer, Api};
 use crate::http::problem::Problem;
-use crate::service::analytics::{self, Bots, Row, Scope};
+use crate::service::analytics::{self, Bots, Breakdown, Bucket, Count, Scope, TopLink};
 use crate::service::{Class, Error};
+
+/// What an analytics request answers, by its groupBy.
+#[allow(dead_code)] // the schema of the answers, which are built from each variant's type
+#[derive(ToSchema)]
+#[serde(untagged)]
+pub enum AnalyticsAnswer {
+    Count(Count),
+    Breakdown(Vec<Breakdown>),
+    Timeseries(Vec<Bucket>),
+    TopLinks(Vec<TopLink>),
+}
 
 #[derive(Clone, Copy, Debug, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -38,6 +50,7 @@ pub enum GroupBy {
 #[into_params(parameter_in = Query)]
 pub struct AnalyticsQuery {
     /// Default count.
+    #[param(inline)]
     group_by: Option<GroupBy>,
     link_id: Option<i64>,
     domain: Option<String>,
@@ -51,8 +64,10 @@ pub struct AnalyticsQuery {
     /// Time series time zone (IANA name, default UTC).
     timezone: Option<String>,
     /// exclude (default: people only), include, only.
+    #[param(inline)]
     bots: Option<Bots>,
     /// Rows of a breakdown, 1-1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
 }
 
@@ -64,19 +79,20 @@ fn scope_of(
     end: &Option<String>,
     bots: Option<Bots>,
 ) -> Scope {
+    let given = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
     Scope {
         link_id,
-        domain: domain.clone(),
-        tag: tag.clone(),
-        start: start.clone(),
-        end: end.clone(),
+        domain: given(domain),
+        tag: given(tag),
+        start: given(start),
+        end: given(end),
         bots: bots.unwrap_or_default(),
     }
 }
 
 /// Clicks of the links the key sees: a count, a time series, a breakdown or top links.
 #[utoipa::path(get, path = "/api/v1/analytics", tag = "analytics", params(AnalyticsQuery),
-    responses((status = 200, body = Vec<Row>, description = "count: one object; the others: an array"),
+    responses((status = 200, body = AnalyticsAnswer, description = "count: one object; the others: an array"),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn analytics(
@@ -86,11 +102,8 @@ pub async fn analytics(
     headers: HeaderMap,
     q: Result<Query<AnalyticsQuery>, QueryRejection>,
 ) -> Response {
-    let Query(q) = match q {
-        Ok(q) => q,
-        Err(r) => return problem(&Error::new(Class::BadRequest, r.body_text())),
-    };
     run(&api, &headers, method, uri.path(), &[], async |s| {
+        let Query(q) = q.map_err(query_error)?;
         let scope = scope_of(q.link_id, &q.domain, &q.tag, &q.start, &q.end, q.bots);
         let limit = q.limit.unwrap_or(100);
         if !(1..=1000).contains(&limit) {
@@ -100,8 +113,7 @@ pub async fn analytics(
         }
         let dimension = match q.group_by.unwrap_or(GroupBy::Count) {
             GroupBy::Count => {
-                let mut rows = analytics::totals(s, &scope, "total", 1).await?;
-                return Answer::json(StatusCode::OK, rows.pop());
+                return Answer::json(StatusCode::OK, analytics::count(s, &scope).await?)
             }
             GroupBy::Timeseries => {
                 let rows = analytics::timeseries(
@@ -136,7 +148,7 @@ pub async fn analytics(
         };
         Answer::json(
             StatusCode::OK,
-            analytics::totals(s, &scope, dimension, limit).await?,
+            analytics::breakdown(s, &scope, dimension, limit).await?,
         )
     })
     .await
@@ -154,12 +166,14 @@ pub enum Format {
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// csv (default) or ndjson.
+    #[param(inline)]
     format: Option<Format>,
     link_id: Option<i64>,
     domain: Option<String>,
     tag: Option<String>,
     start: Option<String>,
     end: Option<String>,
+    #[param(inline)]
     bots: Option<Bots>,
 }
 
@@ -219,13 +233,18 @@ pub async fn events(
     headers: HeaderMap,
     q: Result<Query<EventsQuery>, QueryRejection>,
 ) -> Response {
-    let Query(q) = match q {
-        Ok(q) => q,
-        Err(r) => return problem(&Error::new(Class::BadRequest, r.body_text())),
-    };
     let (session, quota) = match begin(&api, &headers).await {
         Ok(x) => x,
         Err(r) => return r,
+    };
+    let q = match q {
+        Ok(Query(q)) => q,
+        Err(r) => {
+            session.rollback().await;
+            let mut r = problem(&query_error(r));
+            quota.headers(r.headers_mut());
+            return r;
+        }
     };
     let scope = scope_of(q.link_id, &q.domain, &q.tag, &q.start, &q.end, q.bots);
     let format = q.format.unwrap_or(Format::Csv);

@@ -1,6 +1,7 @@
 //! `/api/v1/domains`: the workspace's short domains.
 
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
@@ -8,7 +9,8 @@ use serde::Deserialize;
 use std::sync::Arc;
 use utoipa::ToSchema;
 
-use super::{problem, read_json, run, Answer, Api, BODY_LIMIT};
+use super::links::path_error;
+use super::{read_json, run, Answer, Api, BODY_LIMIT};
 use crate::http::problem::Problem;
 use crate::service::domains::{self, Domain};
 use crate::service::{Class, Error};
@@ -49,11 +51,8 @@ pub async fn add(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let value = match read_json(&headers, &body, BODY_LIMIT) {
-        Ok(v) => v,
-        Err(e) => return problem(&e),
-    };
     run(&api, &headers, method, uri.path(), &body, async |s| {
+        let value = read_json(&headers, &body, BODY_LIMIT)?;
         let b: DomainBody = serde_json::from_value(value.clone()).map_err(|e| {
             Error::new(
                 Class::BadRequest,
@@ -76,9 +75,10 @@ pub async fn remove(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    Path(domain): Path<String>,
+    domain: Result<Path<String>, PathRejection>,
 ) -> Response {
     run(&api, &headers, method, uri.path(), &[], async |s| {
+        let Path(domain) = domain.map_err(path_error)?;
         domains::remove(s, &domain).await?;
         Ok(Answer::Empty(StatusCode::NO_CONTENT))
     })

@@ -7,22 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::service::{Class, Error};
 
-/// `max_clicks` → `maxClicks`.
-pub fn camel_case(snake: &str) -> String {
-    let mut out = String::with_capacity(snake.len());
-    let mut upper = false;
-    for c in snake.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+pub use crate::service::camel_case;
 
 /// The API's name of an extension option (or other database field).
 pub fn api_name(option: &str) -> String {
@@ -46,6 +31,55 @@ fn option_of(field: &str) -> Option<&'static str> {
         .map(|f| f.key)
         .filter(|k| *k != "if_exists")
         .find(|k| camel_case(k) == field)
+}
+
+/// The JSON type an option's value has (null aside, which clears or is the database's
+/// to refuse): a value of another type is a 400 naming the field, before the database
+/// sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum JsonType {
+    String,
+    Bool,
+    Integer,
+    Number,
+    Object,
+    Array,
+}
+
+fn expected_type(option: &str) -> JsonType {
+    use shortlink_core::fields::{Check, Role};
+    match shortlink_core::fields::field(option).map(|f| &f.role) {
+        Some(Role::Column { check, .. }) => match check {
+            Check::Bool => JsonType::Bool,
+            Check::Positive | Check::RedirectType => JsonType::Integer,
+            Check::Object => JsonType::Object,
+            Check::HttpUrls | Check::Tags => JsonType::Array,
+            Check::Text(_)
+            | Check::ShownText(_)
+            | Check::HttpUrl
+            | Check::LinkType
+            | Check::MetaPixelId
+            | Check::GoogleTagId
+            | Check::Phone => JsonType::String,
+        },
+        _ => match option {
+            "length" => JsonType::Integer,
+            "expire_in" => JsonType::Number,
+            "template_vars" => JsonType::Object,
+            _ => JsonType::String,
+        },
+    }
+}
+
+fn has_type(v: &Value, t: JsonType) -> bool {
+    match t {
+        JsonType::String => v.is_string(),
+        JsonType::Bool => v.is_boolean(),
+        JsonType::Integer => v.is_i64() || v.is_u64(),
+        JsonType::Number => v.is_number(),
+        JsonType::Object => v.is_object(),
+        JsonType::Array => v.is_array(),
+    }
 }
 
 /// A Dub-style value in the extension's terms.
@@ -116,7 +150,26 @@ pub fn link_options(
             )
             .with_field(field.clone()));
         }
-        opts.insert(option.to_owned(), translate(option, value.clone()));
+        let value = translate(option, value.clone());
+        let want = expected_type(option);
+        if !value.is_null() && !has_type(&value, want) {
+            return Err(Error::new(
+                Class::BadRequest,
+                format!(
+                    "field \"{field}\" must be {}",
+                    match want {
+                        JsonType::String => "a string",
+                        JsonType::Bool => "true or false",
+                        JsonType::Integer => "an integer",
+                        JsonType::Number => "a number",
+                        JsonType::Object => "an object",
+                        JsonType::Array => "an array",
+                    }
+                ),
+            )
+            .with_field(field.clone()));
+        }
+        opts.insert(option.to_owned(), value);
     }
     if url_required && url.is_none() {
         return Err(
@@ -165,6 +218,29 @@ mod tests {
         );
         // A snake_case name is not the API's.
         assert!(link_options(&json!({"url": "u", "max_clicks": 1}), true, &[]).is_err());
+        for (field, value) in [
+            ("maxClicks", json!("ten")),
+            ("cloaked", json!("yes")),
+            ("tagIds", json!("a")),
+            ("metadata", json!([1])),
+            ("redirectType", json!("MOVED")),
+        ] {
+            let mut body = json!({"url": "https://a.example"});
+            body[field] = value;
+            let e = link_options(&body, true, &[]).unwrap_err();
+            assert_eq!(
+                (e.class, e.field.as_deref()),
+                (Class::BadRequest, Some(field)),
+                "{field}"
+            );
+        }
+        // Values of the right type are the database's to judge.
+        assert!(link_options(
+            &json!({"url": "u", "maxClicks": 0, "redirectType": 307}),
+            true,
+            &[]
+        )
+        .is_ok());
         assert!(link_options(
             &json!({"url": "u", "customSlug": "x", "tagIds": [], "tags": []}),
             true,

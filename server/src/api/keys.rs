@@ -2,6 +2,7 @@
 //! at most its own scopes and domains; the database checks it.
 
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
@@ -11,7 +12,8 @@ use std::sync::Arc;
 use utoipa::ToSchema;
 
 use super::fields::camel_case;
-use super::{problem, read_json, run, Answer, Api, BODY_LIMIT};
+use super::links::path_error;
+use super::{read_json, run, Answer, Api, BODY_LIMIT};
 use crate::http::problem::Problem;
 use crate::service::keys::{self, ApiKey};
 use crate::service::{Class, Error};
@@ -104,11 +106,8 @@ pub async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let value = match read_json(&headers, &body, BODY_LIMIT) {
-        Ok(v) => v,
-        Err(e) => return problem(&e),
-    };
     run(&api, &headers, method, uri.path(), &body, async |s| {
+        let value = read_json(&headers, &body, BODY_LIMIT)?;
         let (name, opts) = key_options(&value)?;
         let name = name.ok_or_else(|| {
             Error::new(Class::Unprocessable, "name is required").with_field("name")
@@ -127,9 +126,10 @@ pub async fn get(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, PathRejection>,
 ) -> Response {
     run(&api, &headers, method, uri.path(), &[], async |s| {
+        let Path(id) = id.map_err(path_error)?;
         Answer::json(StatusCode::OK, keys::get(s, id).await?)
     })
     .await
@@ -146,14 +146,12 @@ pub async fn update(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, PathRejection>,
     body: Bytes,
 ) -> Response {
-    let value = match read_json(&headers, &body, BODY_LIMIT) {
-        Ok(v) => v,
-        Err(e) => return problem(&e),
-    };
     run(&api, &headers, method, uri.path(), &body, async |s| {
+        let Path(id) = id.map_err(path_error)?;
+        let value = read_json(&headers, &body, BODY_LIMIT)?;
         let (name, mut opts) = key_options(&value)?;
         if let Some(n) = name {
             opts.insert("name".to_owned(), Value::String(n));
@@ -173,9 +171,10 @@ pub async fn revoke(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, PathRejection>,
 ) -> Response {
     run(&api, &headers, method, uri.path(), &[], async |s| {
+        let Path(id) = id.map_err(path_error)?;
         keys::revoke(s, id).await?;
         Ok(Answer::Empty(StatusCode::NO_CONTENT))
     })

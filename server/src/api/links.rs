@@ -2,7 +2,7 @@
 //! and each link's QR code.
 
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 use super::fields::link_options;
-use super::{problem, read_json, run, Answer, Api, BODY_LIMIT, BULK_BODY_LIMIT};
+use super::{read_json, run, Answer, Api, BODY_LIMIT, BULK_BODY_LIMIT};
 use crate::http::problem::Problem;
 use crate::service::links::{self, Filter, Link, Sort};
 use crate::service::{Class, Error};
@@ -77,8 +77,12 @@ pub struct LinkBody {
     template_vars: Option<Map<String, Value>>,
 }
 
-fn query_error(r: QueryRejection) -> Response {
-    problem(&Error::new(Class::BadRequest, r.body_text()))
+pub fn query_error(r: QueryRejection) -> Error {
+    Error::new(Class::BadRequest, r.body_text())
+}
+
+pub fn path_error(r: PathRejection) -> Error {
+    Error::new(Class::BadRequest, r.body_text())
 }
 
 /// Creates a link.
@@ -94,11 +98,8 @@ pub async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let value = match read_json(&headers, &body, BODY_LIMIT) {
-        Ok(v) => v,
-        Err(e) => return problem(&e),
-    };
     run(&api, &headers, method, uri.path(), &body, async |s| {
+        let value = read_json(&headers, &body, BODY_LIMIT)?;
         let (url, opts) = link_options(&value, true, &[])?;
         let link = links::create(s, url.as_deref().unwrap_or_default(), &opts).await?;
         Answer::json(StatusCode::CREATED, link)
@@ -120,10 +121,12 @@ pub struct ListQuery {
     created_before: Option<String>,
     disabled: Option<bool>,
     expired: Option<bool>,
+    #[param(inline)]
     sort: Option<Sort>,
     /// asc or desc (default desc).
     order: Option<String>,
     /// 1-1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
     /// nextCursor of the previous page.
     cursor: Option<String>,
@@ -142,13 +145,18 @@ pub struct Count {
     count: i64,
 }
 
+/// A query parameter given empty is one not given.
+fn given(v: &Option<String>) -> Option<String> {
+    v.clone().filter(|v| !v.is_empty())
+}
+
 fn filter(q: &ListQuery) -> Filter {
     Filter {
-        domain: q.domain.clone(),
-        tag: q.tag.clone(),
-        search: q.search.clone(),
-        created_after: q.created_after.clone(),
-        created_before: q.created_before.clone(),
+        domain: given(&q.domain),
+        tag: given(&q.tag),
+        search: given(&q.search),
+        created_after: given(&q.created_after),
+        created_before: given(&q.created_before),
         disabled: q.disabled,
         expired: q.expired,
     }
@@ -165,11 +173,8 @@ pub async fn list(
     headers: HeaderMap,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    let Query(q) = match q {
-        Ok(q) => q,
-        Err(r) => return query_error(r),
-    };
     run(&api, &headers, method, uri.path(), &[], async |s| {
+        let Query(q) = q.map_err(query_error)?;
         let limit = q.limit.unwrap_or(100);
         if !(1..=1000).contains(&limit) {
             return Err(
@@ -223,17 +228,14 @@ pub async fn count(
     headers: HeaderMap,
     q: Result<Query<CountQuery>, QueryRejection>,
 ) -> Response {
-    let Query(q) = match q {
-        Ok(q) => q,
-        Err(r) => return query_error(r),
-    };
     run(&api, &headers, method, uri.path(), &[], async |s| {
+        let Query(q) = q.map_err(query_error)?;
         let f = Filter {
-            domain: q.domain.clone(),
-            tag: q.tag.clone(),
-            search: q.search.clone(),
-            created_after: q.created_after.clone(),
-            created_before: q.created_before.clone(),
+            domain: given(&q.domain),
+            tag: given(&q.tag),
+            search: given(&q.search),
+            created_after: given(&q.created_after),
+            created_before: given(&q.created_before),
             disabled: q.disabled,
             expired: q.expired,
         };
@@ -266,11 +268,8 @@ pub async fn info(
     headers: HeaderMap,
     q: Result<Query<InfoQuery>, QueryRejection>,
 ) -> Response {
-    let Query(q) = match q {
-        Ok(q) => q,
-        Err(r) => return query_error(r),
-    };
     run(&api, &headers, method, uri.path(), &[], async |s| {
+        let Query(q) = q.map_err(query_error)?;
         Answer::json(
             StatusCode::OK,
             links::get_by_code(s, &q.domain, &q.code).await?,
@@ -288,9 +287,10 @@ pub async fn get(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, PathRejection>,
 ) -> Response {
     run(&api, &headers, method, uri.path(), &[], async |s| {
+        let Path(id) = id.map_err(path_error)?;
         Answer::json(StatusCode::OK, links::get(s, id).await?)
     })
     .await
@@ -307,14 +307,12 @@ pub async fn update(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, PathRejection>,
     body: Bytes,
 ) -> Response {
-    let value = match read_json(&headers, &body, BODY_LIMIT) {
-        Ok(v) => v,
-        Err(e) => return problem(&e),
-    };
     run(&api, &headers, method, uri.path(), &body, async |s| {
+        let Path(id) = id.map_err(path_error)?;
+        let value = read_json(&headers, &body, BODY_LIMIT)?;
         let (url, mut opts) = link_options(&value, false, &[])?;
         if let Some(u) = url {
             opts.insert("url".to_owned(), Value::String(u));
@@ -334,9 +332,10 @@ pub async fn delete(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, PathRejection>,
 ) -> Response {
     run(&api, &headers, method, uri.path(), &[], async |s| {
+        let Path(id) = id.map_err(path_error)?;
         links::delete(s, id).await?;
         Ok(Answer::Empty(StatusCode::NO_CONTENT))
     })
@@ -353,9 +352,10 @@ pub async fn disable(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, PathRejection>,
 ) -> Response {
     run(&api, &headers, method, uri.path(), &[], async |s| {
+        let Path(id) = id.map_err(path_error)?;
         Answer::json(StatusCode::OK, links::set_disabled(s, id, true).await?)
     })
     .await
@@ -371,9 +371,10 @@ pub async fn enable(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, PathRejection>,
 ) -> Response {
     run(&api, &headers, method, uri.path(), &[], async |s| {
+        let Path(id) = id.map_err(path_error)?;
         Answer::json(StatusCode::OK, links::set_disabled(s, id, false).await?)
     })
     .await
@@ -402,32 +403,30 @@ pub async fn qr(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, PathRejection>,
     q: Result<Query<QrQuery>, QueryRejection>,
 ) -> Response {
-    let Query(q) = match q {
-        Ok(q) => q,
-        Err(r) => return query_error(r),
-    };
-    let mut pairs: Vec<(&str, String)> = Vec::new();
-    if let Some(f) = &q.format {
-        pairs.push(("format", f.clone()));
-    }
-    if let Some(s) = q.size {
-        pairs.push(("size", s.to_string()));
-    }
-    if let Some(m) = q.margin {
-        pairs.push(("margin", m.to_string()));
-    }
-    if let Some(e) = &q.ecc {
-        pairs.push(("ecc", e.clone()));
-    }
-    let options =
-        match shortlink_qr::Options::from_query(pairs.iter().map(|(k, v)| (*k, v.as_str()))) {
-            Ok(o) => o,
-            Err(e) => return problem(&Error::new(Class::BadRequest, e.to_string())),
-        };
     run(&api, &headers, method, uri.path(), &[], async |s| {
+        let Path(id) = id.map_err(path_error)?;
+        let Query(q) = q.map_err(query_error)?;
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if let Some(f) = &q.format {
+            pairs.push(("format", f.clone()));
+        }
+        if let Some(s) = q.size {
+            pairs.push(("size", s.to_string()));
+        }
+        if let Some(m) = q.margin {
+            pairs.push(("margin", m.to_string()));
+        }
+        if let Some(e) = &q.ecc {
+            pairs.push(("ecc", e.clone()));
+        }
+        let options =
+            match shortlink_qr::Options::from_query(pairs.iter().map(|(k, v)| (*k, v.as_str()))) {
+                Ok(o) => o,
+                Err(e) => return Err(Error::new(Class::BadRequest, e.to_string())),
+            };
         let link = links::get(s, id).await?;
         let image = shortlink_qr::render(&link.short_url, &options)
             .map_err(|e| Error::new(Class::BadRequest, e.to_string()))?;
@@ -514,11 +513,8 @@ pub async fn bulk_create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let value = match read_json(&headers, &body, BULK_BODY_LIMIT) {
-        Ok(v) => v,
-        Err(e) => return problem(&e),
-    };
     run(&api, &headers, method, uri.path(), &body, async |s| {
+        let value = read_json(&headers, &body, BULK_BODY_LIMIT)?;
         let items = bulk_items(&value)?;
         // Items the API itself refuses (unknown fields) are answered without the database.
         let mut parsed: Vec<Result<Map<String, Value>, Error>> = Vec::with_capacity(items.len());
@@ -573,11 +569,10 @@ pub async fn bulk_update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let value = match read_json(&headers, &body, BULK_BODY_LIMIT) {
-        Ok(v) => v,
-        Err(e) => return problem(&e),
-    };
     run(&api, &headers, method, uri.path(), &body, async |s| {
+        let value = read_json(&headers, &body, BULK_BODY_LIMIT)?;
+        // A key that may change no link is refused whole, not item by item.
+        s.require("links:write").await?;
         let items = bulk_items(&value)?;
         let mut results = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
@@ -626,6 +621,7 @@ pub async fn bulk_update(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkDelete {
+    #[schema(min_items = 1, max_items = 1000)]
     ids: Vec<i64>,
 }
 
@@ -641,11 +637,9 @@ pub async fn bulk_delete(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let value = match read_json(&headers, &body, BULK_BODY_LIMIT) {
-        Ok(v) => v,
-        Err(e) => return problem(&e),
-    };
     run(&api, &headers, method, uri.path(), &body, async |s| {
+        let value = read_json(&headers, &body, BULK_BODY_LIMIT)?;
+        s.require("links:write").await?;
         let req: BulkDelete = serde_json::from_value(value.clone()).map_err(|e| {
             Error::new(
                 Class::BadRequest,

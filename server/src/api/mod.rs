@@ -317,7 +317,10 @@ pub fn router(api: Arc<Api>) -> Router {
         .with_state(api)
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    let doc = Arc::new(doc.to_json().unwrap_or_default());
+    let doc = serde_json::to_value(&doc)
+        .map(document_common_answers)
+        .unwrap_or_default();
+    let doc = Arc::new(doc.to_string());
     router
         .route(
             "/api/v1/openapi.json",
@@ -338,6 +341,63 @@ pub fn router(api: Arc<Api>) -> Router {
             ))
         })
         .route_layer(axum::middleware::from_fn(access_log))
+}
+
+/// What the handlers' registrations leave implicit, made explicit in the document once:
+/// problems are `application/problem+json` (RFC 9457); every route may answer 400 (a
+/// query or path parameter that does not read), 429 (the key's rate limit) and 503 (the
+/// database down); every route that reads a body may answer 413 and 415 (`read_json`),
+/// and 422; a bulk body holds 1 to 1,000 items.
+fn document_common_answers(mut doc: Value) -> Value {
+    let problem = serde_json::json!({"description": "A problem (RFC 9457)", "content": {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return doc;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            let Some(op) = op.as_object_mut() else {
+                continue;
+            };
+            let has_body = op.contains_key("requestBody");
+            if path.ends_with("/bulk") && (method == "post" || method == "patch") {
+                if let Some(schema) = op
+                    .get_mut("requestBody")
+                    .and_then(|b| b.pointer_mut("/content/application~1json/schema"))
+                {
+                    schema["minItems"] = Value::from(1);
+                    schema["maxItems"] = Value::from(links::BULK_MAX);
+                }
+            }
+            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            for r in responses.values_mut() {
+                let is_problem = r
+                    .pointer("/content/application~1json/schema/$ref")
+                    .and_then(Value::as_str)
+                    == Some("#/components/schemas/Problem");
+                if is_problem {
+                    if let Some(content) = r.get_mut("content").and_then(Value::as_object_mut) {
+                        if let Some(c) = content.remove("application/json") {
+                            content.insert("application/problem+json".to_owned(), c);
+                        }
+                    }
+                }
+            }
+            let mut statuses = vec!["400", "429", "503"];
+            if has_body {
+                statuses.extend(["413", "415", "422"]);
+            }
+            for status in statuses {
+                responses.entry(status).or_insert_with(|| problem.clone());
+            }
+        }
+    }
+    doc
 }
 
 /// One log line and the metrics per request: the method, the route (its template, never

@@ -33,23 +33,45 @@ pub struct Scope {
     pub bots: Bots,
 }
 
-/// One row of an answer: a key (or a bucket's start) and its counts.
+/// Clicks of a whole scope.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Count {
+    /// Clicks of people (with `bots`: as it says).
+    pub clicks: i64,
+    pub unique_visitors: i64,
+    pub bot_clicks: i64,
+}
+
+/// One key of a breakdown.
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all(serialize = "camelCase"))]
-pub struct Row {
-    /// The breakdown's key (a country, a device…); null: not known. Absent for a count.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub key: Option<Option<String>>,
-    /// A time bucket's start, for a time series.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub start: Option<String>,
-    /// For top links.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub link_id: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub domain: Option<String>,
+#[serde(rename_all = "camelCase")]
+pub struct Breakdown {
+    /// The country, device, … null: not known.
+    pub key: Option<String>,
+    pub clicks: i64,
+    pub unique_visitors: i64,
+    pub bot_clicks: i64,
+}
+
+/// One bucket of a time series.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Bucket {
+    /// The bucket's start, local time of the series' time zone.
+    pub start: String,
+    pub clicks: i64,
+    pub unique_visitors: i64,
+    pub bot_clicks: i64,
+}
+
+/// One link of top links.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TopLink {
+    pub link_id: i64,
+    pub code: String,
+    pub domain: String,
     pub clicks: i64,
     pub unique_visitors: i64,
     pub bot_clicks: i64,
@@ -70,16 +92,18 @@ fn clicks_expr(bots: Bots) -> &'static str {
     }
 }
 
-fn parse_rows(rows: Vec<tokio_postgres::Row>) -> Result<Vec<Row>, Error> {
+fn parse_rows<T: serde::de::DeserializeOwned>(
+    rows: Vec<tokio_postgres::Row>,
+) -> Result<Vec<T>, Error> {
     rows.iter()
-        .map(|r| {
-            serde_json::from_str(&r.get::<_, String>(0)).map_err(|e| Error::internal(e.to_string()))
-        })
+        .map(|r| super::from_row(&r.get::<_, String>(0)))
         .collect()
 }
 
-/// Checks that a link named by id is seen: 404 rather than an empty answer.
+/// Checks the key's scope, and that a link named by id is seen: 404 rather than an empty
+/// answer.
 async fn check_link(s: &Session, scope: &Scope) -> Result<(), Error> {
+    s.require("analytics:read").await?;
     if let Some(id) = scope.link_id {
         s.query_opt("SELECT 1 FROM shortlink.links l WHERE l.id = $1", &[&id])
             .await?
@@ -88,13 +112,30 @@ async fn check_link(s: &Session, scope: &Scope) -> Result<(), Error> {
     Ok(())
 }
 
-/// Totals, or one breakdown (`dimension`: a click_stats dimension), most clicks first.
-pub async fn totals(
+/// The clicks of a scope.
+pub async fn count(s: &Session, scope: &Scope) -> Result<Count, Error> {
+    Ok(totals::<Count>(s, scope, "total", 1)
+        .await?
+        .pop()
+        .unwrap_or_default())
+}
+
+/// One breakdown (`dimension`: a click_stats dimension), most clicks first.
+pub async fn breakdown(
     s: &Session,
     scope: &Scope,
     dimension: &str,
     limit: i64,
-) -> Result<Vec<Row>, Error> {
+) -> Result<Vec<Breakdown>, Error> {
+    totals(s, scope, dimension, limit).await
+}
+
+async fn totals<T: serde::de::DeserializeOwned>(
+    s: &Session,
+    scope: &Scope,
+    dimension: &str,
+    limit: i64,
+) -> Result<Vec<T>, Error> {
     check_link(s, scope).await?;
     let clicks = clicks_expr(scope.bots);
     let key = if dimension == "total" {
@@ -113,7 +154,7 @@ pub async fn totals(
          ORDER BY {clicks} DESC NULLS LAST, t.key
          LIMIT $7"
     );
-    let mut rows = parse_rows(
+    parse_rows(
         s.query(
             &sql,
             &[
@@ -127,24 +168,15 @@ pub async fn totals(
             ],
         )
         .await?,
-    )?;
-    if dimension == "total" && rows.is_empty() {
-        rows.push(Row {
-            key: None,
-            start: None,
-            link_id: None,
-            code: None,
-            domain: None,
-            clicks: 0,
-            unique_visitors: 0,
-            bot_clicks: 0,
-        });
-    }
-    Ok(rows)
+    )
 }
 
 /// Device models from the raw events (not a rollup dimension): the events still kept.
-pub async fn device_models(s: &Session, scope: &Scope, limit: i64) -> Result<Vec<Row>, Error> {
+pub async fn device_models(
+    s: &Session,
+    scope: &Scope,
+    limit: i64,
+) -> Result<Vec<Breakdown>, Error> {
     check_link(s, scope).await?;
     let filter = match scope.bots {
         Bots::Exclude => "NOT e.is_bot",
@@ -181,7 +213,7 @@ pub async fn device_models(s: &Session, scope: &Scope, limit: i64) -> Result<Vec
 }
 
 /// Clicks per link, most first.
-pub async fn top_links(s: &Session, scope: &Scope, limit: i64) -> Result<Vec<Row>, Error> {
+pub async fn top_links(s: &Session, scope: &Scope, limit: i64) -> Result<Vec<TopLink>, Error> {
     check_link(s, scope).await?;
     let clicks = clicks_expr(scope.bots);
     let sql = format!(
@@ -217,7 +249,7 @@ pub async fn timeseries(
     scope: &Scope,
     interval: &str,
     tz: &str,
-) -> Result<Vec<Row>, Error> {
+) -> Result<Vec<Bucket>, Error> {
     check_link(s, scope).await?;
     if !matches!(interval, "hour" | "day" | "week" | "month") {
         return Err(Error::new(

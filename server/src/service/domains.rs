@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use super::{Error, Session};
 
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all(serialize = "camelCase"))]
+#[serde(rename_all = "camelCase")]
 pub struct Domain {
     pub domain: String,
     pub created_at: String,
@@ -40,7 +40,7 @@ pub async fn add(s: &Session, domain: &str) -> Result<Domain, Error> {
     let row = rows
         .first()
         .ok_or_else(|| Error::internal("a domain just added is not seen"))?;
-    serde_json::from_str(&row.get::<_, String>(0)).map_err(|e| Error::internal(e.to_string()))
+    super::from_row(&row.get::<_, String>(0))
 }
 
 /// Removes `domain`: 409 while a link uses it.

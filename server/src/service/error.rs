@@ -118,6 +118,9 @@ fn field_of(message: &str, state: &str) -> Option<String> {
     if message.starts_with("invalid url") {
         return Some("url".to_owned());
     }
+    if message.starts_with("invalid domain") {
+        return Some("domain".to_owned());
+    }
     if message.starts_with("domain \"") && message.contains("not registered") {
         return Some("domain".to_owned());
     }

@@ -9,7 +9,7 @@ use super::{Error, Session};
 
 /// A key as listed: never its secret, nor the secret's hash.
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all(serialize = "camelCase"))]
+#[serde(rename_all = "camelCase")]
 pub struct ApiKey {
     pub id: i64,
     pub name: String,
@@ -35,10 +35,11 @@ const COLUMNS: &str = "jsonb_build_object('id', k.id, 'name', k.name, 'prefix', 
         'created_by', k.created_by, 'revoked_at', k.revoked_at, 'last_used_at', k.last_used_at)::text";
 
 fn parse(json: &str) -> Result<ApiKey, Error> {
-    serde_json::from_str(json).map_err(|e| Error::internal(format!("a key row does not read: {e}")))
+    super::from_row(json)
 }
 
 pub async fn list(s: &Session) -> Result<Vec<ApiKey>, Error> {
+    s.require("keys:manage").await?;
     let sql = format!("SELECT {COLUMNS} FROM shortlink.api_keys k ORDER BY k.id");
     s.query(&sql, &[])
         .await?
@@ -48,6 +49,7 @@ pub async fn list(s: &Session) -> Result<Vec<ApiKey>, Error> {
 }
 
 pub async fn get(s: &Session, id: i64) -> Result<ApiKey, Error> {
+    s.require("keys:manage").await?;
     let sql = format!("SELECT {COLUMNS} FROM shortlink.api_keys k WHERE k.id = $1");
     let row = s
         .query_opt(&sql, &[&id])

@@ -10,14 +10,14 @@ use super::{Class, Error, Session};
 
 /// A link with every stored field and its counts (`shortlink.get_link`).
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all(serialize = "camelCase"))]
+#[serde(rename_all = "camelCase")]
 pub struct Link {
     pub id: i64,
     pub domain: String,
     pub code: String,
     pub short_url: String,
     pub url: String,
-    /// url, mailto, tel or sms.
+    /// URL, MAILTO, TEL or SMS.
     pub link_type: String,
     /// 301 or 302.
     pub redirect_type: i32,
@@ -29,7 +29,7 @@ pub struct Link {
     pub disabled: bool,
     pub tracking: bool,
     pub password_protected: bool,
-    #[serde(rename(serialize = "forwardParameters"))]
+    #[serde(rename = "forwardParameters")]
     pub forward_params: bool,
     pub block_bots: bool,
     /// The UTM parameters put into the destination.
@@ -58,13 +58,16 @@ pub struct Link {
     pub qr_code: String,
 }
 
-const GET_LINK: &str = "SELECT to_jsonb(g)::text FROM shortlink.get_link($1, $2) g";
+/// get_link's row as JSON; forward_params under the name the API gives it.
+const GET_LINK: &str = "SELECT (to_jsonb(g) - 'forward_params'
+        || jsonb_build_object('forward_parameters', g.forward_params))::text
+     FROM shortlink.get_link($1, $2) g";
 const FIND: &str = "SELECT l.code, l.domain FROM shortlink.links l WHERE l.id = $1";
 
 fn parse_link(json: &str) -> Result<Link, Error> {
-    let mut link: Link = serde_json::from_str(json)
-        .map_err(|e| Error::internal(format!("get_link's row does not read as a link: {e}")))?;
+    let mut link: Link = super::from_row(json)?;
     link.qr_code = format!("{}/qr", link.short_url);
+    link.link_type = link.link_type.to_ascii_uppercase();
     Ok(link)
 }
 
@@ -215,6 +218,7 @@ const LIST_WHERE: &str = "($1::text IS NULL OR l.domain = $1)
   AND ($7::boolean IS NULL OR coalesce(l.expires_at <= now(), false) = $7)";
 
 pub async fn count(s: &Session, f: &Filter) -> Result<i64, Error> {
+    s.require("links:read").await?;
     let sql = format!("SELECT count(*) FROM shortlink.links l WHERE {LIST_WHERE}");
     let row = s
         .query_one(
@@ -243,10 +247,11 @@ pub async fn list(
     limit: i64,
     cursor: Option<&str>,
 ) -> Result<(Vec<Link>, Option<String>), Error> {
+    s.require("links:read").await?;
     // The sort key of a link, as a number: ids and clicks as they are, times as
     // microseconds since the epoch (a link never clicked sorts first ascending).
     let key = match sort {
-        Sort::CreatedAt => "l.id::numeric",
+        Sort::CreatedAt => "(extract(epoch FROM l.created_at) * 1000000)::numeric",
         Sort::Clicks => "(l.limited_clicks + c.clicks)::numeric",
         Sort::LastClickedAt => {
             "coalesce(extract(epoch FROM greatest(l.limited_last_clicked_at, c.last_clicked_at)) * 1000000, -1)::numeric"
@@ -308,7 +313,8 @@ pub async fn list(
     let domains: Vec<String> = page.iter().map(|r| r.get(2)).collect();
     let rows = s
         .query(
-            "SELECT to_jsonb(g)::text
+            "SELECT (to_jsonb(g) - 'forward_params'
+                     || jsonb_build_object('forward_parameters', g.forward_params))::text
              FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS u(id, code, domain, n)
              CROSS JOIN LATERAL shortlink.get_link(u.code, u.domain) g
              ORDER BY u.n",

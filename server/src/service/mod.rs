@@ -20,6 +20,46 @@ use tokio_postgres::Row;
 pub use self::error::{Class, Error};
 use crate::db::error::DbError;
 
+/// `json`, an object of the database's snake_case keys, with camelCase keys, the way the
+/// service's types serialize (`created_at` → `createdAt`).
+pub fn camel_keys(json: &str) -> Result<serde_json::Value, Error> {
+    let value: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| Error::internal(format!("a row's JSON does not read: {e}")))?;
+    Ok(match value {
+        serde_json::Value::Object(o) => {
+            serde_json::Value::Object(o.into_iter().map(|(k, v)| (camel_case(&k), v)).collect())
+        }
+        other => other,
+    })
+}
+
+/// `max_clicks` → `maxClicks`.
+pub fn camel_case(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A row's JSON (snake_case keys) as one of the service's types.
+pub fn from_row<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, Error> {
+    serde_json::from_value(camel_keys(json)?).map_err(|e| {
+        Error::internal(format!(
+            "a row does not read as {}: {e}",
+            std::any::type_name::<T>()
+        ))
+    })
+}
+
 /// What the database says of the key a request presented.
 #[derive(Clone, Debug)]
 pub struct PresentedKey {
@@ -115,6 +155,15 @@ impl Session {
         } else {
             Some(rows.remove(0))
         })
+    }
+
+    /// Asks the database whether the presented key holds `scope` (42501, so 403, if not).
+    /// The functions of the extension check their own; this is for the statements that
+    /// read its tables directly, where a missing scope would read as no rows.
+    pub async fn require(&self, scope: &str) -> Result<(), Error> {
+        self.query("SELECT shortlink.require_scope($1)", &[&scope])
+            .await
+            .map(drop)
     }
 
     /// The connection itself, for a statement streamed row by row.
