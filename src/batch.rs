@@ -32,7 +32,7 @@ fn shorten_many(
         name!(sqlstate, Option<String>),
     ),
 > {
-    crate::api_key::require("links:write").or_raise();
+    crate::presented_key::require("links:write").or_raise();
     // Each item is parsed on its own, so that one too deep or too large fails alone.
     let texts = items.as_ref().and_then(|j| json_text::split_array(&j.0));
     let Some(items) = texts else {
@@ -245,7 +245,7 @@ fn insert_plain(pending: Vec<Pending<'_>>, out: &mut [Option<Result<Link>>]) -> 
             });
             if let Some(k) = caller.key().filter(|k| k.own_links_only) {
                 let ids = made.values().map(|(id, _)| *id).collect();
-                crate::api_key::record_links(client, k.key_id, ids);
+                crate::presented_key::record_links(client, k.key_id, ids);
             }
             let mut collided = Vec::new();
             for (p, domain, code) in rows {

@@ -58,7 +58,7 @@ fn add_domain(
     let (metadata, if_not_exists, workspace) =
         json_arg::parse_opts(opts).and_then(parse_opts).or_raise();
     let name = normalize_domain(domain.unwrap_or_default()).or_raise();
-    if let Some(k) = crate::api_key::presented() {
+    if let Some(k) = crate::presented_key::presented() {
         k.require("domains:write").or_raise();
         if !k.allows_domain(&name) {
             raise(outside_key(&k, &name));
@@ -118,7 +118,7 @@ fn add_domain(
 }
 
 /// A presented key restricted to some domains adds no other.
-fn outside_key(k: &crate::api_key::Presented, name: &str) -> Error {
+fn outside_key(k: &crate::presented_key::Presented, name: &str) -> Error {
     Error::new(
         Kind::InsufficientPrivilege,
         format!(
@@ -147,7 +147,7 @@ plan!(
 #[pg_extern(volatile, parallel_unsafe, strict)]
 #[search_path(pg_catalog, pg_temp)]
 fn remove_domain(domain: &str) -> bool {
-    crate::api_key::require("domains:write").or_raise();
+    crate::presented_key::require("domains:write").or_raise();
     let name = normalize_domain(domain).or_raise();
     Spi::connect_mut(|client| {
         // As the caller: row-level security shows its workspaces' domains (and a key's).

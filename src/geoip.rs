@@ -21,7 +21,37 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 use shortlink_geoip::{Database, FileIdentity, Place};
 
-use crate::settings;
+use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
+use std::ffi::CString;
+
+/// `shortlink.geoip_database`: the file, "" when off. Defined here, with its hooks, so
+/// that the module that reads the setting also owns it.
+static GEOIP_DATABASE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c""));
+
+/// Defines `shortlink.geoip_database` (from _PG_init).
+pub fn register_setting() {
+    // SAFETY: the hooks are #[pg_guard] functions and the setting a static.
+    unsafe {
+        GucRegistry::define_string_guc_with_hooks(
+            c"shortlink.geoip_database",
+            c"A MaxMind DB file (GeoIP2 or GeoLite2 City, DB-IP City Lite) that record_click looks clicks' addresses up in: country, region, city, postal code, accuracy (empty: off).",
+            c"Memory-mapped, not read per click; replace the file by renaming a new one over it (as geoipupdate does): backends notice within a second, or at a reload. Superuser only.",
+            &GEOIP_DATABASE,
+            GucContext::Suset,
+            GucFlags::default(),
+            Some(check_geoip_database),
+            Some(assign_geoip_database),
+            None,
+        );
+    }
+}
+
+fn geoip_database() -> String {
+    GEOIP_DATABASE
+        .get()
+        .map(|c| c.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
 
 /// How often a backend looks at the file for a replacement, in microseconds.
 const CHECK_EVERY_US: i64 = 1_000_000;
@@ -56,7 +86,7 @@ pub fn place(ip: IpAddr) -> Option<Place> {
         let due =
             now.saturating_sub(loaded.checked_at) >= CHECK_EVERY_US || now < loaded.checked_at;
         if STALE.swap(false, Ordering::Relaxed) || (due && !loaded.path.is_empty()) {
-            refresh(&mut loaded, settings::geoip_database(), now);
+            refresh(&mut loaded, geoip_database(), now);
         }
         let place = loaded.db.as_ref()?.lookup(ip);
         (!place.is_empty()).then_some(place)

@@ -48,6 +48,7 @@ mod manage;
 mod pg_compat;
 mod place_memo;
 mod plans;
+mod presented_key;
 mod privilege;
 mod qr;
 mod relcache;
@@ -109,6 +110,8 @@ extension_sql_file!("../sql/security.sql", name = "security", finalize);
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     settings::register();
+    geoip::register_setting();
+    settings::reserve_prefix();
     bot_rules::register();
     relcache::register();
     direct_write::register();

@@ -183,7 +183,7 @@ fn update_link(
 }
 
 fn update(code: &str, opts: &Value, domain_arg: Option<&str>) -> Result<Link> {
-    crate::api_key::require("links:write")?;
+    crate::presented_key::require("links:write")?;
     let o = options::parse(opts, Mode::Update)?;
     let domain = domains::lookup_key(domain_arg).ok_or_else(|| not_found(code, domain_arg))?;
     let password_hash = match &o.password {
@@ -244,7 +244,7 @@ fn update_as_owner(
             .filter(|(id, _, _, _)| {
                 caller
                     .key()
-                    .is_none_or(|k| crate::api_key::may_act_on_link(client, k, *id, domain))
+                    .is_none_or(|k| crate::presented_key::may_act_on_link(client, k, *id, domain))
             })
             .ok_or_else(|| not_found(code, domain_arg))?;
         let current_type = LinkType::parse(&link_type).unwrap_or(LinkType::Url);

@@ -11,9 +11,9 @@ use pgrx::pg_sys;
 use pgrx::spi::SpiClient;
 use std::cell::RefCell;
 
-use crate::api_key::Presented;
 use crate::error::{required, OrRaise};
 use crate::plan;
+use crate::presented_key::Presented;
 
 plan!(
     CALLER,
@@ -55,14 +55,14 @@ fn key() -> Key {
         lxid,
         user,
         crate::settings::workspace(),
-        crate::api_key::presented().map(|k| k.key_id),
+        crate::presented_key::presented().map(|k| k.key_id),
     )
 }
 
 impl Caller {
     /// The current caller, read as the caller (its own rights, its row-level security).
     pub fn current(client: &SpiClient<'_>) -> Caller {
-        let presented = crate::api_key::presented();
+        let presented = crate::presented_key::presented();
         // SAFETY: superuser() and GetUserId() read the current role's cached attributes.
         if unsafe { pg_sys::superuser() } {
             // A superuser sees every workspace, but for a key's, and needs no other role's

@@ -17,7 +17,7 @@ use crate::{domains, manage};
 #[pg_extern(stable, parallel_safe)]
 #[search_path(pg_catalog, pg_temp)]
 fn qr_svg(code: Option<&str>, domain: default!(Option<&str>, "NULL")) -> String {
-    crate::api_key::require("links:read").or_raise();
+    crate::presented_key::require("links:read").or_raise();
     let (Some(code), Some(key), Some(_)) = (
         code,
         domains::lookup_key(domain),

@@ -20,7 +20,6 @@ static CLICK_RETENTION_MINUTES: GucSetting<i32> = GucSetting::<i32>::new(0);
 static REMEMBERED_LINKS: GucSetting<i32> = GucSetting::<i32>::new(100_000);
 static SHARED_PLACES: GucSetting<i32> = GucSetting::<i32>::new(1 << 20);
 static MAINTENANCE_INTERVAL_SECONDS: GucSetting<i32> = GucSetting::<i32>::new(60);
-static GEOIP_DATABASE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c""));
 static WORKSPACE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c""));
 
 pub fn register() {
@@ -151,20 +150,11 @@ pub fn register() {
             None,
         );
     }
-    // SAFETY: the hooks are #[pg_guard] functions and the setting a static.
-    unsafe {
-        GucRegistry::define_string_guc_with_hooks(
-            c"shortlink.geoip_database",
-            c"A MaxMind DB file (GeoIP2 or GeoLite2 City, DB-IP City Lite) that record_click looks clicks' addresses up in: country, region, city, postal code, accuracy (empty: off).",
-            c"Memory-mapped, not read per click; replace the file by renaming a new one over it (as geoipupdate does): backends notice within a second, or at a reload. Superuser only.",
-            &GEOIP_DATABASE,
-            GucContext::Suset,
-            GucFlags::default(),
-            Some(crate::geoip::check_geoip_database),
-            Some(crate::geoip::assign_geoip_database),
-            None,
-        );
-    }
+}
+
+/// Reserves the `shortlink.` prefix: a misspelt setting is then an error rather than a
+/// placeholder. Called from _PG_init once every module has defined its settings.
+pub fn reserve_prefix() {
     // SAFETY: from _PG_init, after every shortlink.* GUC is defined (as PostgreSQL asks),
     // with a NUL-terminated literal.
     unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"shortlink".as_ptr()) };
@@ -219,11 +209,6 @@ pub fn alphabet() -> Result<Alphabet> {
 
 pub fn anonymize_ip() -> bool {
     ANONYMIZE_IP.get()
-}
-
-/// `shortlink.geoip_database`, as set ("" when off).
-pub fn geoip_database() -> String {
-    string(&GEOIP_DATABASE)
 }
 
 /// `shortlink.workspace`, as set ("" when unset).

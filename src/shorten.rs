@@ -146,7 +146,7 @@ pub fn create(url: Option<&str>, o: &LinkOptions) -> Result<Link> {
     };
     let dest = vet_destinations(fixed.as_deref(), o)?;
     // A static read, no statement: the plain path stays free of SQL.
-    crate::api_key::require("links:write")?;
+    crate::presented_key::require("links:write")?;
     Spi::connect_mut(|client| {
         let caller = Caller::current(client);
         caller.as_owner(|| {
@@ -160,7 +160,7 @@ pub fn create(url: Option<&str>, o: &LinkOptions) -> Result<Link> {
                 password_hash.as_deref(),
             )?;
             if let Some(k) = caller.key().filter(|k| k.own_links_only) {
-                crate::api_key::record_links(client, k.key_id, vec![link.id]);
+                crate::presented_key::record_links(client, k.key_id, vec![link.id]);
             }
             Ok(link)
         })

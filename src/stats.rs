@@ -37,7 +37,7 @@ fn stats(
         name!(last_clicked_at, Option<TimestampWithTimeZone>),
     ),
 > {
-    crate::api_key::require("links:read").or_raise();
+    crate::presented_key::require("links:read").or_raise();
     let (Some(code), Some(domain)) = (code, domains::lookup_key(domain)) else {
         return TableIterator::new(std::iter::empty());
     };

@@ -1,0 +1,340 @@
+//! The presented API key: `shortlink.api_begin(secret)` presents a key for the rest of
+//! the transaction, and every function and row-level security policy then acts for the
+//! key's workspace, domains, links and scopes only. What reads the key (privilege.rs,
+//! shorten, the policies) depends on this module; making and revoking keys is api_key.rs.
+//!
+//! The presented key lives in a backend-local static tagged with the local transaction id
+//! it was presented in: it is valid for that transaction only, needs no callback to clear,
+//! and only `api_begin`, given the secret, sets it (no GUC or SET reaches it). A parallel
+//! worker does not have it: the functions that read it are PARALLEL RESTRICTED, and
+//! `api_begin` turns parallel query off for the rest of the transaction.
+
+use pgrx::prelude::*;
+use shortlink_core::api_key;
+use shortlink_core::{Error, Kind, Result};
+use std::cell::RefCell;
+
+use crate::error::{raise, required, OrRaise};
+use crate::plan;
+
+/// The key presented in this transaction: what the functions and policies need of it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Presented {
+    pub key_id: i64,
+    pub workspace_id: i32,
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    /// None: every domain of the workspace.
+    pub domains: Option<Vec<String>>,
+    pub own_links_only: bool,
+}
+
+impl Presented {
+    pub fn has(&self, scope: &str) -> bool {
+        shortlink_core::api_key::grants(&self.scopes, scope)
+    }
+
+    /// Whether the key may act on `domain` (normalized).
+    pub fn allows_domain(&self, domain: &str) -> bool {
+        self.domains
+            .as_ref()
+            .is_none_or(|d| d.iter().any(|x| x == domain))
+    }
+
+    /// 42501 unless the key has `scope`.
+    pub fn require(&self, scope: &str) -> Result<()> {
+        if self.has(scope) {
+            Ok(())
+        } else {
+            Err(api_key::lacks_scope(&self.prefix, scope))
+        }
+    }
+}
+
+thread_local! {
+    static PRESENTED: RefCell<Option<(pg_sys::LocalTransactionId, Presented)>> =
+        const { RefCell::new(None) };
+}
+
+/// The key presented in the current transaction, if any.
+pub fn presented() -> Option<Presented> {
+    let lxid = crate::pg_compat::local_transaction_id();
+    PRESENTED.with(|p| {
+        p.borrow()
+            .as_ref()
+            .filter(|(at, _)| *at == lxid)
+            .map(|(_, k)| k.clone())
+    })
+}
+
+/// Ok without a presented key (nothing changes for roles that present none), or when the
+/// presented key has `scope`; 42501 otherwise.
+pub fn require(scope: &str) -> Result<()> {
+    match presented() {
+        Some(k) => k.require(scope),
+        None => Ok(()),
+    }
+}
+
+plan!(
+    KEY_BY_HASH,
+    read,
+    "SELECT k.id, k.prefix, k.name, w.name, k.scopes, k.domains, k.own_links_only,
+            k.rate_limit, k.expires_at, k.workspace_id,
+            k.revoked_at IS NOT NULL, coalesce(k.expires_at <= now(), false),
+            k.last_used_at IS NULL OR k.last_used_at < now() - interval '60 seconds'
+     FROM shortlink.api_keys k JOIN shortlink.workspaces w ON w.id = k.workspace_id
+     WHERE k.secret_hash = $1",
+    [BYTEAOID]
+);
+// At most one write per key per minute, and never a wait: a row another transaction is
+// marking right now is skipped (it is being marked).
+plan!(
+    MARK_USED,
+    write,
+    "UPDATE shortlink.api_keys k SET last_used_at = now()
+     WHERE k.id = (SELECT s.id FROM shortlink.api_keys s
+                   WHERE s.id = $1
+                     AND (s.last_used_at IS NULL OR s.last_used_at < now() - interval '60 seconds')
+                   FOR NO KEY UPDATE SKIP LOCKED)",
+    [INT8OID]
+);
+
+fn invalid_key(message: String) -> Error {
+    Error::new(Kind::InvalidAuthorization, message)
+        .with_hint("Present a current key created with shortlink.create_api_key().")
+}
+
+/// Presents an API key for the rest of the transaction (see the module's comment).
+/// SECURITY DEFINER: it reads `api_keys`, which no caller may read whole.
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn api_begin(
+    secret: Option<&str>,
+) -> TableIterator<
+    'static,
+    (
+        name!(key_id, i64),
+        name!(prefix, String),
+        name!(name, String),
+        name!(workspace, String),
+        name!(scopes, Vec<String>),
+        name!(domains, Option<Vec<String>>),
+        name!(own_links_only, bool),
+        name!(rate_limit, Option<i32>),
+        name!(expires_at, Option<TimestampWithTimeZone>),
+    ),
+> {
+    // SAFETY: reads the transaction state of this backend.
+    if !unsafe { pg_sys::IsTransactionBlock() } {
+        raise(
+            Error::new(
+                Kind::NoActiveTransaction,
+                "shortlink.api_begin() must run inside a transaction block",
+            )
+            .with_detail("A presented key is valid for its transaction only.")
+            .with_hint(
+                "BEGIN first, then present the key, run the request's statements and COMMIT.",
+            ),
+        );
+    }
+    // Never echo the secret: the messages name the prefix of a key found by its hash.
+    let secret = secret.unwrap_or_default();
+    let hash = api_key::hash(secret).to_vec();
+    let found = Spi::connect(|client| {
+        KEY_BY_HASH.select_row(client, &[hash.into()], |t| {
+            (
+                required(t.get::<i64>(1).or_raise(), "api_keys.id"),
+                required(t.get::<String>(2).or_raise(), "api_keys.prefix"),
+                required(t.get::<String>(3).or_raise(), "api_keys.name"),
+                required(t.get::<String>(4).or_raise(), "workspaces.name"),
+                required(t.get::<Vec<String>>(5).or_raise(), "api_keys.scopes"),
+                t.get::<Vec<String>>(6).or_raise(),
+                required(t.get::<bool>(7).or_raise(), "api_keys.own_links_only"),
+                t.get::<i32>(8).or_raise(),
+                t.get::<TimestampWithTimeZone>(9).or_raise(),
+                required(t.get::<i32>(10).or_raise(), "api_keys.workspace_id"),
+                required(t.get::<bool>(11).or_raise(), "revoked"),
+                required(t.get::<bool>(12).or_raise(), "expired"),
+                required(t.get::<bool>(13).or_raise(), "stale"),
+            )
+        })
+    });
+    let Some((
+        id,
+        prefix,
+        name,
+        workspace,
+        scopes,
+        domains,
+        own,
+        rate,
+        expires,
+        ws,
+        revoked,
+        expired,
+        stale,
+    )) = found
+    else {
+        raise(invalid_key("invalid API key".into()))
+    };
+    if revoked {
+        raise(invalid_key(format!("API key \"sl_{prefix}\" was revoked")));
+    }
+    if expired {
+        raise(invalid_key(format!("API key \"sl_{prefix}\" has expired")));
+    }
+    if let Some(other) = presented().filter(|k| k.key_id != id) {
+        raise(
+            Error::new(
+                Kind::InvalidTransactionState,
+                format!(
+                    "API key \"sl_{}\" is already presented in this transaction",
+                    other.prefix
+                ),
+            )
+            .with_detail("A transaction acts for one key.")
+            .with_hint("Present each key in a transaction of its own."),
+        );
+    }
+    // SAFETY: reads a backend global.
+    if stale && !unsafe { pg_sys::XactReadOnly } {
+        Spi::connect_mut(|client| {
+            MARK_USED.with_mut(client, |client, stmt| {
+                client.update(stmt, None, &[id.into()]).or_raise();
+            })
+        });
+    }
+    let key = Presented {
+        key_id: id,
+        workspace_id: ws,
+        prefix: prefix.clone(),
+        scopes: scopes.clone(),
+        domains: domains.clone(),
+        own_links_only: own,
+    };
+    let lxid = crate::pg_compat::local_transaction_id();
+    PRESENTED.with(|p| *p.borrow_mut() = Some((lxid, key)));
+    // A parallel worker has no presented key: no parallel query for the rest of the
+    // transaction (a worker would act with the role's own rights, never more).
+    // SAFETY: a user-settable GUC set to a valid value for the transaction
+    // (GUC_ACTION_LOCAL), as SET LOCAL does; not the variable of this function's SET clause,
+    // so it outlives the call.
+    unsafe {
+        pg_sys::set_config_option(
+            c"max_parallel_workers_per_gather".as_ptr(),
+            c"0".as_ptr(),
+            pg_sys::GucContext::PGC_USERSET,
+            pg_sys::GucSource::PGC_S_SESSION,
+            pg_sys::GucAction::GUC_ACTION_LOCAL,
+            true,
+            0,
+            false,
+        );
+    }
+    TableIterator::once((
+        id, prefix, name, workspace, scopes, domains, own, rate, expires,
+    ))
+}
+
+/// The key presented in this transaction (one row), or no row.
+#[pg_extern(stable, parallel_restricted)]
+#[search_path(pg_catalog, pg_temp)]
+fn presented_key() -> TableIterator<
+    'static,
+    (
+        name!(key_id, i64),
+        name!(workspace_id, i32),
+        name!(scopes, Vec<String>),
+        name!(domains, Option<Vec<String>>),
+        name!(own_links_only, bool),
+    ),
+> {
+    TableIterator::new(presented().map(|k| {
+        (
+            k.key_id,
+            k.workspace_id,
+            k.scopes,
+            k.domains,
+            k.own_links_only,
+        )
+    }))
+}
+
+/// Whether the presented key has `scope`; true without a key (row-level security).
+#[pg_extern(stable, strict, parallel_restricted)]
+#[search_path(pg_catalog, pg_temp)]
+fn key_allows(scope: &str) -> bool {
+    presented().is_none_or(|k| k.has(scope))
+}
+
+/// true, or 42501 when the presented key lacks `scope` (for the SQL functions).
+#[pg_extern(stable, strict, parallel_restricted)]
+#[search_path(pg_catalog, pg_temp)]
+fn require_scope(scope: &str) -> bool {
+    require(scope).or_raise();
+    true
+}
+
+/// The presented key's id when it is restricted to its own links, else NULL (the links
+/// policy).
+#[pg_extern(stable, parallel_restricted)]
+#[search_path(pg_catalog, pg_temp)]
+fn own_links_key() -> Option<i64> {
+    presented().filter(|k| k.own_links_only).map(|k| k.key_id)
+}
+
+/// Whether a domain row is visible to the presented key (true without one): one of the
+/// key's domains, to a key that reads or writes domains or links (the links policy reads
+/// links' domains through this table).
+#[pg_extern(stable, strict, parallel_restricted)]
+#[search_path(pg_catalog, pg_temp)]
+fn key_sees_domain(domain: &str) -> bool {
+    presented().is_none_or(|k| {
+        k.allows_domain(domain)
+            && ["domains:read", "domains:write", "links:read", "links:write"]
+                .iter()
+                .any(|s| k.has(s))
+    })
+}
+
+plan!(
+    RECORD_KEY_LINKS,
+    write,
+    "INSERT INTO shortlink.api_key_links (key_id, link_id)
+     SELECT $1, l FROM unnest($2::bigint[]) l ON CONFLICT DO NOTHING",
+    [INT8OID, INT8ARRAYOID]
+);
+
+/// Records links a key restricted to its own links has just made, so that it sees them
+/// (as the owner: the caller may not write the table).
+pub fn record_links(client: &mut pgrx::spi::SpiClient<'_>, key_id: i64, links: Vec<i64>) {
+    if links.is_empty() {
+        return;
+    }
+    RECORD_KEY_LINKS.with_mut(client, |client, stmt| {
+        client
+            .update(stmt, None, &[key_id.into(), links.into()])
+            .or_raise();
+    });
+}
+
+plan!(
+    IS_KEY_LINK,
+    read,
+    "SELECT EXISTS (SELECT 1 FROM shortlink.api_key_links WHERE key_id = $1 AND link_id = $2)",
+    [INT8OID, INT8OID]
+);
+
+/// Whether the presented key `key` may act on link `id` on `domain` (as the owner).
+pub fn may_act_on_link(
+    client: &pgrx::spi::SpiClient<'_>,
+    key: &Presented,
+    id: i64,
+    domain: &str,
+) -> bool {
+    key.allows_domain(domain)
+        && (!key.own_links_only
+            || IS_KEY_LINK.select_one::<bool>(client, &[key.key_id.into(), id.into()])
+                == Some(true))
+}
