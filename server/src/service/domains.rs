@@ -21,13 +21,12 @@ const LIST: &str = "SELECT jsonb_build_object('domain', d.domain, 'created_at', 
      ORDER BY d.domain";
 
 pub async fn list(s: &Session) -> Result<Vec<Domain>, Error> {
+    s.require("domains:read").await?;
     let none: Option<&str> = None;
     s.query(LIST, &[&none])
         .await?
         .iter()
-        .map(|r| {
-            serde_json::from_str(&r.get::<_, String>(0)).map_err(|e| Error::internal(e.to_string()))
-        })
+        .map(|r| super::from_row(&r.get::<_, String>(0)))
         .collect()
 }
 
