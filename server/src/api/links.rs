@@ -270,6 +270,7 @@ pub async fn info(
 ) -> Response {
     run(&api, &headers, method, uri.path(), &[], async |s| {
         let Query(q) = q.map_err(query_error)?;
+        s.require("links:read").await?;
         Answer::json(
             StatusCode::OK,
             links::get_by_code(s, &q.domain, &q.code).await?,

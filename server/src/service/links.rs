@@ -86,6 +86,8 @@ pub async fn get_by_code(s: &Session, domain: &str, code: &str) -> Result<Link, 
 }
 
 pub async fn get(s: &Session, id: i64) -> Result<Link, Error> {
+    // Before find, whose read of the table would answer 404 (no row) to a key without it.
+    s.require("links:read").await?;
     let (code, domain) = find(s, id).await?;
     get_by_code(s, &domain, &code).await
 }
