@@ -141,6 +141,7 @@ pub struct LinkPage {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = LinkCount)]
 pub struct Count {
     count: i64,
 }
