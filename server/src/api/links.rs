@@ -182,7 +182,7 @@ pub async fn list(
                 Error::new(Class::BadRequest, "limit must be 1 to 1000").with_field("limit")
             );
         }
-        let descending = match q.order.as_deref() {
+        let descending = match q.order.as_deref().filter(|o| !o.is_empty()) {
             None | Some("desc") => true,
             Some("asc") => false,
             Some(_) => {
@@ -197,7 +197,7 @@ pub async fn list(
             q.sort.unwrap_or(Sort::CreatedAt),
             descending,
             limit,
-            q.cursor.as_deref(),
+            given(&q.cursor).as_deref(),
         )
         .await?;
         Answer::json(StatusCode::OK, LinkPage { data, next_cursor })
@@ -412,8 +412,8 @@ pub async fn qr(
         let Path(id) = id.map_err(path_error)?;
         let Query(q) = q.map_err(query_error)?;
         let mut pairs: Vec<(&str, String)> = Vec::new();
-        if let Some(f) = &q.format {
-            pairs.push(("format", f.clone()));
+        if let Some(f) = given(&q.format) {
+            pairs.push(("format", f));
         }
         if let Some(s) = q.size {
             pairs.push(("size", s.to_string()));
@@ -421,8 +421,8 @@ pub async fn qr(
         if let Some(m) = q.margin {
             pairs.push(("margin", m.to_string()));
         }
-        if let Some(e) = &q.ecc {
-            pairs.push(("ecc", e.clone()));
+        if let Some(e) = given(&q.ecc) {
+            pairs.push(("ecc", e));
         }
         let options =
             match shortlink_qr::Options::from_query(pairs.iter().map(|(k, v)| (*k, v.as_str()))) {
