@@ -19,9 +19,13 @@ SCHEMATHESIS_VERSION=4.32.5
 # 32 s and 100 took 84 s (2026-12-07): 50 keeps the run well under 3 minutes.
 SCHEMATHESIS_MAX_EXAMPLES=${SHORTLINK_E2E_SCHEMATHESIS_EXAMPLES:-50}
 
-API=127.0.0.1:${SHORTLINK_E2E_API_PORT:-18580}
-LISTEN=127.0.0.1:${SHORTLINK_E2E_API_REDIRECT_PORT:-18581}
-ADMIN=127.0.0.1:${SHORTLINK_E2E_API_ADMIN_PORT:-19580}
+# The listeners' ports follow from the cluster's (25316: 18316, 19316 and 20316), and the
+# run's files go into a folder named after it: scripts/test's run on its cluster and a run
+# on another cluster at the same time neither meet on a port nor share a file.
+API=127.0.0.1:${SHORTLINK_E2E_API_PORT:-$((18000 + PORT % 1000))}
+LISTEN=127.0.0.1:${SHORTLINK_E2E_API_REDIRECT_PORT:-$((19000 + PORT % 1000))}
+ADMIN=127.0.0.1:${SHORTLINK_E2E_API_ADMIN_PORT:-$((20000 + PORT % 1000))}
+OUT=$ROOT/target/api-e2e-$PORT
 # The listeners' limits under test (tests/api/test_api.py reads them from the environment);
 # --max-connections is the redirect listener's, --api-max-connections the API's and the
 # admin listener's, each.
@@ -78,13 +82,20 @@ key e2e_a a-domain2 "{$BIG, \"domains\": [\"go.a2.test\"]}"
 key e2e_a a-own "{$BIG, \"own_links_only\": true}"
 key e2e_a a-revoke "{$BIG}"
 key e2e_a a-read-only "{$BIG, \"scopes\": [\"links:read\"]}"
+# Write scopes alone: a write scope grants reading its resource (links:write reads links,
+# domains:write reads domains), and nothing else.
+key e2e_a a-write-only "{$BIG, \"scopes\": [\"links:write\", \"domains:write\"]}"
 # One key per scope with every scope but that one: each endpoint refused for lack of it alone.
+# A read scope is lacking only when its resource's write scope is too (the write scope
+# grants the read), so a-no-links:read has no links:write either, a-no-domains:read no
+# domains:write.
 for scope in links:read links:write analytics:read domains:read domains:write keys:manage; do
     others=$(for s in links:read links:write analytics:read domains:read domains:write keys:manage; do
-        [ "$s" = "$scope" ] || printf '"%s",' "$s"; done)
+        [ "$s" = "$scope" ] || [ "$s" = "${scope%:read}:write" ] || printf '"%s",' "$s"; done)
     key e2e_a "a-no-$scope" "{$BIG, \"scopes\": [${others%,}]}"
 done
-FIXTURES=$ROOT/target/api-e2e-fixtures.json
+mkdir -p "$OUT"
+FIXTURES=$OUT/fixtures.json
 psql -c "SELECT json_build_object(
     'domains', json_build_object('a', 'go.a.test', 'a2', 'go.a2.test', 'b', 'go.b.test', 'fuzz', 'go.fuzz.test'),
     'keys', (SELECT json_object_agg(k, json_build_object('id', id, 'prefix', prefix, 'secret', secret))
@@ -97,7 +108,7 @@ check_role() {
             -c 'SELECT count(*) FROM shortlink.links' 2>&1)"
 }
 
-log=$ROOT/target/api-e2e-server.log
+log=$OUT/server.log
 secrets_seen=$(mktemp)
 server=
 cleanup() {
@@ -105,6 +116,23 @@ cleanup() {
     rm -f "$secrets_seen"
 }
 trap cleanup EXIT
+
+passed=0 failed=0
+check() { # check NAME WANT GOT
+    if [ "$2" = "$3" ]; then echo "ok   $1"; passed=$((passed + 1));
+    else echo "FAIL $1: want [$2], got [$3]"; failed=$((failed + 1)); fi
+}
+
+# A port another program holds would have this run's requests answered by it (another
+# run's server refuses these keys with 401 everywhere): stop at once, naming it.
+for addr in "$API" "$LISTEN" "$ADMIN"; do
+    if [ -n "$(ss -Htln "( sport = :${addr##*:} )")" ]; then
+        check "port ${addr##*:} is free (SHORTLINK_E2E_API_PORT, _REDIRECT_PORT, _ADMIN_PORT choose others)" \
+            free taken
+        echo "API end-to-end: $passed passed, $failed failed"
+        exit 1
+    fi
+done
 
 say "starting shortlink-server (API on $API, RUST_LOG=trace)"
 : >"$log"
@@ -114,14 +142,18 @@ RUST_LOG=${SHORTLINK_E2E_API_LOG:-trace} "$BIN" \
     --header-timeout-seconds "$HEADER_TIMEOUT" --max-header-bytes "$MAX_HEADER_BYTES" \
     --max-connections "$MAX_CONNECTIONS" --api-max-connections "$MAX_CONNECTIONS" >>"$log" 2>&1 &
 server=$!
-for _ in $(seq 100); do curl -s -m 1 -o /dev/null "http://$API/api/v1/openapi.json" && break; sleep 0.2; done
-
-passed=0 failed=0
-check() { # check NAME WANT GOT
-    if [ "$2" = "$3" ]; then echo "ok   $1"; passed=$((passed + 1));
-    else echo "FAIL $1: want [$2], got [$3]"; failed=$((failed + 1)); fi
-}
+for _ in $(seq 100); do
+    kill -0 "$server" 2>/dev/null || break
+    curl -s -m 1 -o /dev/null "http://$API/api/v1/openapi.json" && break
+    sleep 0.2
+done
 check "the server is running" 1 "$(kill -0 "$server" 2>/dev/null && echo 1 || echo 0)"
+if [ "$failed" != 0 ]; then
+    server=
+    echo "API end-to-end: $passed passed, $failed failed"
+    echo "server log: $log (last 20 lines)"; tail -n 20 "$log"
+    exit 1
+fi
 check_role
 
 say "the API through a real client: tests/api/test_api.py"
@@ -141,7 +173,7 @@ if ! PYTHONPATH=$ST_DIR python3 -c 'import schemathesis' 2>/dev/null; then
         --root-user-action=ignore --target "$ST_DIR" "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 FUZZ_SECRET=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["keys"]["fuzz"]["secret"])' "$FIXTURES")
-REPORT=$ROOT/target/schemathesis-report
+REPORT=$OUT/schemathesis-report
 rm -rf "$REPORT"
 st_rc=0
 # Its own workspace (e2e_fuzz, go.fuzz.test): whatever it creates or deletes touches no
@@ -149,7 +181,9 @@ st_rc=0
 # One worker: with two, hypothesis (which parses its lambdas' source with ast) failed at
 # random in this machine's Python 3.11.7 with "AST constructor recursion depth mismatch",
 # CPython's gh-106905, whose fix came after 3.11.7.
-(cd "$ROOT/target" && PYTHONPATH=$ST_DIR timeout 300 python3 -m schemathesis.cli run \
+# tests/api/schemathesis.toml: the statuses a schema-valid request may get (409 and 422 too).
+(cd "$ROOT/target" && PYTHONPATH=$ST_DIR timeout 300 python3 -m schemathesis.cli \
+    --config-file "$ROOT/tests/api/schemathesis.toml" run \
     "http://$API/api/v1/openapi.json" --checks all --phases examples,coverage,fuzzing,stateful \
     --header "Authorization: Bearer $FUZZ_SECRET" --max-examples "$SCHEMATHESIS_MAX_EXAMPLES" \
     --workers 1 --request-timeout 30 --generation-database none --no-color \
