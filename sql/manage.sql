@@ -41,7 +41,9 @@ AS $$
                greatest(l.limited_last_clicked_at, c.last_clicked_at)
         FROM shortlink.links l
         CROSS JOIN LATERAL shortlink.link_clicks(l.id) c
-        WHERE l.id = w.id
+        -- w.scope is used, so that require_scope() runs: PostgreSQL drops an unused
+        -- output of a subquery when it is not volatile.
+        WHERE l.id = w.id AND w.scope
         OFFSET 0
     ) x
 $$;

@@ -158,8 +158,13 @@ while read -r PREV commit majors; do
     say "ALTER EXTENSION shortlink UPDATE: $PREV to $CUR"
     psql -d up_data -c "BEGIN" -c "ALTER EXTENSION shortlink UPDATE" -c "COMMIT"
     check "updated to $CUR" "$CUR" "$(psql -d up_data -c "SELECT extversion FROM pg_extension WHERE extname = 'shortlink'")"
-    snapshot up_data >"$ROOT/target/upgrade-s4"
+    snapshot up_data >"$ROOT/target/upgrade-all-s4"
+    # The tables of PREV, compared row for row; the tables the update adds, empty.
+    awk 'NR == FNR { old[$1] = 1; next } ($1 in old)' "$ROOT/target/upgrade-s3" \
+        "$ROOT/target/upgrade-all-s4" >"$ROOT/target/upgrade-s4"
     check_files "the update keeps every row of every table" "$ROOT/target/upgrade-s3" "$ROOT/target/upgrade-s4"
+    check "the tables the update adds are empty" "" \
+        "$(awk 'NR == FNR { old[$1] = 1; next } !($1 in old) && $2 != 0' "$ROOT/target/upgrade-s3" "$ROOT/target/upgrade-all-s4")"
     check "clicks continue after the update" "$((before_clicks + 2))" \
         "$(psql -d up_data -c "SELECT status FROM shortlink.record_click('up-plain', user_agent => 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0')" >/dev/null; clicks up-plain)"
     check "the click limit holds after the update" "exhausted $((before_limited + 1))" "$(status up-limited) $(clicks up-limited)"

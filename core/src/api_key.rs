@@ -112,8 +112,6 @@ pub fn hash(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 
-/// Checks a list of scopes: each must be known; repeats are dropped and the order is
-/// [`SCOPES`]'s. `field` names the option in errors.
 /// Whether `scopes` grant `scope`: the scope itself, or, for `links:read` and
 /// `domains:read`, the resource's write scope (a key that may change links or domains may
 /// read them, as in the hosted link APIs: a write-only key could not even read back the
@@ -128,6 +126,8 @@ pub fn grants(scopes: &[String], scope: &str) -> bool {
     })
 }
 
+/// Checks a list of scopes: each must be known; repeats are dropped and the order is
+/// [`SCOPES`]'s. `field` names the option in errors.
 pub fn check_scopes(field: &str, scopes: &[String]) -> Result<Vec<String>> {
     if let Some(unknown) = scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
         return Err(Error::option(field, format!("unknown scope \"{unknown}\""))

@@ -143,12 +143,19 @@ pub fn link_options(
             Error::new(Class::BadRequest, format!("unknown field \"{field}\""))
                 .with_field(field.clone())
         })?;
-        if opts.contains_key(option) {
-            return Err(Error::new(
-                Class::BadRequest,
-                format!("field \"{field}\" given twice (under two names)"),
-            )
-            .with_field(field.clone()));
+        // Two names of one option (customSlug and code, tagIds and tags): the same value,
+        // or null beside a value, is one value; two values are a 400.
+        if let Some(earlier) = opts.get(option) {
+            if value.is_null() || *earlier == *value {
+                continue;
+            }
+            if !earlier.is_null() {
+                return Err(Error::new(
+                    Class::BadRequest,
+                    format!("field \"{field}\" given twice (under two names) with two values"),
+                )
+                .with_field(field.clone()));
+            }
         }
         let value = translate(option, value.clone());
         let want = expected_type(option);
@@ -242,11 +249,19 @@ mod tests {
         )
         .is_ok());
         assert!(link_options(
-            &json!({"url": "u", "customSlug": "x", "tagIds": [], "tags": []}),
+            &json!({"url": "u", "tagIds": ["a"], "tags": ["b"]}),
             true,
             &[]
         )
         .is_err());
+        // One value under both names, or null beside it, is one value.
+        let (_, o) = link_options(
+            &json!({"url": "u", "customSlug": "x", "code": "x", "tagIds": null, "tags": ["t"]}),
+            true,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(Value::Object(o), json!({"code": "x", "tags": ["t"]}));
     }
 
     #[test]

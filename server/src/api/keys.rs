@@ -56,6 +56,10 @@ fn key_options(value: &Value) -> Result<(Option<String>, Map<String, Value>), Er
     let mut name = None;
     let mut opts = Map::new();
     for (field, v) in obj {
+        if field == "name" && v.is_null() {
+            // Not given (create: 422 "name is required"; change: the name stays).
+            continue;
+        }
         if field == "name" {
             name = Some(
                 v.as_str()

@@ -124,6 +124,7 @@ pub struct ListQuery {
     #[param(inline)]
     sort: Option<Sort>,
     /// asc or desc (default desc).
+    #[param(pattern = "^(asc|desc)?$")]
     order: Option<String>,
     /// 1-1000, default 100.
     #[param(minimum = 1, maximum = 1000)]
@@ -387,11 +388,16 @@ pub async fn enable(
 #[into_params(parameter_in = Query)]
 pub struct QrQuery {
     /// svg (default) or png.
+    #[param(pattern = "^(svg|SVG|png|PNG)?$")]
     format: Option<String>,
     /// Pixels, as GET /{code}/qr takes them.
+    #[param(minimum = 64, maximum = 2048)]
     size: Option<u32>,
+    /// The quiet zone, in modules.
+    #[param(minimum = 0, maximum = 16)]
     margin: Option<u32>,
     /// L, M, Q or H.
+    #[param(pattern = "^[LMQHlmqh]?$")]
     ecc: Option<String>,
 }
 

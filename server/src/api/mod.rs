@@ -347,10 +347,17 @@ pub fn router(api: Arc<Api>) -> Router {
 /// problems are `application/problem+json` (RFC 9457); every route may answer 400 (a
 /// query or path parameter that does not read), 429 (the key's rate limit) and 503 (the
 /// database down); every route that reads a body may answer 413 and 415 (`read_json`),
-/// and 422; a bulk body holds 1 to 1,000 items.
+/// and 422, and so may one that takes an Idempotency-Key; a bulk body holds 1 to 1,000
+/// items; an analytics answer is any of its shapes.
 fn document_common_answers(mut doc: Value) -> Value {
     let problem = serde_json::json!({"description": "A problem (RFC 9457)", "content": {
         "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
+    // An analytics answer is one of several shapes, and `[]` is each of the array ones.
+    if let Some(answer) = doc.pointer_mut("/components/schemas/AnalyticsAnswer") {
+        if let Some(one_of) = answer.as_object_mut().and_then(|o| o.remove("oneOf")) {
+            answer["anyOf"] = one_of;
+        }
+    }
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return doc;
     };
@@ -363,6 +370,16 @@ fn document_common_answers(mut doc: Value) -> Value {
                 continue;
             };
             let has_body = op.contains_key("requestBody");
+            // The Idempotency-Key header: what `run` accepts, and its 422 for a key used
+            // with another request.
+            let mut idempotent = false;
+            if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
+                for p in params.iter_mut().filter(|p| p["name"] == "Idempotency-Key") {
+                    p["schema"] = serde_json::json!({"type": "string", "minLength": 1,
+                        "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"});
+                    idempotent = true;
+                }
+            }
             if path.ends_with("/bulk") && (method == "post" || method == "patch") {
                 if let Some(schema) = op
                     .get_mut("requestBody")
@@ -391,6 +408,8 @@ fn document_common_answers(mut doc: Value) -> Value {
             let mut statuses = vec!["400", "429", "503"];
             if has_body {
                 statuses.extend(["413", "415", "422"]);
+            } else if idempotent {
+                statuses.push("422");
             }
             for status in statuses {
                 responses.entry(status).or_insert_with(|| problem.clone());
