@@ -602,11 +602,9 @@ pub async fn bulk_update(
             if let Some(u) = url {
                 opts.insert("url".to_owned(), Value::String(u));
             }
-            // Each item on its own: a refused one rolls back to here and no further.
-            s.savepoint("item").await?;
-            match links::update(s, id, &opts).await {
+            // Each item on its own: a refused one is rolled back, and no more.
+            match s.alone(async |s| links::update(s, id, &opts).await).await? {
                 Ok(link) => {
-                    s.release("item").await?;
                     results.push(BulkItem {
                         index,
                         status: 200,
@@ -616,7 +614,6 @@ pub async fn bulk_update(
                     });
                 }
                 Err(e) => {
-                    s.rollback_to("item").await?;
                     results.push(item_problem(index, &e));
                 }
             }
@@ -663,10 +660,8 @@ pub async fn bulk_delete(
         }
         let mut results = Vec::with_capacity(req.ids.len());
         for (index, id) in req.ids.iter().enumerate() {
-            s.savepoint("item").await?;
-            match links::delete(s, *id).await {
+            match s.alone(async |s| links::delete(s, *id).await).await? {
                 Ok(()) => {
-                    s.release("item").await?;
                     results.push(BulkItem {
                         index,
                         status: 204,
@@ -676,7 +671,6 @@ pub async fn bulk_delete(
                     });
                 }
                 Err(e) => {
-                    s.rollback_to("item").await?;
                     results.push(item_problem(index, &e));
                 }
             }

@@ -171,28 +171,30 @@ impl Session {
         self.client()
     }
 
-    pub async fn savepoint(&self, name: &str) -> Result<(), Error> {
-        Ok(self
-            .client()
-            .batch_execute(&format!("SAVEPOINT {name}"))
-            .await
-            .map_err(DbError::from)?)
-    }
-
-    pub async fn release(&self, name: &str) -> Result<(), Error> {
-        Ok(self
-            .client()
-            .batch_execute(&format!("RELEASE SAVEPOINT {name}"))
-            .await
-            .map_err(DbError::from)?)
-    }
-
-    pub async fn rollback_to(&self, name: &str) -> Result<(), Error> {
-        Ok(self
-            .client()
-            .batch_execute(&format!("ROLLBACK TO SAVEPOINT {name}"))
-            .await
-            .map_err(DbError::from)?)
+    /// Runs `work` on its own: when it fails, what it did is rolled back (to a savepoint)
+    /// and the transaction goes on. The outer error is the database failing the savepoint
+    /// itself; the inner one is `work`'s.
+    pub async fn alone<T>(
+        &self,
+        work: impl AsyncFnOnce(&Session) -> Result<T, Error>,
+    ) -> Result<Result<T, Error>, Error> {
+        let batch = |sql: &'static str| async move {
+            self.client()
+                .batch_execute(sql)
+                .await
+                .map_err(|e| Error::from(DbError::from(e)))
+        };
+        batch("SAVEPOINT alone").await?;
+        match work(self).await {
+            Ok(v) => {
+                batch("RELEASE SAVEPOINT alone").await?;
+                Ok(Ok(v))
+            }
+            Err(e) => {
+                batch("ROLLBACK TO SAVEPOINT alone").await?;
+                Ok(Err(e))
+            }
+        }
     }
 
     pub async fn commit(mut self) -> Result<(), Error> {
