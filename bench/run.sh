@@ -4,7 +4,8 @@
 # The legs alternate, round after round: each leg's figure is the median of its rounds, and
 # each ratio the median over rounds of its two legs' quotient within the round.
 # Prints every campaign-scale ratio against its target, the first-click cost, and the
-# webhook delivery latency with the real dispatcher (bench/webhook_latency.sh).
+# webhook delivery latency with the real dispatcher (bench/webhook_latency.sh), and the
+# HTTP API against the SQL it wraps (bench/api.sh).
 # About 7 minutes with the defaults (7 rounds of 5 s, 10^5 links).
 #   bench/run.sh [--large] [SECONDS_PER_RUN] [ROUNDS]
 # --large then grows the database to 10^7 links and 10^8 click events over a year
@@ -266,3 +267,7 @@ echo "viral link clicks counted: $(psql -d $DB -c "SELECT clicks FROM shortlink.
 # Webhook delivery with the real dispatcher: a release shortlink-server and a local
 # receiver, 1,000 hooked clicks a second (target: 99% of events within 1 s of the click).
 "$HERE/webhook_latency.sh" "${SHORTLINK_BENCH_HOOK_RATE:-1000}" 10 | sed -n '/^==>/d; /./p'
+# The HTTP API against the SQL it wraps (bench/api.sh): links one per request and in bulk
+# (targets 0.5 each), the analytics latency of a link with 10^7 events (p99 <= 100 ms) and
+# the server's memory while it exports them. The events load once, a few minutes.
+"$HERE/api.sh" "$SECS" "$ROUNDS" | sed -n '/^shortlink HTTP API benchmark/,$p'
