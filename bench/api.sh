@@ -16,7 +16,7 @@
 # (SHORTLINK_BENCH_API_RELOAD=1 loads them again). Each part runs its own server
 # (--no-redirects --no-dispatcher) on 127.0.0.1:18380, with a key made for the bench
 # (rate_limit 10^8 a minute). Bounded: every leg by time or count.
-#   bench/api.sh [SECONDS_PER_RUN] [ROUNDS]
+#   bench/api.sh [SECONDS_PER_RUN] [ROUNDS]   (ROUNDS 0: legs 3 and 4 alone)
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 SECS=${1:-5} ROUNDS=${2:-5}
@@ -84,6 +84,7 @@ verdict() { awk -v r="$1" -v t="$2" 'BEGIN {print (r >= t ? "MET" : "NOT met")}'
 machine="$(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(awk '/^MemTotal:/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
 
 # ---------------------------------------------------------------- legs 1 and 2
+if (( ROUNDS > 0 )); then  # ROUNDS 0: legs 3 and 4 alone
 say "a fresh $DB: 100,000 links"
 psql -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
 psql -d $DB >/dev/null <<'SQL'
@@ -236,6 +237,7 @@ for r in $(seq "$ROUNDS"); do
     echo "round $r done: $(for l in api_one sql_one api_bulk sql_bulk; do printf '%s %s  ' $l "$(tail -1 "$work/$l")"; done)"
 done
 stop_server
+fi
 
 # ---------------------------------------------------------------- legs 3 and 4
 loaded=$(psql -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$EVENTS_DB'")
@@ -288,7 +290,7 @@ PID=$server_pid
 # Leg 3: wrk prints "p50_ms p99_ms requests/s" of one URL.
 latency() { # latency URL
     local out
-    out=$(wrk -t2 -c4 -d"${LAT_SECS}s" --latency -H "Authorization: Bearer $KEY" "$1")
+    out=$(wrk -t2 -c4 -d"${LAT_SECS}s" --timeout 30s --latency -H "Authorization: Bearer $KEY" "$1")
     if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then
         echo "wrk saw failures on $1; its report:" >&2
         echo "$out" >&2
@@ -331,6 +333,7 @@ stop_server
 mb() { awk -v b="$1" 'BEGIN {printf "%.1f MiB", b / 1048576}'; }
 echo
 echo "shortlink HTTP API benchmark: $machine; $(date -u '+%Y-%m-%d %H:%M UTC'); release build, loopback"
+if (( ROUNDS > 0 )); then
 echo "-- legs 1 and 2: median of $ROUNDS rounds, legs alternating (ratio: median of the rounds' quotients) --"
 printf '%-62s %9s req/s  (rounds %s)\n' "POST /api/v1/links, one link a request, wrk $CONNS connections" "$(median "$work/api_one")" "$(spread "$work/api_one")"
 printf '%-62s %9s calls/s (rounds %s)\n' "shorten() over pgbench, $CONNS clients, -M prepared" "$(median "$work/sql_one")" "$(spread "$work/sql_one")"
@@ -340,6 +343,7 @@ printf '%-62s %9s links/s (rounds %s)\n' "POST /api/v1/links/bulk, $((BULK_ITEMS
 printf '%-62s %9s links/s (rounds %s)\n' "shorten_many() over psql, $((BULK_ITEMS / BATCH)) x $BATCH, $BULK_CONNS sessions" "$(median "$work/sql_bulk")" "$(spread "$work/sql_bulk")"
 r2=$(paired "$work/api_bulk" "$work/sql_bulk")
 printf '%-62s %9s  (target >= 0.5: %s)\n' "bulk: API / SQL" "$r2" "$(verdict "$r2" 0.5)"
+fi
 echo "-- leg 3: GET /api/v1/analytics of one link with $EVENTS events (rolled up), wrk 4 connections, ${LAT_SECS}s --"
 for g in countries timeseries; do
     read -r p50 p99 rps <<<"${LAT[$g]}"
