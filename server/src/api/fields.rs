@@ -71,11 +71,21 @@ fn expected_type(option: &str) -> JsonType {
     }
 }
 
+/// A JSON number with no fraction (`5.0`, which JSON Schema counts as an integer) as an
+/// integer.
+pub fn integral(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| {
+        v.as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+            .map(|f| f as i64)
+    })
+}
+
 fn has_type(v: &Value, t: JsonType) -> bool {
     match t {
         JsonType::String => v.is_string(),
         JsonType::Bool => v.is_boolean(),
-        JsonType::Integer => v.is_i64() || v.is_u64(),
+        JsonType::Integer => v.is_i64() || v.is_u64() || integral(v).is_some(),
         JsonType::Number => v.is_number(),
         JsonType::Object => v.is_object(),
         JsonType::Array => v.is_array(),
@@ -124,7 +134,7 @@ pub fn link_options(
         if field == "url" {
             match value {
                 Value::String(s) => url = Some(s.clone()),
-                Value::Null if !url_required => {
+                Value::Null => {
                     return Err(
                         Error::new(Class::Unprocessable, "invalid url: must not be null")
                             .with_field("url"),
@@ -176,6 +186,11 @@ pub fn link_options(
             )
             .with_field(field.clone()));
         }
+        // 5.0 is the integer 5 (the database's options take integers as integers).
+        let value = match (want, integral(&value)) {
+            (JsonType::Integer, Some(i)) if !value.is_i64() => Value::from(i),
+            _ => value,
+        };
         opts.insert(option.to_owned(), value);
     }
     if url_required && url.is_none() {
@@ -262,6 +277,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(Value::Object(o), json!({"code": "x", "tags": ["t"]}));
+    }
+
+    #[test]
+    fn integral_numbers_are_integers() {
+        assert_eq!(integral(&json!(5)), Some(5));
+        assert_eq!(integral(&json!(5.0)), Some(5));
+        assert_eq!(integral(&json!(5.5)), None);
+        assert_eq!(integral(&json!("5")), None);
+        let (_, o) = link_options(&json!({"url": "u", "maxClicks": 7.0}), true, &[]).unwrap();
+        assert_eq!(o["max_clicks"], json!(7));
     }
 
     #[test]

@@ -130,6 +130,7 @@ pub struct ListQuery {
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
     /// nextCursor of the previous page.
+    #[param(pattern = "^[A-Za-z0-9_-]*$")]
     cursor: Option<String>,
 }
 
@@ -584,7 +585,7 @@ pub async fn bulk_update(
         let items = bulk_items(&value)?;
         let mut results = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
-            let Some(id) = item.get("id").and_then(Value::as_i64) else {
+            let Some(id) = item.get("id").and_then(super::fields::integral) else {
                 results.push(item_problem(
                     index,
                     &Error::new(Class::BadRequest, "each item needs an integer id")
@@ -623,6 +624,7 @@ pub async fn bulk_update(
     .await
 }
 
+#[allow(dead_code)] // the schema of a body read as JSON (bulk_delete reads it)
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkDelete {
@@ -645,21 +647,31 @@ pub async fn bulk_delete(
     run(&api, &headers, method, uri.path(), &body, async |s| {
         let value = read_json(&headers, &body, BULK_BODY_LIMIT)?;
         s.require("links:write").await?;
-        let req: BulkDelete = serde_json::from_value(value.clone()).map_err(|e| {
-            Error::new(
-                Class::BadRequest,
-                format!("the body must be {{\"ids\": [..]}}: {e}"),
-            )
-        })?;
-        if req.ids.is_empty() || req.ids.len() > BULK_MAX {
+        // Ids as JSON Schema's integers: 5 and 5.0 alike.
+        let ids: Vec<i64> = match value.as_object().map(|o| (o.len(), o.get("ids"))) {
+            Some((1, Some(Value::Array(ids)))) => ids
+                .iter()
+                .map(super::fields::integral)
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| {
+                    Error::new(Class::BadRequest, "ids must be integers").with_field("ids")
+                })?,
+            _ => {
+                return Err(Error::new(
+                    Class::BadRequest,
+                    "the body must be {\"ids\": [..]}",
+                ))
+            }
+        };
+        if ids.is_empty() || ids.len() > BULK_MAX {
             return Err(Error::new(
                 Class::BadRequest,
                 format!("a bulk request takes 1 to {BULK_MAX} ids"),
             )
             .with_field("ids"));
         }
-        let mut results = Vec::with_capacity(req.ids.len());
-        for (index, id) in req.ids.iter().enumerate() {
+        let mut results = Vec::with_capacity(ids.len());
+        for (index, id) in ids.iter().enumerate() {
             match s.alone(async |s| links::delete(s, *id).await).await? {
                 Ok(()) => {
                     results.push(BulkItem {

@@ -99,6 +99,15 @@ fn bearer(headers: &HeaderMap) -> Result<&str, Error> {
     Ok(secret.trim())
 }
 
+/// An Idempotency-Key: 1 to 255 visible ASCII characters, spaces only inside (the
+/// document's pattern says the same).
+fn idempotency_key_ok(k: &str) -> bool {
+    (1..=255).contains(&k.len())
+        && k.bytes().all(|b| (b' '..=b'~').contains(&b))
+        && !k.starts_with(' ')
+        && !k.ends_with(' ')
+}
+
 /// What a request asks, for its Idempotency-Key: the method, the path and the body.
 fn request_hash(method: &Method, path: &str, body: &[u8]) -> Vec<u8> {
     let mut h = Sha256::new();
@@ -163,7 +172,7 @@ where
     };
     let idempotency = match headers.get("idempotency-key") {
         Some(v) if method != Method::GET && method != Method::HEAD => match v.to_str() {
-            Ok(k) if !k.is_empty() && k.len() <= 255 => Some(k.to_owned()),
+            Ok(k) if idempotency_key_ok(k) => Some(k.to_owned()),
             _ => {
                 session.rollback().await;
                 return with_quota(problem(
@@ -347,7 +356,7 @@ pub fn router(api: Arc<Api>) -> Router {
 /// problems are `application/problem+json` (RFC 9457); every route may answer 400 (a
 /// query or path parameter that does not read), 429 (the key's rate limit) and 503 (the
 /// database down); every route that reads a body may answer 413 and 415 (`read_json`),
-/// and 422, and so may one that takes an Idempotency-Key; a bulk body holds 1 to 1,000
+/// and every route 422 (a value the database refuses); a bulk body holds 1 to 1,000
 /// items; an analytics answer is any of its shapes.
 fn document_common_answers(mut doc: Value) -> Value {
     let problem = serde_json::json!({"description": "A problem (RFC 9457)", "content": {
@@ -370,14 +379,11 @@ fn document_common_answers(mut doc: Value) -> Value {
                 continue;
             };
             let has_body = op.contains_key("requestBody");
-            // The Idempotency-Key header: what `run` accepts, and its 422 for a key used
-            // with another request.
-            let mut idempotent = false;
+            // The Idempotency-Key header: what `run` accepts.
             if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
                 for p in params.iter_mut().filter(|p| p["name"] == "Idempotency-Key") {
                     p["schema"] = serde_json::json!({"type": "string", "minLength": 1,
                         "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"});
-                    idempotent = true;
                 }
             }
             if path.ends_with("/bulk") && (method == "post" || method == "patch") {
@@ -405,11 +411,10 @@ fn document_common_answers(mut doc: Value) -> Value {
                     }
                 }
             }
-            let mut statuses = vec!["400", "429", "503"];
+            // 422 everywhere: any parameter may carry a value the database refuses.
+            let mut statuses = vec!["400", "422", "429", "503"];
             if has_body {
-                statuses.extend(["413", "415", "422"]);
-            } else if idempotent {
-                statuses.push("422");
+                statuses.extend(["413", "415"]);
             }
             for status in statuses {
                 responses.entry(status).or_insert_with(|| problem.clone());
@@ -439,4 +444,34 @@ async fn access_log(req: Request, next: Next) -> Response {
     tracing::info!(target: "shortlink::api_access", %method, route, status,
         ms = (seconds * 1000.0).round() as u64, "api request");
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotency_keys_are_visible_ascii_without_outer_spaces() {
+        assert!(idempotency_key_ok("order-42"));
+        assert!(idempotency_key_ok("a b"));
+        assert!(idempotency_key_ok(&"k".repeat(255)));
+        for bad in ["", " a", "a ", "a\tb", "é", &"k".repeat(256)] {
+            assert!(!idempotency_key_ok(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_document_names_problems_and_common_answers() {
+        let doc = document_common_answers(serde_json::json!({"paths": {"/x": {"post": {
+            "requestBody": {"content": {"application/json": {"schema": {}}}},
+            "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
+            "responses": {"404": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}
+        }}}}));
+        let op = &doc["paths"]["/x"]["post"];
+        assert!(op["responses"]["404"]["content"]["application/problem+json"].is_object());
+        for status in ["400", "413", "415", "422", "429", "503"] {
+            assert!(op["responses"][status].is_object(), "{status}");
+        }
+        assert_eq!(op["parameters"][0]["schema"]["maxLength"], 255);
+    }
 }

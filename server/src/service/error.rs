@@ -80,9 +80,6 @@ pub fn class_of(state: &SqlState) -> Class {
     match code {
         // invalid_authorization_specification: an unknown, revoked or expired key.
         "28000" => Class::Unauthorized,
-        // character_not_in_repertoire: a NUL byte or bad UTF-8 in a parameter, which the
-        // request carried: the request is malformed.
-        "22021" => Class::BadRequest,
         // insufficient_privilege: the key lacks a scope.
         "42501" => Class::Forbidden,
         // no_data_found: not in the key's view.
