@@ -361,6 +361,13 @@ pub fn router(api: Arc<Api>) -> Router {
 fn document_common_answers(mut doc: Value) -> Value {
     let problem = serde_json::json!({"description": "A problem (RFC 9457)", "content": {
         "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
+    // redirectType takes the hosted APIs' names or the status itself: nothing else.
+    if let Some(p) = doc.pointer_mut("/components/schemas/LinkBody/properties/redirectType") {
+        *p = serde_json::json!({
+            "description": "PERMANENT_301 or TEMPORARY_302 (or 301, 302).",
+            "oneOf": [{"type": "string", "enum": ["PERMANENT_301", "TEMPORARY_302"]},
+                      {"type": "integer", "enum": [301, 302]}, {"type": "null"}]});
+    }
     // An analytics answer is one of several shapes, and `[]` is each of the array ones.
     if let Some(answer) = doc.pointer_mut("/components/schemas/AnalyticsAnswer") {
         if let Some(one_of) = answer.as_object_mut().and_then(|o| o.remove("oneOf")) {

@@ -338,9 +338,10 @@ fn encode_cursor(key: &str, id: i64) -> String {
 
 fn decode_cursor(cursor: &str) -> Result<(String, i64), Error> {
     use base64::Engine;
+    // A string, but not one this server gave: 422, as for a value the database refuses.
     let bad = || {
         Error::new(
-            Class::BadRequest,
+            Class::Unprocessable,
             "invalid cursor: pass nextCursor as it was given",
         )
         .with_field("cursor")
