@@ -735,6 +735,9 @@ ALTER TABLE shortlink.api_idempotency ENABLE ROW LEVEL SECURITY;
 DROP POLICY granted_workspaces ON shortlink.workspaces;
 DROP POLICY workspace_domains ON shortlink.domains;
 DROP POLICY workspace_links ON shortlink.links;
+DROP POLICY workspace_click_counts ON shortlink.click_counts;
+DROP POLICY workspace_click_log ON shortlink.click_log;
+DROP POLICY workspace_deliveries ON shortlink.deliveries;
 DROP POLICY workspace_click_events ON shortlink.click_events;
 DROP POLICY workspace_click_rollups ON shortlink.click_rollups;
 DROP POLICY workspace_outbox ON shortlink.outbox;
@@ -759,14 +762,21 @@ CREATE POLICY workspace_links ON shortlink.links
            AND ((SELECT shortlink.own_links_key()) IS NULL
                 OR id IN (SELECT k.link_id FROM shortlink.api_key_links k
                           WHERE k.key_id = (SELECT shortlink.own_links_key()))));
+-- A row's link looked up by its key (EXISTS), not by hashing every visible link.
+CREATE POLICY workspace_click_counts ON shortlink.click_counts
+    USING (EXISTS (SELECT FROM shortlink.links l WHERE l.id = link_id));
+CREATE POLICY workspace_click_log ON shortlink.click_log
+    USING (EXISTS (SELECT FROM shortlink.links l WHERE l.id = link_id));
+CREATE POLICY workspace_deliveries ON shortlink.deliveries
+    USING (EXISTS (SELECT FROM shortlink.outbox o WHERE o.id = event_id));
 CREATE POLICY workspace_click_events ON shortlink.click_events
-    USING (link_id IN (SELECT l.id FROM shortlink.links l)
+    USING (EXISTS (SELECT FROM shortlink.links l WHERE l.id = link_id)
            AND (SELECT shortlink.key_allows('analytics:read')));
 CREATE POLICY workspace_click_rollups ON shortlink.click_rollups
-    USING (link_id IN (SELECT l.id FROM shortlink.links l)
+    USING (EXISTS (SELECT FROM shortlink.links l WHERE l.id = link_id)
            AND (SELECT shortlink.key_allows('analytics:read')));
 CREATE POLICY workspace_outbox ON shortlink.outbox
-    USING (link_id IN (SELECT l.id FROM shortlink.links l)
+    USING (EXISTS (SELECT FROM shortlink.links l WHERE l.id = link_id)
            AND (SELECT shortlink.key_allows('analytics:read')));
 -- API keys: those of the role's workspaces; to a presented key, those of its workspace if
 -- it has keys:manage. SELECT on every column but secret_hash (grant_app_rights).

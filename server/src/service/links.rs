@@ -151,7 +151,9 @@ pub async fn create_many(
             &[&json],
         )
         .await?;
-    let mut out: Vec<ItemResult> = Vec::with_capacity(items.len());
+    // The links made are read back in one statement, not one per item.
+    let mut out: Vec<Option<ItemResult>> = Vec::with_capacity(items.len());
+    let (mut codes, mut domains, mut slots) = (Vec::new(), Vec::new(), Vec::new());
     for row in rows {
         let ok: bool = row.get(1);
         if ok {
@@ -162,11 +164,14 @@ pub async fn create_many(
                 .and_then(|r| r.rsplit_once('/'))
                 .map(|(d, _)| d.to_owned())
                 .ok_or_else(|| Error::internal(format!("short URL {short_url:?} has no domain")))?;
-            out.push(get_by_code(s, &domain, &code).await);
+            slots.push(out.len());
+            codes.push(code);
+            domains.push(domain);
+            out.push(None);
         } else {
             let message: String = row.get::<_, Option<String>>(4).unwrap_or_default();
             let state: String = row.get::<_, Option<String>>(5).unwrap_or_default();
-            out.push(Err(item_error(&message, &state)));
+            out.push(Some(Err(item_error(&message, &state))));
         }
     }
     if out.len() != items.len() {
@@ -176,7 +181,34 @@ pub async fn create_many(
             items.len()
         )));
     }
-    Ok(out)
+    let made = get_many(s, &codes, &domains).await?;
+    if made.len() != slots.len() {
+        return Err(Error::internal("a link just made is not seen"));
+    }
+    for (slot, link) in slots.into_iter().zip(made) {
+        out[slot] = Some(Ok(link));
+    }
+    Ok(out.into_iter().flatten().collect())
+}
+
+/// The links `codes[i]` on `domains[i]`, in that order, in one statement.
+async fn get_many(s: &Session, codes: &[String], domains: &[String]) -> Result<Vec<Link>, Error> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = s
+        .query(
+            "SELECT (to_jsonb(g) - 'forward_params'
+                     || jsonb_build_object('forward_parameters', g.forward_params))::text
+             FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(code, domain, n)
+             CROSS JOIN LATERAL shortlink.get_link(u.code, u.domain) g
+             ORDER BY u.n",
+            &[&codes, &domains],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| parse_link(&r.get::<_, String>(0)))
+        .collect()
 }
 
 /// An item's error as shorten_many reports it (message and SQLSTATE as text).
@@ -310,23 +342,9 @@ pub async fn list(
     } else {
         None
     };
-    let ids: Vec<i64> = page.iter().map(|r| r.get(0)).collect();
     let codes: Vec<String> = page.iter().map(|r| r.get(1)).collect();
     let domains: Vec<String> = page.iter().map(|r| r.get(2)).collect();
-    let rows = s
-        .query(
-            "SELECT (to_jsonb(g) - 'forward_params'
-                     || jsonb_build_object('forward_parameters', g.forward_params))::text
-             FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS u(id, code, domain, n)
-             CROSS JOIN LATERAL shortlink.get_link(u.code, u.domain) g
-             ORDER BY u.n",
-            &[&ids, &codes, &domains],
-        )
-        .await?;
-    let links = rows
-        .iter()
-        .map(|r| parse_link(&r.get::<_, String>(0)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let links = get_many(s, &codes, &domains).await?;
     Ok((links, next))
 }
 
