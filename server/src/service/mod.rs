@@ -84,17 +84,32 @@ impl Service {
     /// Opens a transaction with `secret` presented: 401 for a key the database refuses.
     pub async fn begin(&self, secret: &str) -> Result<Session, Error> {
         let client = self.pool.get().await.map_err(DbError::from)?;
-        client.batch_execute("BEGIN").await.map_err(DbError::from)?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT key_id, prefix, workspace, rate_limit FROM shortlink.api_begin($1)",
+            )
+            .await
+            .map_err(DbError::from)?;
+        // BEGIN and the key in one round trip: tokio-postgres sends both before it reads
+        // either answer (join polls them in order, and each is sent at its first poll).
+        let params: [&(dyn ToSql + Sync); 1] = [&secret];
+        let (begun, row) = tokio::join!(
+            client.batch_execute("BEGIN"),
+            client.query_one(&stmt, &params)
+        );
         let mut session = Session {
             client: Some(client),
             key: None,
         };
-        let row = session
-            .query_one(
-                "SELECT key_id, prefix, workspace, rate_limit FROM shortlink.api_begin($1)",
-                &[&secret],
-            )
-            .await?;
+        // A key refused (the common failure) ends the transaction and keeps the
+        // connection; dropping the session would close it.
+        let row = match begun.and(row) {
+            Ok(row) => row,
+            Err(e) => {
+                session.rollback().await;
+                return Err(DbError::from(e).into());
+            }
+        };
         session.key = Some(PresentedKey {
             id: row.get(0),
             prefix: row.get(1),
