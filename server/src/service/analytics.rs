@@ -100,6 +100,25 @@ fn parse_rows<T: serde::de::DeserializeOwned>(
         .collect()
 }
 
+/// The rows of `sql`, whose parameters are the scope's ($1 link, $2 domain, $3 tag,
+/// $4 start, $5 end) and then `more` ($6 …).
+async fn scope_rows<T: serde::de::DeserializeOwned>(
+    s: &Session,
+    sql: &str,
+    scope: &Scope,
+    more: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Vec<T>, Error> {
+    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![
+        &scope.link_id,
+        &scope.domain,
+        &scope.tag,
+        &scope.start,
+        &scope.end,
+    ];
+    params.extend_from_slice(more);
+    parse_rows(s.query(sql, &params).await?)
+}
+
 /// Checks the key's scope, and that a link named by id is seen: 404 rather than an empty
 /// answer.
 async fn check_link(s: &Session, scope: &Scope) -> Result<(), Error> {
@@ -154,21 +173,7 @@ async fn totals<T: serde::de::DeserializeOwned>(
          ORDER BY {clicks} DESC NULLS LAST, t.key
          LIMIT $7"
     );
-    parse_rows(
-        s.query(
-            &sql,
-            &[
-                &scope.link_id,
-                &scope.domain,
-                &scope.tag,
-                &scope.start,
-                &scope.end,
-                &dimension,
-                &limit,
-            ],
-        )
-        .await?,
-    )
+    scope_rows(s, &sql, scope, &[&dimension, &limit]).await
 }
 
 /// Device models from the raw events (not a rollup dimension): the events still kept.
@@ -196,20 +201,7 @@ pub async fn device_models(
          ORDER BY count(*) FILTER (WHERE {filter}) DESC, e.device_model
          LIMIT $6"
     );
-    parse_rows(
-        s.query(
-            &sql,
-            &[
-                &scope.link_id,
-                &scope.domain,
-                &scope.tag,
-                &scope.start,
-                &scope.end,
-                &limit,
-            ],
-        )
-        .await?,
-    )
+    scope_rows(s, &sql, scope, &[&limit]).await
 }
 
 /// Clicks per link, most first.
@@ -227,20 +219,7 @@ pub async fn top_links(s: &Session, scope: &Scope, limit: i64) -> Result<Vec<Top
          ORDER BY {clicks} DESC, x.id
          LIMIT $6"
     );
-    parse_rows(
-        s.query(
-            &sql,
-            &[
-                &scope.link_id,
-                &scope.domain,
-                &scope.tag,
-                &scope.start,
-                &scope.end,
-                &limit,
-            ],
-        )
-        .await?,
-    )
+    scope_rows(s, &sql, scope, &[&limit]).await
 }
 
 /// Clicks per `interval` (hour, day, week, month) in time zone `tz`, oldest first.
@@ -268,21 +247,7 @@ pub async fn timeseries(
          GROUP BY date_trunc($6, t.bucket_start, $7)
          ORDER BY date_trunc($6, t.bucket_start, $7)"
     );
-    parse_rows(
-        s.query(
-            &sql,
-            &[
-                &scope.link_id,
-                &scope.domain,
-                &scope.tag,
-                &scope.start,
-                &scope.end,
-                &interval,
-                &tz,
-            ],
-        )
-        .await?,
-    )
+    scope_rows(s, &sql, scope, &[&interval, &tz]).await
 }
 
 /// The raw click events of a scope, oldest first, as a statement to stream: its SQL and
