@@ -161,7 +161,7 @@ pub fn link_options(
             }
             if !earlier.is_null() {
                 return Err(Error::new(
-                    Class::BadRequest,
+                    Class::Unprocessable,
                     format!("field \"{field}\" given twice (under two names) with two values"),
                 )
                 .with_field(field.clone()));

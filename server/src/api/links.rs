@@ -493,6 +493,18 @@ fn item_problem(index: usize, e: &Error) -> BulkItem {
     }
 }
 
+/// `item` as it is, unless the API could not read it (a 400, which refuses the whole
+/// request, saying which item).
+fn unreadable_item<T>(index: usize, item: Result<T, Error>) -> Result<Result<T, Error>, Error> {
+    match item {
+        Err(e) if e.class == Class::BadRequest => Err(Error {
+            detail: format!("item {index}: {}", e.detail),
+            ..e
+        }),
+        other => Ok(other),
+    }
+}
+
 fn bulk_items(value: &Value) -> Result<&Vec<Value>, Error> {
     let items = value
         .as_array()
@@ -525,13 +537,16 @@ pub async fn bulk_create(
     run(&api, &headers, method, uri.path(), &body, async |s| {
         let value = read_json(&headers, &body, BULK_BODY_LIMIT)?;
         let items = bulk_items(&value)?;
-        // Items the API itself refuses (unknown fields) are answered without the database.
+        // An item the API cannot read (not an object, an unknown field, a value of the
+        // wrong type) makes the whole request unreadable: 400, nothing made. An item read
+        // but refused (no url) is answered alone, beside the others.
         let mut parsed: Vec<Result<Map<String, Value>, Error>> = Vec::with_capacity(items.len());
-        for item in items {
-            parsed.push(link_options(item, true, &[]).map(|(url, mut opts)| {
+        for (index, item) in items.iter().enumerate() {
+            let item = link_options(item, true, &[]).map(|(url, mut opts)| {
                 opts.insert("url".to_owned(), Value::String(url.unwrap_or_default()));
                 opts
-            }));
+            });
+            parsed.push(unreadable_item(index, item)?);
         }
         let good: Vec<Map<String, Value>> = parsed
             .iter()
@@ -583,40 +598,44 @@ pub async fn bulk_update(
         // A key that may change no link is refused whole, not item by item.
         s.require("links:write").await?;
         let items = bulk_items(&value)?;
-        let mut results = Vec::with_capacity(items.len());
+        // Every item read before any is applied: one the API cannot read refuses the whole
+        // request (400, nothing changed).
+        let mut changes = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
             let Some(id) = item.get("id").and_then(super::fields::integral) else {
-                results.push(item_problem(
-                    index,
-                    &Error::new(Class::BadRequest, "each item needs an integer id")
-                        .with_field("id"),
-                ));
-                continue;
+                return Err(Error::new(
+                    Class::BadRequest,
+                    format!("item {index}: each item needs an integer id"),
+                )
+                .with_field("id"));
             };
-            let (url, mut opts) = match link_options(item, false, &["id"]) {
-                Ok(x) => x,
+            let change = link_options(item, false, &["id"]).map(|(url, mut opts)| {
+                if let Some(u) = url {
+                    opts.insert("url".to_owned(), Value::String(u));
+                }
+                opts
+            });
+            changes.push((id, unreadable_item(index, change)?));
+        }
+        let mut results = Vec::with_capacity(items.len());
+        for (index, (id, change)) in changes.into_iter().enumerate() {
+            let opts = match change {
+                Ok(opts) => opts,
                 Err(e) => {
                     results.push(item_problem(index, &e));
                     continue;
                 }
             };
-            if let Some(u) = url {
-                opts.insert("url".to_owned(), Value::String(u));
-            }
             // Each item on its own: a refused one is rolled back, and no more.
             match s.alone(async |s| links::update(s, id, &opts).await).await? {
-                Ok(link) => {
-                    results.push(BulkItem {
-                        index,
-                        status: 200,
-                        link: Some(link),
-                        error: None,
-                        id: None,
-                    });
-                }
-                Err(e) => {
-                    results.push(item_problem(index, &e));
-                }
+                Ok(link) => results.push(BulkItem {
+                    index,
+                    status: 200,
+                    link: Some(link),
+                    error: None,
+                    id: None,
+                }),
+                Err(e) => results.push(item_problem(index, &e)),
             }
         }
         bulk_answer(results)

@@ -368,6 +368,17 @@ fn document_common_answers(mut doc: Value) -> Value {
             "oneOf": [{"type": "string", "enum": ["PERMANENT_301", "TEMPORARY_302"]},
                       {"type": "integer", "enum": [301, 302]}, {"type": "null"}]});
     }
+    // A bulk change's item: a link body with the id of the link it changes.
+    if let Some(body) = doc.pointer("/components/schemas/LinkBody").cloned() {
+        let mut change = body;
+        change["properties"]["id"] = serde_json::json!({"type": "integer", "format": "int64",
+            "description": "The link to change."});
+        change["required"] = serde_json::json!(["id"]);
+        change["description"] = Value::from(
+            "A change to one link of a bulk change: its id and the fields to change.",
+        );
+        doc["components"]["schemas"]["LinkChange"] = change;
+    }
     // An analytics answer is one of several shapes, and `[]` is each of the array ones.
     if let Some(answer) = doc.pointer_mut("/components/schemas/AnalyticsAnswer") {
         if let Some(one_of) = answer.as_object_mut().and_then(|o| o.remove("oneOf")) {
@@ -400,6 +411,10 @@ fn document_common_answers(mut doc: Value) -> Value {
                 {
                     schema["minItems"] = Value::from(1);
                     schema["maxItems"] = Value::from(links::BULK_MAX);
+                    if method == "patch" {
+                        schema["items"] =
+                            serde_json::json!({"$ref": "#/components/schemas/LinkChange"});
+                    }
                 }
             }
             let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
