@@ -938,6 +938,13 @@ def keys():
     r = call("DELETE", f"{V1}/keys/{kid}", "a-admin")
     check("DELETE /keys/{id}: 204", 204, r.status, r)
     problem("… the revoked key at once: 401", call("GET", f"{V1}/links", new_secret), 401)
+    problem("… and gone from the API: GET /keys/{id} 404", call("GET", f"{V1}/keys/{kid}", "a-admin"), 404)
+    problem("… PATCH 404", call("PATCH", f"{V1}/keys/{kid}", "a-admin", {"name": "again"}), 404)
+    problem("… DELETE again 404", call("DELETE", f"{V1}/keys/{kid}", "a-admin"), 404)
+    check("… not listed", False, kid in [k.get("id") for k in call("GET", f"{V1}/keys", "a-admin").json or []])
+    r = call("GET", f"{V1}/keys?includeRevoked=true", "a-admin")
+    check("… listed with includeRevoked=true, revokedAt set", True,
+          any(k.get("id") == kid and k.get("revokedAt") for k in r.json or []), r)
     r = call("POST", f"{V1}/keys", "a-admin", {"name": f"api-full-{RUN}", "scopes": ["links:read", "links:write"],
                                                "domains": [A2], "ownLinksOnly": True, "rateLimit": 10,
                                                "expiresAt": iso(now() + dt.timedelta(days=1))})

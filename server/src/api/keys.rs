@@ -2,17 +2,17 @@
 //! at most its own scopes and domains; the database checks it.
 
 use axum::body::Bytes;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::sync::Arc;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::fields::camel_case;
-use super::links::path_error;
+use super::links::{path_error, query_error};
 use super::{read_json, run, Answer, Api, BODY_LIMIT};
 use crate::http::problem::Problem;
 use crate::service::keys::{self, ApiKey};
@@ -82,8 +82,16 @@ fn key_options(value: &Value) -> Result<(Option<String>, Map<String, Value>), Er
     Ok((name, opts))
 }
 
-/// The workspace's keys (never a secret).
-#[utoipa::path(get, path = "/api/v1/keys", tag = "keys",
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Also the revoked keys (default false).
+    include_revoked: Option<bool>,
+}
+
+/// The workspace's keys in force, and the revoked ones on request (never a secret).
+#[utoipa::path(get, path = "/api/v1/keys", tag = "keys", params(ListQuery),
     responses((status = 200, body = Vec<ApiKey>), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 429, body = Problem)))]
 pub async fn list(
@@ -91,9 +99,14 @@ pub async fn list(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
     run(&api, &headers, method, uri.path(), &[], async |s| {
-        Answer::json(StatusCode::OK, keys::list(s).await?)
+        let Query(q) = query.map_err(query_error)?;
+        Answer::json(
+            StatusCode::OK,
+            keys::list(s, q.include_revoked.unwrap_or(false)).await?,
+        )
     })
     .await
 }
@@ -165,7 +178,7 @@ pub async fn update(
     .await
 }
 
-/// Revokes a key: refused from the next request on.
+/// Revokes a key: refused from the next request on, and gone from the API (404).
 #[utoipa::path(delete, path = "/api/v1/keys/{id}", tag = "keys",
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),

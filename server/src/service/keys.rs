@@ -38,19 +38,26 @@ fn parse(json: &str) -> Result<ApiKey, Error> {
     super::from_row(json)
 }
 
-pub async fn list(s: &Session) -> Result<Vec<ApiKey>, Error> {
+/// The workspace's keys: those in force, and the revoked ones too when `revoked`.
+pub async fn list(s: &Session, revoked: bool) -> Result<Vec<ApiKey>, Error> {
     s.require("keys:manage").await?;
-    let sql = format!("SELECT {COLUMNS} FROM shortlink.api_keys k ORDER BY k.id");
-    s.query(&sql, &[])
+    let sql = format!(
+        "SELECT {COLUMNS} FROM shortlink.api_keys k WHERE $1 OR k.revoked_at IS NULL ORDER BY k.id"
+    );
+    s.query(&sql, &[&revoked])
         .await?
         .iter()
         .map(|r| parse(&r.get::<_, String>(0)))
         .collect()
 }
 
+/// Key `id`, if in force: a revoked key is gone from the API (404), as a deleted object
+/// is; its row stays in `shortlink.api_keys` for the record, and `list` shows it on request.
 pub async fn get(s: &Session, id: i64) -> Result<ApiKey, Error> {
     s.require("keys:manage").await?;
-    let sql = format!("SELECT {COLUMNS} FROM shortlink.api_keys k WHERE k.id = $1");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM shortlink.api_keys k WHERE k.id = $1 AND k.revoked_at IS NULL"
+    );
     let row = s
         .query_opt(&sql, &[&id])
         .await?
