@@ -182,9 +182,12 @@ async fn run(config: Config) -> Result<(), String> {
         ));
         async move {
             match api_listener {
-                Some(l) => http::listener::serve(l, api::router(api), limits, "api", stopped(stop))
-                    .await
-                    .map_err(|e| format!("API listener: {e}")),
+                Some(l) => {
+                    let router = api::router(api).map_err(|e| format!("API: {e}"))?;
+                    http::listener::serve(l, router, limits, "api", stopped(stop))
+                        .await
+                        .map_err(|e| format!("API listener: {e}"))
+                }
                 None => Ok(()),
             }
         }

@@ -185,7 +185,9 @@ st_rc=0
 # random in this machine's Python 3.11.7 with "AST constructor recursion depth mismatch",
 # CPython's gh-106905, whose fix came after 3.11.7.
 # tests/api/schemathesis.toml: the statuses a schema-valid request may get (409 and 422 too).
-(cd "$ROOT/target" && PYTHONPATH=$ST_DIR timeout 300 python3 -m schemathesis.cli \
+# tests/api/schemathesis_hooks.py: one Idempotency-Key per call (it says why).
+(cd "$ROOT/target" && PYTHONPATH=$ST_DIR:$ROOT/tests/api SCHEMATHESIS_HOOKS=schemathesis_hooks \
+    timeout 300 python3 -m schemathesis.cli \
     --config-file "$ROOT/tests/api/schemathesis.toml" run \
     "http://$API/api/v1/openapi.json" --checks all --phases examples,coverage,fuzzing,stateful \
     --header "Authorization: Bearer $FUZZ_SECRET" --max-examples "$SCHEMATHESIS_MAX_EXAMPLES" \

@@ -225,7 +225,7 @@ fn line(row: &tokio_postgres::Row, format: Format) -> String {
 
 /// The raw click events, oldest first, streamed as CSV (with a header line) or NDJSON.
 #[utoipa::path(get, path = "/api/v1/events", tag = "analytics", params(EventsQuery),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = Problem),
+    responses((status = 200, content((String = "text/csv"), (String = "application/x-ndjson"))), (status = 400, body = Problem),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn events(

@@ -52,7 +52,7 @@ pub async fn add(
     body: Bytes,
 ) -> Response {
     run(&api, &headers, method, uri.path(), &body, async |s| {
-        let value = read_json(&headers, &body, BODY_LIMIT)?;
+        let value = read_json(&api, "POST /api/v1/domains", &headers, &body, BODY_LIMIT)?;
         let b: DomainBody = serde_json::from_value(value.clone()).map_err(|e| {
             Error::new(
                 Class::BadRequest,

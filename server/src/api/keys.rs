@@ -111,9 +111,9 @@ pub async fn list(
     .await
 }
 
-/// Makes a key; its secret is in this answer only.
+/// Makes a key; its secret is in this answer only. No Idempotency-Key: a replay would
+/// need the secret stored, which is never.
 #[utoipa::path(post, path = "/api/v1/keys", tag = "keys", request_body = KeyBody,
-    params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = ApiKey), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn create(
@@ -124,7 +124,17 @@ pub async fn create(
     body: Bytes,
 ) -> Response {
     run(&api, &headers, method, uri.path(), &body, async |s| {
-        let value = read_json(&headers, &body, BODY_LIMIT)?;
+        // Refused here, in the transaction, so that the claim `run` made is rolled back.
+        if headers.contains_key("idempotency-key") {
+            return Err(Error::new(
+                Class::BadRequest,
+                "a key is not made with an Idempotency-Key: its secret is shown once and never \
+                 stored, so its answer cannot be replayed; retry without it, and revoke a key \
+                 made twice",
+            )
+            .with_field("Idempotency-Key"));
+        }
+        let value = read_json(&api, "POST /api/v1/keys", &headers, &body, BODY_LIMIT)?;
         let (name, opts) = key_options(&value)?;
         let name = name.ok_or_else(|| {
             Error::new(Class::Unprocessable, "name is required").with_field("name")
@@ -168,7 +178,7 @@ pub async fn update(
 ) -> Response {
     run(&api, &headers, method, uri.path(), &body, async |s| {
         let Path(id) = id.map_err(path_error)?;
-        let value = read_json(&headers, &body, BODY_LIMIT)?;
+        let value = read_json(&api, "PATCH /api/v1/keys/{id}", &headers, &body, BODY_LIMIT)?;
         let (name, mut opts) = key_options(&value)?;
         if let Some(n) = name {
             opts.insert("name".to_owned(), Value::String(n));

@@ -4,6 +4,7 @@
 //! they cannot drift apart.
 
 mod analytics;
+mod body_schema;
 mod domains;
 pub mod fields;
 mod keys;
@@ -18,7 +19,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use body_schema::BodySchemas;
 use std::time::Instant;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -38,6 +41,8 @@ pub struct Api {
     limiter: rate_limit::Limiter,
     /// Requests per minute of a key without a limit of its own.
     default_rate_limit: u32,
+    /// The document's body schemas, set by [`router`] once the document is made.
+    bodies: OnceLock<BodySchemas>,
 }
 
 impl Api {
@@ -46,6 +51,7 @@ impl Api {
             service,
             limiter: rate_limit::Limiter::default(),
             default_rate_limit: default_rate_limit.max(1),
+            bodies: OnceLock::new(),
         }
     }
 }
@@ -259,8 +265,21 @@ where
 }
 
 /// A JSON body of at most `limit` bytes.
-pub fn read_json(headers: &HeaderMap, body: &Bytes, limit: usize) -> Result<Value, Error> {
-    crate::http::body::json(headers, body, limit)
+/// The JSON body of `operation` (`"POST /api/v1/links"`), read strictly and checked
+/// against the schema the OpenAPI document gives it.
+pub fn read_json(
+    api: &Api,
+    operation: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+    limit: usize,
+) -> Result<Value, Error> {
+    let value = crate::http::body::json(headers, body, limit)?;
+    api.bodies
+        .get()
+        .ok_or_else(|| Error::internal("the body schemas are not made yet"))?
+        .check(operation, &value)?;
+    Ok(value)
 }
 
 struct KeyScheme;
@@ -303,7 +322,8 @@ impl Modify for KeyScheme {
 struct ApiDoc;
 
 /// The routes of `/api/v1` with their OpenAPI document.
-pub fn router(api: Arc<Api>) -> Router {
+pub fn router(api: Arc<Api>) -> Result<Router, String> {
+    let state = api.clone();
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(links::create, links::list))
         .routes(routes!(links::count))
@@ -323,14 +343,17 @@ pub fn router(api: Arc<Api>) -> Router {
         .routes(routes!(domains::remove))
         .routes(routes!(keys::list, keys::create))
         .routes(routes!(keys::get, keys::update, keys::revoke))
-        .with_state(api)
+        .with_state(state)
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    let doc = serde_json::to_value(&doc)
+    let mut doc = serde_json::to_value(&doc)
         .map(document_common_answers)
-        .unwrap_or_default();
+        .map_err(|e| format!("the OpenAPI document: {e}"))?;
+    body_schema::bound_integer_formats(&mut doc);
+    // A second router over the same Api would find its schemas made already.
+    let _ = api.bodies.set(BodySchemas::from_document(&doc)?);
     let doc = Arc::new(doc.to_string());
-    router
+    Ok(router
         .route(
             "/api/v1/openapi.json",
             axum::routing::get(move || {
@@ -349,7 +372,7 @@ pub fn router(api: Arc<Api>) -> Router {
                 "no such route: see /api/v1/openapi.json",
             ))
         })
-        .route_layer(axum::middleware::from_fn(access_log))
+        .route_layer(axum::middleware::from_fn(access_log)))
 }
 
 /// What the handlers' registrations leave implicit, made explicit in the document once:
@@ -367,6 +390,13 @@ fn document_common_answers(mut doc: Value) -> Value {
             "description": "PERMANENT_301 or TEMPORARY_302 (or 301, 302).",
             "oneOf": [{"type": "string", "enum": ["PERMANENT_301", "TEMPORARY_302"]},
                       {"type": "integer", "enum": [301, 302]}, {"type": "null"}]});
+    }
+    // webhookUrls: an array, or Dub's comma-separated string.
+    if let Some(p) = doc.pointer_mut("/components/schemas/LinkBody/properties/webhookUrls") {
+        *p = serde_json::json!({
+            "description": "Webhook URLs: an array, or one string of them separated by commas.",
+            "oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"},
+                      {"type": "null"}]});
     }
     // A bulk change's item: a link body with the id of the link it changes.
     if let Some(body) = doc.pointer("/components/schemas/LinkBody").cloned() {

@@ -1,0 +1,34 @@
+"""Hooks for the schemathesis run of tests/api/run.sh (loaded through SCHEMATHESIS_HOOKS).
+
+Idempotency-Key: hypothesis draws short header values ("0", "A") again and again, so two
+different requests of the run often carry the same key. The API then does what it must
+(replays the first answer, or refuses another request under a used key with 422), and
+schemathesis' stateful checks read the replay as a bug: a key created, revoked, then
+"created" again by the replay and not found. A client sends one key per operation it
+means; so each key that is valid by the document is made unique to its call here (a
+counter appended, as the headers are generated: a hook at call time would make
+schemathesis re-read a negative case as a positive one), and keys that are not valid are
+sent as generated, still to be refused.
+Replays themselves are tested by tests/api/test_api.py (section idempotency).
+"""
+import itertools
+import re
+
+import schemathesis
+
+VALID = re.compile(r"^[!-~]([ -~]*[!-~])?$")
+MAX_LEN = 255
+calls = itertools.count()
+
+
+@schemathesis.hook
+def map_headers(context, headers):
+    if not headers:
+        return headers
+    for name in list(headers):
+        value = headers[name]
+        if name.lower() != "idempotency-key" or not isinstance(value, str) or not VALID.match(value):
+            continue
+        suffix = f"~{next(calls)}"
+        headers[name] = value[: MAX_LEN - len(suffix)] + suffix
+    return headers
