@@ -52,7 +52,7 @@ CREATE TABLE shortlink.api_idempotency (
     idempotency_key text NOT NULL CHECK (char_length(idempotency_key) BETWEEN 1 AND 255),
     request_hash    bytea NOT NULL,
     status          integer,
-    response        jsonb,
+    response        text,  -- the answer's body as sent, replayed byte for byte
     created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
     PRIMARY KEY (key_id, idempotency_key)
 );
@@ -208,7 +208,7 @@ $$;
 -- waited then sees its record, or claims the key itself. Rows under the caller's
 -- row-level security (its key's only).
 CREATE FUNCTION shortlink.idempotency_claim(idempotency_key text, request_hash bytea,
-    OUT claimed boolean, OUT status integer, OUT response jsonb, OUT same_request boolean)
+    OUT claimed boolean, OUT status integer, OUT response text, OUT same_request boolean)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -251,7 +251,7 @@ $$;
 
 -- Stores the outcome of the request that claimed idempotency_key. P0002 when the
 -- presented key has no such record.
-CREATE FUNCTION shortlink.idempotency_store(idempotency_key text, status integer, response jsonb)
+CREATE FUNCTION shortlink.idempotency_store(idempotency_key text, status integer, response text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -393,7 +393,7 @@ BEGIN
     PERFORM shortlink.grant_app_rights(role);
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION shortlink.api_begin(text),
         shortlink.presented_key_id(), shortlink.idempotency_claim(text, bytea),
-        shortlink.idempotency_store(text, integer, jsonb) TO %s', role);
+        shortlink.idempotency_store(text, integer, text) TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE ON shortlink.api_idempotency TO %s', role);
 END
 $$;

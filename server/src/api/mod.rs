@@ -58,7 +58,8 @@ impl Api {
 
 /// A handler's answer, before the session ends.
 pub enum Answer {
-    Json(StatusCode, Value),
+    /// A JSON answer, serialized once: sent as is, and stored as is for a retry.
+    Json(StatusCode, String),
     Empty(StatusCode),
     /// Anything else (an image, a stream): never stored for an idempotent retry.
     Raw(Response),
@@ -66,14 +67,14 @@ pub enum Answer {
 
 impl Answer {
     pub fn json(status: StatusCode, value: impl serde::Serialize) -> Result<Answer, Error> {
-        serde_json::to_value(value)
+        serde_json::to_string(&value)
             .map(|v| Answer::Json(status, v))
             .map_err(|e| Error::internal(format!("an answer does not serialize: {e}")))
     }
 }
 
-fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut r = (status, body.to_string()).into_response();
+fn json_response(status: StatusCode, body: String) -> Response {
+    let mut r = (status, body).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -196,7 +197,7 @@ where
         let hash = request_hash(&method, path, body);
         let claim = session
             .query_one(
-                "SELECT claimed, status, response::text, same_request
+                "SELECT claimed, status, response, same_request
                  FROM shortlink.idempotency_claim($1, $2)",
                 &[k, &hash],
             )
@@ -219,8 +220,8 @@ where
                     .and_then(|s| StatusCode::from_u16(s as u16).ok())
                     .unwrap_or(StatusCode::OK);
                 let body: Option<String> = row.get(2);
-                let mut r = match body.and_then(|b| serde_json::from_str::<Value>(&b).ok()) {
-                    Some(v) if !v.is_null() => json_response(status, &v),
+                let mut r = match body {
+                    Some(b) if b != "null" => json_response(status, b),
                     _ => status.into_response(),
                 };
                 r.headers_mut()
@@ -239,13 +240,13 @@ where
     };
     if let Some(k) = &idempotency {
         let (status, body) = match &answer {
-            Answer::Json(s, v) => (s.as_u16() as i32, Some(v.to_string())),
+            Answer::Json(s, v) => (s.as_u16() as i32, Some(v.clone())),
             Answer::Empty(s) => (s.as_u16() as i32, None),
             Answer::Raw(r) => (r.status().as_u16() as i32, None),
         };
         if let Err(e) = session
             .query(
-                "SELECT shortlink.idempotency_store($1, $2, $3::text::jsonb)",
+                "SELECT shortlink.idempotency_store($1, $2, $3)",
                 &[k, &status, &body],
             )
             .await
@@ -258,7 +259,7 @@ where
         return with_quota(problem(&e));
     }
     with_quota(match answer {
-        Answer::Json(s, v) => json_response(s, &v),
+        Answer::Json(s, v) => json_response(s, v),
         Answer::Empty(s) => s.into_response(),
         Answer::Raw(r) => r,
     })
