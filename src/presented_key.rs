@@ -105,6 +105,19 @@ fn invalid_key(message: String) -> Error {
         .with_hint("Present a current key created with shortlink.create_api_key().")
 }
 
+/// What `api_begin` answers of the key it presented.
+pub type KeyRow = (
+    i64,
+    String,
+    String,
+    String,
+    Vec<String>,
+    Option<Vec<String>>,
+    bool,
+    Option<i32>,
+    Option<TimestampWithTimeZone>,
+);
+
 /// Presents an API key for the rest of the transaction (see the module's comment).
 /// SECURITY DEFINER: it reads `api_keys`, which no caller may read whole.
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
@@ -138,8 +151,13 @@ fn api_begin(
             ),
         );
     }
+    TableIterator::once(present(secret.unwrap_or_default()))
+}
+
+/// Presents the key of `secret` for the rest of the current transaction (raising 28000
+/// for a key unknown, revoked or expired), and answers what api_begin shows of it.
+pub fn present(secret: &str) -> KeyRow {
     // Never echo the secret: the messages name the prefix of a key found by its hash.
-    let secret = secret.unwrap_or_default();
     let hash = api_key::hash(secret).to_vec();
     let found = Spi::connect(|client| {
         KEY_BY_HASH.select_row(client, &[hash.into()], |t| {
@@ -232,9 +250,9 @@ fn api_begin(
             false,
         );
     }
-    TableIterator::once((
+    (
         id, prefix, name, workspace, scopes, domains, own, rate, expires,
-    ))
+    )
 }
 
 /// The key presented in this transaction (one row), or no row.

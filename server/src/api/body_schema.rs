@@ -140,19 +140,30 @@ mod tests {
     #[test]
     fn a_body_is_checked_against_its_operations_schema() {
         let schemas = BodySchemas::from_document(&document()).unwrap();
-        assert!(schemas.check("PATCH /thing", &json!({"url": "a", "length": 5})).is_ok());
+        assert!(schemas
+            .check("PATCH /thing", &json!({"url": "a", "length": 5}))
+            .is_ok());
         assert!(schemas.check("PATCH /thing", &json!({"url": null})).is_ok());
-        let e = schemas.check("PATCH /thing", &json!({"url": 5})).unwrap_err();
-        assert_eq!((e.class, e.field.as_deref()), (Class::BadRequest, Some("url")));
+        let e = schemas
+            .check("PATCH /thing", &json!({"url": 5}))
+            .unwrap_err();
+        assert_eq!(
+            (e.class, e.field.as_deref()),
+            (Class::BadRequest, Some("url"))
+        );
         assert!(e.detail.starts_with("url: "), "{}", e.detail);
         // int32's range, from the format.
         let e = schemas
             .check("PATCH /thing", &json!({"length": 412155631622038_i64}))
             .unwrap_err();
         assert_eq!(e.field.as_deref(), Some("length"));
-        assert!(schemas.check("PATCH /thing", &json!({"length": 2147483647})).is_ok());
+        assert!(schemas
+            .check("PATCH /thing", &json!({"length": 2147483647}))
+            .is_ok());
         // A field the schema does not know.
-        let e = schemas.check("PATCH /thing", &json!({"bogus": 1})).unwrap_err();
+        let e = schemas
+            .check("PATCH /thing", &json!({"bogus": 1}))
+            .unwrap_err();
         assert!(e.detail.contains("bogus"), "{}", e.detail);
         // Items of an array are named by their index.
         let e = schemas

@@ -316,7 +316,13 @@ pub async fn update(
 ) -> Response {
     run(&api, &headers, method, uri.path(), &body, async |s| {
         let Path(id) = id.map_err(path_error)?;
-        let value = read_json(&api, "PATCH /api/v1/links/{id}", &headers, &body, BODY_LIMIT)?;
+        let value = read_json(
+            &api,
+            "PATCH /api/v1/links/{id}",
+            &headers,
+            &body,
+            BODY_LIMIT,
+        )?;
         let (url, mut opts) = link_options(&value, false, &[])?;
         if let Some(u) = url {
             opts.insert("url".to_owned(), Value::String(u));
@@ -535,7 +541,13 @@ pub async fn bulk_create(
     body: Bytes,
 ) -> Response {
     run(&api, &headers, method, uri.path(), &body, async |s| {
-        let value = read_json(&api, "POST /api/v1/links/bulk", &headers, &body, BULK_BODY_LIMIT)?;
+        let value = read_json(
+            &api,
+            "POST /api/v1/links/bulk",
+            &headers,
+            &body,
+            BULK_BODY_LIMIT,
+        )?;
         let items = bulk_items(&value)?;
         // An item the API cannot read (not an object, an unknown field, a value of the
         // wrong type) makes the whole request unreadable: 400, nothing made. An item read
@@ -594,7 +606,13 @@ pub async fn bulk_update(
     body: Bytes,
 ) -> Response {
     run(&api, &headers, method, uri.path(), &body, async |s| {
-        let value = read_json(&api, "PATCH /api/v1/links/bulk", &headers, &body, BULK_BODY_LIMIT)?;
+        let value = read_json(
+            &api,
+            "PATCH /api/v1/links/bulk",
+            &headers,
+            &body,
+            BULK_BODY_LIMIT,
+        )?;
         // A key that may change no link is refused whole, not item by item.
         s.require("links:write").await?;
         let items = bulk_items(&value)?;
@@ -664,7 +682,13 @@ pub async fn bulk_delete(
     body: Bytes,
 ) -> Response {
     run(&api, &headers, method, uri.path(), &body, async |s| {
-        let value = read_json(&api, "DELETE /api/v1/links/bulk", &headers, &body, BULK_BODY_LIMIT)?;
+        let value = read_json(
+            &api,
+            "DELETE /api/v1/links/bulk",
+            &headers,
+            &body,
+            BULK_BODY_LIMIT,
+        )?;
         s.require("links:write").await?;
         // Ids as JSON Schema's integers: 5 and 5.0 alike.
         let ids: Vec<i64> = match value.as_object().map(|o| (o.len(), o.get("ids"))) {

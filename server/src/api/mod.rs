@@ -405,9 +405,8 @@ fn document_common_answers(mut doc: Value) -> Value {
         change["properties"]["id"] = serde_json::json!({"type": "integer", "format": "int64",
             "description": "The link to change."});
         change["required"] = serde_json::json!(["id"]);
-        change["description"] = Value::from(
-            "A change to one link of a bulk change: its id and the fields to change.",
-        );
+        change["description"] =
+            Value::from("A change to one link of a bulk change: its id and the fields to change.");
         doc["components"]["schemas"]["LinkChange"] = change;
     }
     // An analytics answer is one of several shapes, and `[]` is each of the array ones.
