@@ -221,10 +221,12 @@ leg_sql_bulk() {
     awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN {printf "%.0f\n", n / (b - a)}'
 }
 # Every leg starts on the same 100,000 links: the links the previous leg made are deleted
-# (untimed), then VACUUM and CHECKPOINT. Without it the workspace grew by some 250,000
-# links a round, and the API's cost per link grows with the workspace's links (each link
-# it answers is read back with get_link(), whose click_totals() under a key read 110 ms
-# at 527,473 links, 2026-12-07): its bulk requests of round 2 took over 120 s each.
+# (untimed), then VACUUM and CHECKPOINT, so that no round measures a larger table than
+# another. (When the API read each new link back with get_link(), whose click_totals()
+# under a key took 110 ms at 527,473 links, a growing workspace made round 2's bulk
+# requests take over 120 s each; links are now read back with link_json, no counts.)
+# Leg 1's first request presents the bench key the full way (BEGIN, api_begin, …); the
+# server then knows the key, and each creation is one statement, api_shorten.
 LAST_ID=$(psql -d $DB -c "SELECT max(id) FROM shortlink.links")
 quiet() { psql -d $DB -c "DELETE FROM shortlink.links WHERE id > $LAST_ID" -c "VACUUM shortlink.links" -c "CHECKPOINT" >/dev/null; }
 

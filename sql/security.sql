@@ -361,6 +361,7 @@ AS $$
 BEGIN
     PERFORM shortlink.grant_app_rights(role);
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION shortlink.api_begin(text),
+        shortlink.api_shorten(text, text, jsonb), shortlink.link_json(shortlink.links),
         shortlink.presented_key_id(), shortlink.idempotency_claim(text, bytea),
         shortlink.idempotency_store(text, integer, text) TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE ON shortlink.api_idempotency TO %s', role);

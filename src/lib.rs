@@ -22,6 +22,7 @@ macro_rules! v1_function_info {
 }
 
 mod api_key;
+mod api_shorten;
 mod autolink;
 mod batch;
 mod bot_rules;

@@ -1147,6 +1147,42 @@ def expiry_and_revocation():
 
 
 @section
+def one_statement_creation():
+    """POST /links by a key the server has seen: one statement (api_shorten), same rules"""
+    row = sql("SELECT id || ' ' || secret FROM shortlink.create_api_key('e2e_a', 'one-statement-" + RUN +
+              "', '{\"rate_limit\": 4}')")
+    kid, s = row.split()
+    remember_secret(s)
+    made = []
+    for i in range(4):
+        r = call("POST", f"{V1}/links", s, {"url": f"https://example.com/one-st/{i}", "domain": A,
+                                           "title": f"t{i}", "tags": ["one-st"]})
+        made.append((r.status, r.get("title"), r.get("tags"), r.get("clicks"), r.h("RateLimit-Remaining")))
+    check("four creations by one key, the first presenting it the full way: 201 each, the whole link, counts 0",
+          [(201, f"t{i}", ["one-st"], 0, str(3 - i)) for i in range(4)], made)
+    r = call("POST", f"{V1}/links", s, {"url": "https://example.com/one-st/over", "domain": A})
+    problem("the fifth within the minute (rate_limit 4), counted before the statement: 429", r, 429)
+    check("… which made no link", 0, link_count("url = 'https://example.com/one-st/over'"))
+    sql(f"SELECT shortlink.update_api_key({kid}, '{{\"rate_limit\": 100, \"scopes\": [\"links:read\"]}}')")
+    r = call("POST", f"{V1}/links", s, {"url": "https://example.com/one-st/ro", "domain": A})
+    problem("its scopes narrowed in SQL to links:read: 403 at once", r, 403)
+    check("… the new rate limit in its headers", "100", r.h("RateLimit-Limit"), r)
+    sql(f"SELECT shortlink.update_api_key({kid}, '{{\"scopes\": [\"links:write\"], \"domains\": [\"{A2}\"]}}')")
+    problem("restricted to another domain: its old domain refused",
+            call("POST", f"{V1}/links", s, {"url": "https://example.com/one-st/dom", "domain": A}), {403, 404, 422})
+    check("… its own domain works", 201,
+          call("POST", f"{V1}/links", s, {"url": "https://example.com/one-st/dom2", "domain": A2}).status)
+    sql(f"SELECT shortlink.revoke_api_key({kid})")
+    problem("revoked in SQL: 401 on the very next creation", call("POST", f"{V1}/links", s,
+            {"url": "https://example.com/one-st/rv", "domain": A2}), 401)
+    check("… and the refused ones made nothing", 0,
+          link_count("url IN ('https://example.com/one-st/ro', 'https://example.com/one-st/dom', 'https://example.com/one-st/rv')"))
+    check("the links made are the key's workspace's", "4 1",
+          sql("SELECT count(*) FILTER (WHERE domain = '" + A + "') || ' ' || count(*) FILTER (WHERE domain = '" + A2 +
+              "') FROM shortlink.links WHERE url LIKE 'https://example.com/one-st/%'"))
+
+
+@section
 def isolation():
     """Tenant isolation: B's key gets 404 for every object of A, and A's are unchanged"""
     r = create("a-admin", {"url": "https://example.com/iso", "domain": A, "customSlug": slug("iso"),

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 use super::fields::link_options;
-use super::{read_json, run, Answer, Api, BODY_LIMIT, BULK_BODY_LIMIT};
+use super::{read_json, run, run_one_statement, Answer, Api, BODY_LIMIT, BULK_BODY_LIMIT};
 use crate::http::problem::Problem;
 use crate::service::links::{self, Filter, Link, Sort};
 use crate::service::{Class, Error};
@@ -98,6 +98,23 @@ pub async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // A key seen before, without an Idempotency-Key: one statement (api_shorten).
+    let one = run_one_statement(&api, &headers, async |secret| {
+        let value = read_json(&api, "POST /api/v1/links", &headers, &body, BODY_LIMIT)?;
+        let (url, opts) = link_options(&value, true, &[])?;
+        let (link, key_id, rate_limit) = links::create_with_key(
+            &api.service,
+            secret,
+            url.as_deref().unwrap_or_default(),
+            &opts,
+        )
+        .await?;
+        Ok((Answer::json(StatusCode::CREATED, link)?, key_id, rate_limit))
+    })
+    .await;
+    if let Some(answer) = one {
+        return answer;
+    }
     run(&api, &headers, method, uri.path(), &body, async |s| {
         let value = read_json(&api, "POST /api/v1/links", &headers, &body, BODY_LIMIT)?;
         let (url, opts) = link_options(&value, true, &[])?;

@@ -8,6 +8,7 @@ mod body_schema;
 mod domains;
 pub mod fields;
 mod keys;
+mod known_keys;
 mod links;
 mod rate_limit;
 
@@ -22,6 +23,7 @@ use sha2::{Digest, Sha256};
 use std::sync::{Arc, OnceLock};
 
 use body_schema::BodySchemas;
+use known_keys::{KnownKey, KnownKeys};
 use std::time::Instant;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -43,6 +45,8 @@ pub struct Api {
     default_rate_limit: u32,
     /// The document's body schemas, set by [`router`] once the document is made.
     bodies: OnceLock<BodySchemas>,
+    /// Keys presented before, for the rate limit of one-statement requests.
+    known_keys: KnownKeys,
 }
 
 impl Api {
@@ -52,6 +56,7 @@ impl Api {
             limiter: rate_limit::Limiter::default(),
             default_rate_limit: default_rate_limit.max(1),
             bodies: OnceLock::new(),
+            known_keys: KnownKeys::default(),
         }
     }
 }
@@ -133,14 +138,41 @@ pub async fn begin(
     headers: &HeaderMap,
 ) -> Result<(Session, rate_limit::Quota), Response> {
     let secret = bearer(headers).map_err(|e| problem(&e))?;
-    let session = api.service.begin(secret).await.map_err(|e| problem(&e))?;
-    let key = session.key().clone();
-    let limit = key
-        .rate_limit
-        .map_or(api.default_rate_limit, |l| l.max(1) as u32);
+    let session = match api.service.begin(secret).await {
+        Ok(s) => s,
+        Err(e) => {
+            api.known_keys.forget(secret);
+            return Err(problem(&e));
+        }
+    };
+    let key = session.key();
+    let known = KnownKey {
+        id: key.id,
+        prefix: key.prefix.clone(),
+        rate_limit: key.rate_limit,
+    };
+    api.known_keys.remember(secret, known.clone());
+    match take_quota(api, &known) {
+        (quota, None) => Ok((session, quota)),
+        (_, Some(refused)) => {
+            session.rollback().await;
+            Err(refused)
+        }
+    }
+}
+
+/// Requests per minute allowed to `key`.
+fn limit_of(api: &Api, key: &KnownKey) -> u32 {
+    key.rate_limit
+        .map_or(api.default_rate_limit, |l| l.max(1) as u32)
+}
+
+/// Counts a request of `key` against its rate limit: its quota, and the 429 refusing it
+/// when it is past the limit.
+fn take_quota(api: &Api, key: &KnownKey) -> (rate_limit::Quota, Option<Response>) {
+    let limit = limit_of(api, key);
     let quota = api.limiter.take(key.id, limit);
     if let Some(wait) = quota.refused() {
-        session.rollback().await;
         let mut e = Error::new(
             Class::TooManyRequests,
             format!(
@@ -151,9 +183,55 @@ pub async fn begin(
         e.retry_after = Some(wait);
         let mut r = problem(&e);
         quota.headers(r.headers_mut());
-        return Err(r);
+        return (quota, Some(r));
     }
-    Ok((session, quota))
+    (quota, None)
+}
+
+/// One request answered by one statement in autocommit (`work`, given the secret),
+/// for a key this process has seen presented: counted against the key's rate limit
+/// first, as `run` counts. None: the key is not known here (or the request carries an
+/// Idempotency-Key, which needs a transaction): the caller takes the full way, `run`.
+pub async fn run_one_statement<F>(api: &Api, headers: &HeaderMap, work: F) -> Option<Response>
+where
+    F: AsyncFnOnce(&str) -> Result<(Answer, i64, Option<i32>), Error>,
+{
+    if headers.contains_key("idempotency-key") {
+        return None;
+    }
+    let secret = bearer(headers).ok()?;
+    let known = api.known_keys.get(secret)?;
+    // Past the limit known here: the full way, which reads the key's limit as it is now
+    // (raised in SQL since, perhaps) and refuses or counts the request by it.
+    if api.limiter.would_refuse(known.id, limit_of(api, &known)) {
+        return None;
+    }
+    let quota = match take_quota(api, &known) {
+        (q, None) => q,
+        (_, Some(refused)) => return Some(refused),
+    };
+    let mut r = match work(secret).await {
+        Ok((answer, id, rate_limit)) => {
+            let prefix = known.prefix;
+            api.known_keys.remember(
+                secret,
+                KnownKey {
+                    id,
+                    prefix,
+                    rate_limit,
+                },
+            );
+            answer.into_response()
+        }
+        Err(e) => {
+            if e.class == Class::Unauthorized {
+                api.known_keys.forget(secret);
+            }
+            problem(&e)
+        }
+    };
+    quota.headers(r.headers_mut());
+    Some(r)
 }
 
 /// Runs one request: presents its key, applies the key's rate limit and the request's
@@ -258,11 +336,17 @@ where
     if let Err(e) = session.commit().await {
         return with_quota(problem(&e));
     }
-    with_quota(match answer {
-        Answer::Json(s, v) => json_response(s, v),
-        Answer::Empty(s) => s.into_response(),
-        Answer::Raw(r) => r,
-    })
+    with_quota(answer.into_response())
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        match self {
+            Answer::Json(s, v) => json_response(s, v),
+            Answer::Empty(s) => s.into_response(),
+            Answer::Raw(r) => r,
+        }
+    }
 }
 
 /// A JSON body of at most `limit` bytes.

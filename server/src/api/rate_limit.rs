@@ -39,6 +39,15 @@ impl Quota {
 }
 
 impl Limiter {
+    /// Whether a request of key `id` would now be past `limit`, without counting it.
+    pub fn would_refuse(&self, id: i64, limit: u32) -> bool {
+        let now = Instant::now();
+        let map = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&id).is_some_and(|(start, used)| {
+            now.duration_since(*start) < WINDOW && used.saturating_add(1) > limit
+        })
+    }
+
     /// Counts a request of key `id`, allowed `limit` a minute.
     pub fn take(&self, id: i64, limit: u32) -> Quota {
         let now = Instant::now();
@@ -81,5 +90,16 @@ mod tests {
         assert_eq!(h["ratelimit-remaining"], "0");
         assert_eq!(h["ratelimit-limit"], "3");
         assert!(l.take(8, 3).refused().is_none());
+    }
+
+    #[test]
+    fn would_refuse_counts_nothing() {
+        let l = Limiter::default();
+        assert!(!l.would_refuse(9, 1));
+        assert!(l.take(9, 1).refused().is_none());
+        assert!(l.would_refuse(9, 1));
+        assert!(l.would_refuse(9, 1));
+        assert!(!l.would_refuse(9, 2), "a higher limit, the same count");
+        assert!(l.take(9, 2).refused().is_none());
     }
 }

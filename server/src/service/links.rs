@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::{Class, Error, Session};
+use super::{Class, Error, Service, Session};
 
 /// A link with every stored field and its counts (`shortlink.get_link`).
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
@@ -15,22 +15,31 @@ pub struct Link {
     pub id: i64,
     pub domain: String,
     pub code: String,
+    #[serde(alias = "short_url")]
     pub short_url: String,
     pub url: String,
     /// URL, MAILTO, TEL or SMS.
+    #[serde(alias = "link_type")]
     pub link_type: String,
     /// 301 or 302.
+    #[serde(alias = "redirect_type")]
     pub redirect_type: i32,
+    #[serde(alias = "created_at")]
     pub created_at: String,
+    #[serde(alias = "updated_at")]
     pub updated_at: Option<String>,
+    #[serde(alias = "expires_at")]
     pub expires_at: Option<String>,
     pub expired: bool,
+    #[serde(alias = "max_clicks")]
     pub max_clicks: Option<i64>,
     pub disabled: bool,
     pub tracking: bool,
+    #[serde(alias = "password_protected")]
     pub password_protected: bool,
-    #[serde(rename = "forwardParameters")]
+    #[serde(rename = "forwardParameters", alias = "forward_parameters")]
     pub forward_params: bool,
+    #[serde(alias = "block_bots")]
     pub block_bots: bool,
     /// The UTM parameters put into the destination.
     pub utm: Option<Map<String, Value>>,
@@ -39,19 +48,34 @@ pub struct Link {
     pub image: Option<String>,
     pub tags: Vec<String>,
     pub cloaked: bool,
+    #[serde(alias = "meta_pixel_id")]
     pub meta_pixel_id: Option<String>,
+    #[serde(alias = "google_tag_id")]
     pub google_tag_id: Option<String>,
+    #[serde(alias = "custom_field")]
     pub custom_field: Option<String>,
+    #[serde(alias = "dlt_header")]
     pub dlt_header: Option<String>,
+    #[serde(alias = "contact_phone")]
     pub contact_phone: Option<String>,
+    #[serde(alias = "callback_url")]
     pub callback_url: Option<String>,
+    #[serde(alias = "webhook_urls")]
     pub webhook_urls: Option<Vec<String>>,
+    #[serde(alias = "expired_url")]
     pub expired_url: Option<String>,
     pub metadata: Map<String, Value>,
     /// Counted clicks of people.
+    #[serde(default)]
     pub clicks: i64,
+    #[serde(alias = "bot_clicks")]
+    #[serde(default)]
     pub bot_clicks: i64,
+    #[serde(alias = "unique_visitors")]
+    #[serde(default)]
     pub unique_visitors: i64,
+    #[serde(alias = "last_clicked_at")]
+    #[serde(default)]
     pub last_clicked_at: Option<String>,
     /// The link's QR code (SVG; `?format=png` for PNG), served by the redirect listener.
     #[serde(default)]
@@ -68,8 +92,11 @@ fn parse_link(json: &str) -> Result<Link, Error> {
     finish_link(super::from_row(json)?)
 }
 
-/// A link whose JSON has the API's names already (NEW_LINKS): read straight into a Link,
-/// with no renaming pass (a bulk answer reads 1,000 of them).
+/// A link just made, read straight into a Link with no renaming pass (a bulk answer
+/// reads 1,000 of them): from NEW_LINKS (the API's names), or as `shortlink.link_json`
+/// shows it (api_shorten; the database's names, each an alias on Link). No counts: a
+/// new link has none. (NEW_LINKS does not call link_json: a whole-row reference to
+/// `links` needs SELECT on every column, and the API role has none on password_hash.)
 fn parse_new_link(json: &str) -> Result<Link, Error> {
     finish_link(
         serde_json::from_str(json)
@@ -157,6 +184,28 @@ pub async fn create(s: &Session, url: &str, opts: &Map<String, Value>) -> Result
         .await?
         .pop()
         .ok_or_else(|| Error::internal("a link just made is not seen"))
+}
+
+/// `api_shorten(secret, url, opts)`: the key presented and the link made in one
+/// statement; the link, and the key's id and rate limit as the database says now.
+pub async fn create_with_key(
+    service: &Service,
+    secret: &str,
+    url: &str,
+    opts: &Map<String, Value>,
+) -> Result<(Link, i64, Option<i32>), Error> {
+    let opts = Value::Object(opts.clone()).to_string();
+    let row = service
+        .statement_row(
+            "SELECT key_id, rate_limit, link::text FROM shortlink.api_shorten($1, $2, $3::text::jsonb)",
+            &[&secret, &url, &opts],
+        )
+        .await?;
+    Ok((
+        parse_new_link(&row.get::<_, String>(2))?,
+        row.get(0),
+        row.get(1),
+    ))
 }
 
 /// `update_link(code, opts, domain)`: the destination and any option; counts and the

@@ -81,6 +81,21 @@ impl Service {
         Service { pool }
     }
 
+    /// The row of one statement run on its own, in autocommit: for the extension's
+    /// functions that present a key themselves (shortlink.api_shorten).
+    pub async fn statement_row(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, Error> {
+        let client = self.pool.get().await.map_err(DbError::from)?;
+        let stmt = client.prepare_cached(sql).await.map_err(DbError::from)?;
+        Ok(client
+            .query_one(&stmt, params)
+            .await
+            .map_err(DbError::from)?)
+    }
+
     /// Opens a transaction with `secret` presented: 401 for a key the database refuses.
     pub async fn begin(&self, secret: &str) -> Result<Session, Error> {
         let client = self.pool.get().await.map_err(DbError::from)?;

@@ -319,6 +319,36 @@ ROLLBACK;
 SELECT shortlink.maintain() IS NOT NULL AS maintained;
 SELECT count(*) AS idempotency_records FROM shortlink.api_idempotency;
 
+-- api_shorten: a key presented and one link made in one statement, in autocommit. The
+-- link comes back as link_json shows it (no password hash); the key's workspace, scopes
+-- and domains hold as for shorten under api_begin; a refused call makes nothing, and no
+-- key stays presented after the statement.
+SET ROLE sl_api;
+SELECT key_id > 0 AS key, rate_limit, link->>'code' AS code, link->>'domain' AS domain,
+       link->>'short_url' AS short_url, link->>'url' AS url, link->>'title' AS title,
+       link->'tags' AS tags, link->'redirect_type' AS redirect_type, link->'expired' AS expired,
+       link ? 'password_hash' AS has_hash
+FROM shortlink.api_shorten(:'acme_all', 'https://acme.example/one',
+                           '{"code": "acme-one", "domain": "go.acme.example", "title": "One", "tags": ["b", "a"]}');
+SELECT rate_limit, link->>'domain' AS globex_default FROM shortlink.api_shorten(:'globex_all', 'https://globex.example/two', '{"domain": "go.globex.example"}');
+SELECT key_id FROM shortlink.api_shorten(:'globex_all', 'https://globex.example/one', '{"domain": "go.acme.example"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT key_id FROM shortlink.api_shorten(:'acme_read', 'https://acme.example/ro', '{"domain": "go.acme.example"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT key_id FROM shortlink.api_shorten(:'acme_x', 'https://acme.example/x2', '{"domain": "go.acme.example"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT link->>'domain' AS x_domain FROM shortlink.api_shorten(:'acme_x', 'https://acme.example/x3', '{"domain": "x.acme.example"}');
+SELECT key_id FROM shortlink.api_shorten('sl_AAAAAAAA_' || repeat('a', 43), 'https://acme.example/bad');
+\echo :LAST_ERROR_SQLSTATE
+SELECT key_id FROM shortlink.api_shorten(:'acme_all', 'not a url', '{"domain": "go.acme.example"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS presented_after FROM shortlink.presented_key();
+SELECT count(*) AS links_seen_after FROM shortlink.links;
+RESET ROLE;
+SELECT url FROM shortlink.links WHERE url LIKE 'https://acme.example/%' AND url IN
+    ('https://acme.example/one', 'https://acme.example/x3', 'https://acme.example/ro', 'https://acme.example/x2',
+     'https://acme.example/bad') OR url LIKE 'https://globex.example/%' ORDER BY url;
+
 -- Changing and revoking keys; revocation is effective from the next transaction.
 SET ROLE sl_acme_admin;
 SELECT name, scopes, rate_limit, expires_at IS NOT NULL AS expires
