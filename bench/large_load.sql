@@ -18,6 +18,10 @@ INSERT INTO shortlink.click_events (link_id, clicked_at)
 SELECT shortlink.link_id('bench-year'), d
 FROM generate_series(date_trunc('day', now(), 'UTC') - interval '366 days', now(), interval '1 day') d;
 SELECT shortlink.maintain() ->> 'partitions_created' AS partitions_created;
+-- From TRUNCATE to the last event in one transaction: a maintain() of the maintenance
+-- worker in between would set rolled_up_to to this hour before any event, and the
+-- back-dated events below would never be rolled up.
+BEGIN;
 TRUNCATE shortlink.click_events, shortlink.click_rollups, shortlink.rollup_state;
 
 -- The events, spread uniformly over the past year, from 1,000 visitors.
@@ -35,6 +39,7 @@ SELECT CASE WHEN g % 10 = 0 THEN y.id ELSE 1 + g % 100 END,
        CASE WHEN g % 50 = 0 THEN 'Probe' END
 FROM generate_series(1, :events) g,
      (SELECT shortlink.link_id('bench-year') AS id) y;
+COMMIT;
 SELECT count(*) AS default_partition_rows FROM shortlink.click_events_default;
 
 -- Rolls up every finished hour of the year, with room to sort in memory (a first
