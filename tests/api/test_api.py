@@ -180,6 +180,15 @@ def sql(query, role=None):
     return out.stdout.strip()
 
 
+def sql_key(name, opts):
+    """A key of workspace e2e_a made in SQL (named for this run): (id, secret)."""
+    row = sql(f"SELECT id || ' ' || secret FROM shortlink.create_api_key('e2e_a', '{name}-{RUN}', "
+              f"'{json.dumps(opts)}')")
+    kid, secret = row.split()
+    remember_secret(secret)
+    return kid, secret
+
+
 def iso(t):
     return t.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
@@ -1132,10 +1141,7 @@ def restricted_keys():
 @section
 def expiry_and_revocation():
     """An expired key and a revoked one get 401 at once"""
-    row = sql("SELECT id || ' ' || secret FROM shortlink.create_api_key('e2e_a', 'expiring-" + RUN +
-              "', '{\"expire_in\": 2, \"rate_limit\": 1000000}')")
-    kid, s = row.split()
-    remember_secret(s)
+    _, s = sql_key("expiring", {"expire_in": 2, "rate_limit": 1000000})
     check("a key with expire_in 2: 200 at first", 200, call("GET", f"{V1}/links", s).status)
     time.sleep(3)
     problem("… 3 s later: 401", call("GET", f"{V1}/links", s), 401)
@@ -1149,10 +1155,7 @@ def expiry_and_revocation():
 @section
 def one_statement_creation():
     """POST /links by a key the server has seen: one statement (api_shorten), same rules"""
-    row = sql("SELECT id || ' ' || secret FROM shortlink.create_api_key('e2e_a', 'one-statement-" + RUN +
-              "', '{\"rate_limit\": 4}')")
-    kid, s = row.split()
-    remember_secret(s)
+    kid, s = sql_key("one-statement", {"rate_limit": 4})
     made = []
     for i in range(4):
         r = call("POST", f"{V1}/links", s, {"url": f"https://example.com/one-st/{i}", "domain": A,

@@ -65,8 +65,11 @@ impl Error {
         self
     }
 
+    /// A bug: `detail` goes to the log, and the client reads "internal error" (as for a
+    /// database error of no known class).
     pub fn internal(detail: impl Into<String>) -> Self {
-        Error::new(Class::Internal, detail)
+        tracing::error!(detail = %detail.into(), "internal error in an API request");
+        Error::new(Class::Internal, "internal error")
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -192,6 +195,12 @@ mod tests {
             Class::Unprocessable
         );
         assert_eq!(class_of(&SqlState::INTERNAL_ERROR), Class::Internal);
+        // What went wrong inside is logged, not said to the client.
+        let e = Error::internal("a row does not read as Link: missing field `id`");
+        assert_eq!(
+            (e.class, e.detail.as_str()),
+            (Class::Internal, "internal error")
+        );
     }
 
     #[test]
