@@ -36,7 +36,7 @@ AS $$
                l.expired_url, l.metadata,
                (l.limited_clicks + c.clicks)::bigint,
                c.bot_clicks,
-               coalesce((SELECT t.visitors FROM shortlink.click_totals(l.id, NULL, NULL) t
+               coalesce((SELECT t.visitors FROM shortlink.click_totals(l.id, NULL, NULL, ARRAY['total']) t
                          WHERE t.dimension = 'total'), 0),
                greatest(l.limited_last_clicked_at, c.last_clicked_at)
         FROM shortlink.links l
@@ -179,10 +179,13 @@ RETURNS TABLE (dimension text, bucket_start timestamptz, key text, clicks bigint
                unique_visitors bigint, bot_clicks bigint)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off  -- as click_hour_rows (sql/rollups.sql)
 AS $$
 DECLARE
     link bigint;
     raw_from timestamptz := coalesce((SELECT s.raw_from FROM shortlink.rollup_state s), '-infinity');
+    -- A plain value in the condition on click_events (see click_hour_rows).
+    upto timestamptz := coalesce(until, 'infinity');
 BEGIN
     PERFORM shortlink.require_scope('analytics:read');
     link := shortlink.require_link($1, $2);
@@ -207,7 +210,7 @@ BEGIN
           FROM shortlink.click_events ce
           WHERE bucket = 'minute' AND ce.link_id = link
             AND ce.clicked_at >= greatest(since, raw_from)
-            AND ce.clicked_at < coalesce(until, 'infinity')
+            AND ce.clicked_at < upto
           GROUP BY 1) b
     GROUP BY b.b
     ORDER BY 1, 2, 3;

@@ -300,6 +300,7 @@ BEGIN
         shortlink.qr_svg(text, text),
         shortlink.click_stats(text, text, timestamptz, timestamptz, text),
         shortlink.click_totals(bigint, timestamptz, timestamptz),
+        shortlink.click_totals(bigint, timestamptz, timestamptz, text[]),
         shortlink.click_hour_rows(bigint, timestamptz, timestamptz, text[]),
         shortlink.click_dimensions(),
         shortlink.click_hours(bigint, timestamptz, timestamptz),
