@@ -29,6 +29,20 @@ CREATE TABLE shortlink.api_keys (
 );
 COMMENT ON TABLE shortlink.api_keys IS 'API keys of workspaces (shortlink.create_api_key); SELECT lists them, without their secret hash.';
 CREATE INDEX api_keys_workspace_id_idx ON shortlink.api_keys (workspace_id);
+-- Each backend keeps the keys it has presented (src/presented_key.rs), as it keeps the
+-- domains (sql/caches.sql): any change to a key but its last-used mark, and any change to
+-- a workspace's name, queues an invalidation that every backend receives before the
+-- writer's client hears of the commit, so a revoked key is refused from the next request.
+CREATE TRIGGER cached_table_changed
+    AFTER INSERT OR DELETE OR TRUNCATE
+       OR UPDATE OF workspace_id, name, prefix, secret_hash, scopes, domains, own_links_only,
+                    rate_limit, expires_at, created_at, created_by, revoked_at
+    ON shortlink.api_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION shortlink.cached_table_changed();
+CREATE TRIGGER cached_table_changed AFTER UPDATE OF name OR DELETE OR TRUNCATE ON shortlink.workspaces
+    FOR EACH STATEMENT EXECUTE FUNCTION shortlink.cached_table_changed();
+ALTER TABLE shortlink.api_keys ENABLE ALWAYS TRIGGER cached_table_changed;
+ALTER TABLE shortlink.workspaces ENABLE ALWAYS TRIGGER cached_table_changed;
 
 -- The links a key restricted to its own links made (shorten and shorten_many record them).
 -- No foreign key to links: its RI triggers on links would make TRUNCATE shortlink.links
@@ -65,12 +79,14 @@ SELECT pg_catalog.pg_extension_config_dump('shortlink.api_key_links', '');
 -- api_shorten answers and what shortlink-server reads of the links it has just made. Its
 -- counts are not here (a new link has none; get_link reads them). No password hash.
 -- The planner inlines it into the statement that reads it, which a SET clause would stop:
--- so no pinned search_path (09_roles lists it), and every name in it is qualified.
+-- so no pinned search_path (09_roles lists it), and every name in it is qualified. json,
+-- not jsonb: built as text in the order written, never parsed or sorted again on its way
+-- to a client (api_shorten passes it on as it is).
 CREATE FUNCTION shortlink.link_json(l shortlink.links)
-RETURNS jsonb
+RETURNS json
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-SELECT pg_catalog.jsonb_build_object(
+SELECT pg_catalog.json_build_object(
     'id', l.id, 'domain', l.domain, 'code', l.code,
     'short_url', shortlink.short_url(l.domain, l.code), 'url', l.url,
     'link_type', l.link_type, 'redirect_type', l.redirect_type::pg_catalog.int4,

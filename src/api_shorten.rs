@@ -4,14 +4,15 @@
 //! and answers the link as `shortlink.link_json` shows it. A server answering
 //! `POST /api/v1/links` sends this one statement, in autocommit, instead of BEGIN,
 //! api_begin, shorten, a read of the link and COMMIT: one round trip and one transaction
-//! of one statement, where a link's creation costs what `shorten` costs.
+//! of one statement, where a link's creation costs what `shorten` costs. The link is
+//! `json` text, passed from link_json to the client as it is: never parsed on the way.
 
+use pgrx::datum::JsonString;
 use pgrx::prelude::*;
-use pgrx::JsonB;
 use shortlink_core::options::{self, Mode};
 
 use crate::error::{required, OrRaise};
-use crate::json_arg::{self, JsonbText};
+use crate::json_arg::{self, JsonText, JsonbText};
 use crate::plan;
 
 plan!(
@@ -35,19 +36,19 @@ fn api_shorten(
     (
         name!(key_id, i64),
         name!(rate_limit, Option<i32>),
-        name!(link, JsonB),
+        name!(link, JsonText),
     ),
 > {
-    let key = crate::presented_key::present(secret.unwrap_or_default());
+    let (key_id, rate_limit) = crate::presented_key::present_id(secret.unwrap_or_default());
     let link = json_arg::parse_opts(options)
         .and_then(|opts| options::parse(&opts, Mode::Create))
         .and_then(|o| crate::shorten::create(url, &o))
         .or_raise();
     let json = Spi::connect(|client| {
         required(
-            LINK_JSON.select_one::<JsonB>(client, &[link.id.into()]),
+            LINK_JSON.select_one::<JsonString>(client, &[link.id.into()]),
             "the link just made",
         )
     });
-    TableIterator::once((key.0, key.7, json))
+    TableIterator::once((key_id, rate_limit, JsonText(json.0)))
 }

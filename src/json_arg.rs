@@ -83,3 +83,43 @@ impl JsonbText {
 pub fn parse_opts(opts: Option<JsonbText>) -> Result<Value> {
     opts.map_or(Ok(Value::Null), |j| j.parse("options"))
 }
+
+/// A `json` result given as its text and passed on as it is, never parsed (pgrx's
+/// `JsonString` would do, but 0.18 gives it no SQL type). The text must be JSON: it comes
+/// from PostgreSQL's own json functions (`shortlink.link_json`).
+pub struct JsonText(pub String);
+
+impl pgrx::IntoDatum for JsonText {
+    fn into_datum(self) -> Option<pg_sys::Datum> {
+        // json is stored as its text: the same varlena as a text datum.
+        self.0.as_str().into_datum()
+    }
+
+    fn type_oid() -> pg_sys::Oid {
+        pg_sys::JSONOID
+    }
+}
+
+// SAFETY: the datum returned is IntoDatum's, which the caller's fcinfo returns as is.
+unsafe impl pgrx::callconv::BoxRet for JsonText {
+    unsafe fn box_into<'fcx>(
+        self,
+        fcinfo: &mut pgrx::callconv::FcInfo<'fcx>,
+    ) -> pgrx::datum::Datum<'fcx> {
+        match pgrx::IntoDatum::into_datum(self) {
+            // SAFETY: a json datum made just now, returned to the function's caller.
+            Some(datum) => unsafe { fcinfo.return_raw_datum(datum) },
+            None => fcinfo.return_null(),
+        }
+    }
+}
+
+// SAFETY: returned as `json`, whose datum is the text varlena IntoDatum above makes.
+unsafe impl SqlTranslatable for JsonText {
+    const TYPE_IDENT: &'static str = pgrx::pgrx_resolved_type!(JsonText);
+    const TYPE_ORIGIN: TypeOrigin = TypeOrigin::External;
+    const ARGUMENT_SQL: std::result::Result<SqlMappingRef, ArgumentError> =
+        Err(ArgumentError::Datum);
+    const RETURN_SQL: std::result::Result<ReturnsRef, ReturnsError> =
+        Ok(ReturnsRef::One(SqlMappingRef::literal("json")));
+}

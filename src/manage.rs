@@ -144,9 +144,10 @@ fn require_link(code: Option<&str>, domain: default!(Option<&str>, "NULL")) -> i
 }
 
 /// The short URL of `code` on `domain`, as shorten returns it (for the SQL functions
-/// that list links).
+/// that list links, and link_json for every link it shows). No pinned search_path: it
+/// formats two strings and looks no name up, and a SET clause would cost each call a
+/// configuration change and its undoing.
 #[pg_extern(immutable, strict, parallel_safe)]
-#[search_path(pg_catalog, pg_temp)]
 fn short_url(domain: &str, code: &str) -> String {
     shortlink_core::codes::short_url(domain, code)
 }

@@ -12,7 +12,9 @@
 use pgrx::prelude::*;
 use shortlink_core::api_key;
 use shortlink_core::{Error, Kind, Result};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
 
 use crate::error::{raise, required, OrRaise};
 use crate::plan;
@@ -52,12 +54,13 @@ impl Presented {
 }
 
 thread_local! {
-    static PRESENTED: RefCell<Option<(pg_sys::LocalTransactionId, Presented)>> =
+    static PRESENTED: RefCell<Option<(pg_sys::LocalTransactionId, Rc<Presented>)>> =
         const { RefCell::new(None) };
 }
 
-/// The key presented in the current transaction, if any.
-pub fn presented() -> Option<Presented> {
+/// The key presented in the current transaction, if any (shared: a clone allocates
+/// nothing).
+pub fn presented() -> Option<Rc<Presented>> {
     let lxid = crate::pg_compat::local_transaction_id();
     PRESENTED.with(|p| {
         p.borrow()
@@ -79,10 +82,11 @@ pub fn require(scope: &str) -> Result<()> {
 plan!(
     KEY_BY_HASH,
     read,
-    "SELECT k.id, k.prefix, k.name, w.name, k.scopes, k.domains, k.own_links_only,
-            k.rate_limit, k.expires_at, k.workspace_id,
-            k.revoked_at IS NOT NULL, coalesce(k.expires_at <= now(), false),
-            k.last_used_at IS NULL OR k.last_used_at < now() - interval '60 seconds'
+    "SELECT 'shortlink.api_keys'::pg_catalog.regclass::pg_catalog.oid,
+            'shortlink.workspaces'::pg_catalog.regclass::pg_catalog.oid,
+            k.id, k.prefix, k.name, w.name, k.scopes, k.domains, k.own_links_only,
+            k.rate_limit, k.expires_at, k.workspace_id, k.revoked_at IS NOT NULL,
+            k.last_used_at
      FROM shortlink.api_keys k JOIN shortlink.workspaces w ON w.id = k.workspace_id
      WHERE k.secret_hash = $1",
     [BYTEAOID]
@@ -99,6 +103,131 @@ plan!(
                    FOR NO KEY UPDATE SKIP LOCKED)",
     [INT8OID]
 );
+
+/// MARK_USED's minute, in microseconds (a TimestampTz's unit).
+const MARK_USED_EVERY: pg_sys::TimestampTz = 60_000_000;
+
+/// A key as KEY_BY_HASH read it, with what a presentation of it sets up front.
+struct KnownKey {
+    presented: Rc<Presented>,
+    name: String,
+    workspace: String,
+    rate: Option<i32>,
+    expires: Option<TimestampWithTimeZone>,
+    revoked: bool,
+    /// When it was last marked used by a committed transaction, as far as this backend
+    /// knows.
+    last_used: Cell<Option<pg_sys::TimestampTz>>,
+    /// The transaction in which this backend last marked it (its mark counts once that
+    /// transaction commits; one that rolls back leaves the key to be marked again).
+    marked_in: Cell<pg_sys::LocalTransactionId>,
+}
+
+/// The keys this backend has looked up, by the SHA-256 of their secret, kept until
+/// `api_keys` or `workspaces` change: their statement triggers (sql/api_keys.sql) queue a
+/// relcache invalidation, which every backend processes at the start of its next
+/// transaction at the latest ([`heard_of`]), so a key revoked, changed or expired by a
+/// changed expiry is seen as it is by the next request. A secret that matches no key is
+/// never kept. Whether a kept key has expired is decided afresh on each presentation.
+struct KnownKeys {
+    /// api_keys and workspaces, as the last look-up named them.
+    tables: [pg_sys::Oid; 2],
+    /// Counts the invalidations heard: a look-up that heard one while it read keeps nothing.
+    generation: u64,
+    keys: HashMap<[u8; 32], Rc<KnownKey>>,
+}
+
+/// Most keys kept per backend; past it, the kept ones are forgotten.
+const KNOWN_KEYS_MAX: usize = 1024;
+
+thread_local! {
+    static KNOWN_KEYS: RefCell<KnownKeys> = RefCell::new(KnownKeys {
+        tables: [pg_sys::InvalidOid; 2],
+        generation: 0,
+        keys: HashMap::new(),
+    });
+}
+
+/// Forgets the kept keys when `relid` is api_keys or workspaces, or InvalidOid (the whole
+/// relcache was reset); from the relcache callback (relcache.rs).
+pub fn heard_of(relid: pg_sys::Oid) {
+    KNOWN_KEYS.with(|k| {
+        // Never borrowed across a call that could process invalidations: the borrows
+        // below are all short.
+        if let Ok(mut k) = k.try_borrow_mut() {
+            if relid == pg_sys::InvalidOid || k.tables.contains(&relid) {
+                k.keys.clear();
+                k.generation = k.generation.wrapping_add(1);
+            }
+        }
+    });
+}
+
+/// A mark of the key of `hash` made at `at` has committed.
+fn mark_committed(hash: &[u8; 32], at: pg_sys::TimestampTz) {
+    KNOWN_KEYS.with(|k| {
+        if let Ok(k) = k.try_borrow() {
+            if let Some(key) = k.keys.get(hash) {
+                key.last_used.set(Some(at));
+            }
+        }
+    });
+}
+
+fn known_key(hash: &[u8; 32]) -> Option<Rc<KnownKey>> {
+    KNOWN_KEYS.with(|k| k.borrow().keys.get(hash).cloned())
+}
+
+/// Reads the key of `hash` and keeps it (see [`KnownKeys`]).
+fn look_up(hash: &[u8; 32]) -> Option<Rc<KnownKey>> {
+    let generation = KNOWN_KEYS.with(|k| k.borrow().generation);
+    let found = Spi::connect(|client| {
+        KEY_BY_HASH.select_row(client, &[hash.to_vec().into()], |t| {
+            let tables = [
+                required(t.get::<pg_sys::Oid>(1).or_raise(), "api_keys oid"),
+                required(t.get::<pg_sys::Oid>(2).or_raise(), "workspaces oid"),
+            ];
+            let key = KnownKey {
+                presented: Rc::new(Presented {
+                    key_id: required(t.get::<i64>(3).or_raise(), "api_keys.id"),
+                    prefix: required(t.get::<String>(4).or_raise(), "api_keys.prefix"),
+                    scopes: required(t.get::<Vec<String>>(7).or_raise(), "api_keys.scopes"),
+                    domains: t.get::<Vec<String>>(8).or_raise(),
+                    own_links_only: required(
+                        t.get::<bool>(9).or_raise(),
+                        "api_keys.own_links_only",
+                    ),
+                    workspace_id: required(t.get::<i32>(12).or_raise(), "api_keys.workspace_id"),
+                }),
+                name: required(t.get::<String>(5).or_raise(), "api_keys.name"),
+                workspace: required(t.get::<String>(6).or_raise(), "workspaces.name"),
+                rate: t.get::<i32>(10).or_raise(),
+                expires: t.get::<TimestampWithTimeZone>(11).or_raise(),
+                revoked: required(t.get::<bool>(13).or_raise(), "revoked"),
+                last_used: Cell::new(
+                    t.get::<TimestampWithTimeZone>(14)
+                        .or_raise()
+                        .map(pg_sys::TimestampTz::from),
+                ),
+                marked_in: Cell::new(pg_sys::InvalidLocalTransactionId),
+            };
+            (tables, key)
+        })
+    });
+    let (tables, key) = found?;
+    let key = Rc::new(key);
+    KNOWN_KEYS.with(|k| {
+        let mut k = k.borrow_mut();
+        k.tables = tables;
+        if k.generation == generation {
+            if k.keys.len() >= KNOWN_KEYS_MAX {
+                k.keys.clear();
+            }
+            k.keys.insert(*hash, Rc::clone(&key));
+        }
+    });
+    Some(key)
+}
 
 fn invalid_key(message: String) -> Error {
     Error::new(Kind::InvalidAuthorization, message)
@@ -157,49 +286,43 @@ fn api_begin(
 /// Presents the key of `secret` for the rest of the current transaction (raising 28000
 /// for a key unknown, revoked or expired), and answers what api_begin shows of it.
 pub fn present(secret: &str) -> KeyRow {
+    let key = present_key(secret);
+    let k = &key.presented;
+    (
+        k.key_id,
+        k.prefix.clone(),
+        key.name.clone(),
+        key.workspace.clone(),
+        k.scopes.clone(),
+        k.domains.clone(),
+        k.own_links_only,
+        key.rate,
+        key.expires,
+    )
+}
+
+/// The id and rate limit of the key of `secret`, presented as [`present`] does.
+pub fn present_id(secret: &str) -> (i64, Option<i32>) {
+    let key = present_key(secret);
+    (key.presented.key_id, key.rate)
+}
+
+fn present_key(secret: &str) -> Rc<KnownKey> {
     // Never echo the secret: the messages name the prefix of a key found by its hash.
-    let hash = api_key::hash(secret).to_vec();
-    let found = Spi::connect(|client| {
-        KEY_BY_HASH.select_row(client, &[hash.into()], |t| {
-            (
-                required(t.get::<i64>(1).or_raise(), "api_keys.id"),
-                required(t.get::<String>(2).or_raise(), "api_keys.prefix"),
-                required(t.get::<String>(3).or_raise(), "api_keys.name"),
-                required(t.get::<String>(4).or_raise(), "workspaces.name"),
-                required(t.get::<Vec<String>>(5).or_raise(), "api_keys.scopes"),
-                t.get::<Vec<String>>(6).or_raise(),
-                required(t.get::<bool>(7).or_raise(), "api_keys.own_links_only"),
-                t.get::<i32>(8).or_raise(),
-                t.get::<TimestampWithTimeZone>(9).or_raise(),
-                required(t.get::<i32>(10).or_raise(), "api_keys.workspace_id"),
-                required(t.get::<bool>(11).or_raise(), "revoked"),
-                required(t.get::<bool>(12).or_raise(), "expired"),
-                required(t.get::<bool>(13).or_raise(), "stale"),
-            )
-        })
-    });
-    let Some((
-        id,
-        prefix,
-        name,
-        workspace,
-        scopes,
-        domains,
-        own,
-        rate,
-        expires,
-        ws,
-        revoked,
-        expired,
-        stale,
-    )) = found
-    else {
+    let hash = api_key::hash(secret);
+    let Some(key) = known_key(&hash).or_else(|| look_up(&hash)) else {
         raise(invalid_key("invalid API key".into()))
     };
-    if revoked {
+    let (id, prefix) = (key.presented.key_id, &key.presented.prefix);
+    // SAFETY: reads the start time of the current transaction, which now() returns.
+    let now = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
+    if key.revoked {
         raise(invalid_key(format!("API key \"sl_{prefix}\" was revoked")));
     }
-    if expired {
+    if key
+        .expires
+        .is_some_and(|e| pg_sys::TimestampTz::from(e) <= now)
+    {
         raise(invalid_key(format!("API key \"sl_{prefix}\" has expired")));
     }
     if let Some(other) = presented().filter(|k| k.key_id != id) {
@@ -215,6 +338,12 @@ pub fn present(secret: &str) -> KeyRow {
             .with_hint("Present each key in a transaction of its own."),
         );
     }
+    let lxid = crate::pg_compat::local_transaction_id();
+    let stale = key.marked_in.get() != lxid
+        && key
+            .last_used
+            .get()
+            .is_none_or(|t| t < now - MARK_USED_EVERY);
     // SAFETY: reads a backend global.
     if stale && !unsafe { pg_sys::XactReadOnly } {
         Spi::connect_mut(|client| {
@@ -222,17 +351,14 @@ pub fn present(secret: &str) -> KeyRow {
                 client.update(stmt, None, &[id.into()]).or_raise();
             })
         });
+        // Marked now (or by another transaction just now): not again in this transaction,
+        // nor for a minute once it commits.
+        key.marked_in.set(lxid);
+        pgrx::register_xact_callback(pgrx::PgXactCallbackEvent::Commit, move || {
+            mark_committed(&hash, now)
+        });
     }
-    let key = Presented {
-        key_id: id,
-        workspace_id: ws,
-        prefix: prefix.clone(),
-        scopes: scopes.clone(),
-        domains: domains.clone(),
-        own_links_only: own,
-    };
-    let lxid = crate::pg_compat::local_transaction_id();
-    PRESENTED.with(|p| *p.borrow_mut() = Some((lxid, key)));
+    PRESENTED.with(|p| *p.borrow_mut() = Some((lxid, Rc::clone(&key.presented))));
     // A parallel worker has no presented key: no parallel query for the rest of the
     // transaction (a worker would act with the role's own rights, never more).
     // SAFETY: a user-settable GUC set to a valid value for the transaction
@@ -250,9 +376,7 @@ pub fn present(secret: &str) -> KeyRow {
             false,
         );
     }
-    (
-        id, prefix, name, workspace, scopes, domains, own, rate, expires,
-    )
+    key
 }
 
 /// The key presented in this transaction (one row), or no row.
@@ -272,8 +396,8 @@ fn presented_key() -> TableIterator<
         (
             k.key_id,
             k.workspace_id,
-            k.scopes,
-            k.domains,
+            k.scopes.clone(),
+            k.domains.clone(),
             k.own_links_only,
         )
     }))

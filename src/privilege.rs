@@ -14,6 +14,7 @@ use std::cell::RefCell;
 use crate::error::{required, OrRaise};
 use crate::plan;
 use crate::presented_key::Presented;
+use std::rc::Rc;
 
 plan!(
     CALLER,
@@ -33,7 +34,7 @@ pub struct Caller {
     owner: pg_sys::Oid,
     /// The key presented in this transaction (shortlink.api_begin): it narrows the caller
     /// to its workspace, domains, links and scopes.
-    key: Option<Presented>,
+    key: Option<Rc<Presented>>,
 }
 
 /// The transaction, role, `shortlink.workspace` and presented key a cached [`Caller`] was
@@ -111,7 +112,7 @@ impl Caller {
 
     /// The API key presented in this transaction, if any.
     pub fn key(&self) -> Option<&Presented> {
-        self.key.as_ref()
+        self.key.as_deref()
     }
 
     /// Runs `f` as the owner of shortlink's tables, then restores the caller.

@@ -1,12 +1,12 @@
 //! The relcache callback of the direct reads: what this backend keeps of shortlink's
-//! relations (`catalog`, `place_memo`, `domain_lookup`) is forgotten when PostgreSQL
-//! invalidates them. One callback for the three: PostgreSQL has room for few
+//! relations (`catalog`, `place_memo`, `domain_lookup`, and the API keys of
+//! `presented_key`) is forgotten when PostgreSQL invalidates them. One callback for the three: PostgreSQL has room for few
 //! (MAX_RELCACHE_CALLBACKS, 10, shared by every library loaded).
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
-use crate::{catalog, domain_lookup, place_memo};
+use crate::{catalog, domain_lookup, place_memo, presented_key};
 
 /// Registers the relcache callback; from `_PG_init`.
 pub fn register() {
@@ -23,6 +23,7 @@ pub fn register() {
 #[pg_guard]
 unsafe extern "C-unwind" fn on_relcache(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
     domain_lookup::heard_of(relid);
+    presented_key::heard_of(relid);
     let Some(c) = catalog::cached() else {
         return;
     };

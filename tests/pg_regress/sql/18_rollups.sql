@@ -91,6 +91,13 @@ RESET ROLE;
 SET ROLE sl_rollup_insider;
 SELECT count(*) > 0 AS rollups_seen FROM shortlink.click_rollups;
 SELECT clicks, unique_visitors, bot_clicks FROM shortlink.click_stats('rollup-demo') WHERE dimension = 'total';
+-- click_totals of some dimensions: those rows only, the same as in the whole set (and
+-- a total row only when asked for).
+SELECT t.dimension, count(*) AS keys FROM shortlink.click_totals(shortlink.link_id('rollup-demo'), NULL, NULL, ARRAY['country', 'device']) t GROUP BY 1 ORDER BY 1;
+SELECT (SELECT array_agg(t::text ORDER BY t.dimension, t.key) FROM shortlink.click_totals(shortlink.link_id('rollup-demo'), NULL, NULL, ARRAY['country', 'total']) t)
+     = (SELECT array_agg(t::text ORDER BY t.dimension, t.key) FROM shortlink.click_totals(shortlink.link_id('rollup-demo'), NULL, NULL) t
+        WHERE t.dimension IN ('country', 'total')) AS same_as_all;
+SELECT count(*) AS rows_of_no_dimension FROM shortlink.click_totals(shortlink.link_id('rollup-demo'), NULL, NULL, '{}');
 SELECT shortlink.maintain();
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;

@@ -327,7 +327,7 @@ SET ROLE sl_api;
 SELECT key_id > 0 AS key, rate_limit, link->>'code' AS code, link->>'domain' AS domain,
        link->>'short_url' AS short_url, link->>'url' AS url, link->>'title' AS title,
        link->'tags' AS tags, link->'redirect_type' AS redirect_type, link->'expired' AS expired,
-       link ? 'password_hash' AS has_hash
+       link::jsonb ? 'password_hash' AS has_hash, json_typeof(link) AS type
 FROM shortlink.api_shorten(:'acme_all', 'https://acme.example/one',
                            '{"code": "acme-one", "domain": "go.acme.example", "title": "One", "tags": ["b", "a"]}');
 SELECT rate_limit, link->>'domain' AS globex_default FROM shortlink.api_shorten(:'globex_all', 'https://globex.example/two', '{"domain": "go.globex.example"}');
@@ -348,6 +348,41 @@ RESET ROLE;
 SELECT url FROM shortlink.links WHERE url LIKE 'https://acme.example/%' AND url IN
     ('https://acme.example/one', 'https://acme.example/x3', 'https://acme.example/ro', 'https://acme.example/x2',
      'https://acme.example/bad') OR url LIKE 'https://globex.example/%' ORDER BY url;
+
+-- A backend keeps the keys it has presented until api_keys or workspaces change
+-- (src/presented_key.rs): a key narrowed, expired, renamed into or revoked after its first
+-- use in this session is taken as it is now on its next.
+SELECT secret AS acme_kept FROM shortlink.create_api_key('acme', 'kept', '{"scopes": ["links:write"]}') \gset
+-- (A fixed prefix for the messages below; the key is found by its secret's hash.)
+UPDATE shortlink.api_keys SET prefix = 'acmeKept' WHERE name = 'kept';
+SET ROLE sl_api;
+SELECT link->>'url' AS kept_made FROM shortlink.api_shorten(:'acme_kept', 'https://acme.example/kept1', '{"domain": "go.acme.example"}');
+RESET ROLE;
+SELECT last_used_at IS NOT NULL AS kept_marked_used FROM shortlink.api_keys WHERE name = 'kept';
+UPDATE shortlink.api_keys SET scopes = '{links:read}' WHERE name = 'kept';
+SET ROLE sl_api;
+SELECT key_id FROM shortlink.api_shorten(:'acme_kept', 'https://acme.example/kept2', '{"domain": "go.acme.example"}');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+UPDATE shortlink.api_keys SET scopes = '{links:write}', expires_at = now() - interval '1 second' WHERE name = 'kept';
+SET ROLE sl_api;
+SELECT key_id FROM shortlink.api_shorten(:'acme_kept', 'https://acme.example/kept3', '{"domain": "go.acme.example"}');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+UPDATE shortlink.api_keys SET expires_at = NULL WHERE name = 'kept';
+UPDATE shortlink.workspaces SET name = 'acme-renamed' WHERE name = 'acme';
+SET ROLE sl_api;
+BEGIN;
+SELECT workspace AS kept_workspace FROM shortlink.api_begin(:'acme_kept');
+ROLLBACK;
+RESET ROLE;
+UPDATE shortlink.workspaces SET name = 'acme' WHERE name = 'acme-renamed';
+SELECT shortlink.revoke_api_key(id) AS kept_revoked FROM shortlink.api_keys WHERE name = 'kept';
+SET ROLE sl_api;
+SELECT key_id FROM shortlink.api_shorten(:'acme_kept', 'https://acme.example/kept4', '{"domain": "go.acme.example"}');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SELECT url AS kept_links FROM shortlink.links WHERE url LIKE 'https://acme.example/kept%' ORDER BY url;
 
 -- Changing and revoking keys; revocation is effective from the next transaction.
 SET ROLE sl_acme_admin;
