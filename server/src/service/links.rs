@@ -314,7 +314,7 @@ async fn get_many(s: &Session, codes: &[String], domains: &[String]) -> Result<V
         .query(
             "SELECT (to_jsonb(g) - 'forward_params'
                      || jsonb_build_object('forward_parameters', g.forward_params))::text
-             FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(code, domain, short_url, n)
+             FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(code, domain, n)
              CROSS JOIN LATERAL shortlink.get_link(u.code, u.domain) g
              ORDER BY u.n",
             &[&codes, &domains],
