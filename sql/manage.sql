@@ -180,6 +180,7 @@ RETURNS TABLE (dimension text, bucket_start timestamptz, key text, clicks bigint
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 SET jit = off  -- as click_hour_rows (sql/rollups.sql)
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     link bigint;

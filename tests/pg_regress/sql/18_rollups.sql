@@ -98,6 +98,12 @@ SELECT (SELECT array_agg(t::text ORDER BY t.dimension, t.key) FROM shortlink.cli
      = (SELECT array_agg(t::text ORDER BY t.dimension, t.key) FROM shortlink.click_totals(shortlink.link_id('rollup-demo'), NULL, NULL) t
         WHERE t.dimension IN ('country', 'total')) AS same_as_all;
 SELECT count(*) AS rows_of_no_dimension FROM shortlink.click_totals(shortlink.link_id('rollup-demo'), NULL, NULL, '{}');
+-- The total alone (a time series) is summed from the raw events without click_hours'
+-- breakdowns: the same hours and figures as with a breakdown beside it.
+SELECT (SELECT array_agg(h::text ORDER BY h.bucket_start) FROM shortlink.click_hour_rows(shortlink.link_id('rollup-demo'), NULL, NULL, ARRAY['total']) h)
+     = (SELECT array_agg(h::text ORDER BY h.bucket_start) FROM shortlink.click_hour_rows(shortlink.link_id('rollup-demo'), NULL, NULL, ARRAY['total', 'country']) h
+        WHERE h.dimension = 'total') AS total_alone_same,
+       (SELECT count(*) FROM shortlink.click_hour_rows(shortlink.link_id('rollup-demo'), NULL, NULL, ARRAY['total'])) > 1 AS hours;
 SELECT shortlink.maintain();
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
