@@ -130,10 +130,9 @@ struct KnownKey {
 /// changed expiry is seen as it is by the next request. A secret that matches no key is
 /// never kept. Whether a kept key has expired is decided afresh on each presentation.
 struct KnownKeys {
-    /// api_keys and workspaces, as the last look-up named them.
-    tables: [pg_sys::Oid; 2],
-    /// Counts the invalidations heard: a look-up that heard one while it read keeps nothing.
-    generation: u64,
+    /// The count of invalidations heard ([`HEARD`]) when these keys were read: once it
+    /// moves on, they are forgotten before any is used.
+    heard: u64,
     keys: HashMap<[u8; 32], Rc<KnownKey>>,
 }
 
@@ -142,25 +141,36 @@ const KNOWN_KEYS_MAX: usize = 1024;
 
 thread_local! {
     static KNOWN_KEYS: RefCell<KnownKeys> = RefCell::new(KnownKeys {
-        tables: [pg_sys::InvalidOid; 2],
-        generation: 0,
+        heard: 0,
         keys: HashMap::new(),
     });
+    /// api_keys and workspaces, as the last look-up named them.
+    static KEY_TABLES: Cell<[pg_sys::Oid; 2]> = const { Cell::new([pg_sys::InvalidOid; 2]) };
+    /// Counts the invalidations of those tables heard. A plain counter, so that the
+    /// relcache callback never needs the map (nor a borrow of it that could fail).
+    static HEARD: Cell<u64> = const { Cell::new(0) };
 }
 
-/// Forgets the kept keys when `relid` is api_keys or workspaces, or InvalidOid (the whole
-/// relcache was reset); from the relcache callback (relcache.rs).
+/// Counts an invalidation of api_keys or workspaces, or InvalidOid (the whole relcache
+/// was reset): the kept keys are then forgotten before the next is used. From the
+/// relcache callback (relcache.rs).
 pub fn heard_of(relid: pg_sys::Oid) {
+    if relid == pg_sys::InvalidOid || KEY_TABLES.with(Cell::get).contains(&relid) {
+        HEARD.with(|h| h.set(h.get().wrapping_add(1)));
+    }
+}
+
+/// The kept keys, forgotten first if an invalidation was heard since they were read.
+fn with_known<T>(f: impl FnOnce(&mut KnownKeys) -> T) -> T {
+    let heard = HEARD.with(Cell::get);
     KNOWN_KEYS.with(|k| {
-        // Never borrowed across a call that could process invalidations: the borrows
-        // below are all short.
-        if let Ok(mut k) = k.try_borrow_mut() {
-            if relid == pg_sys::InvalidOid || k.tables.contains(&relid) {
-                k.keys.clear();
-                k.generation = k.generation.wrapping_add(1);
-            }
+        let mut k = k.borrow_mut();
+        if k.heard != heard {
+            k.keys.clear();
+            k.heard = heard;
         }
-    });
+        f(&mut k)
+    })
 }
 
 /// A mark of the key of `hash` made at `at` has committed.
@@ -175,12 +185,12 @@ fn mark_committed(hash: &[u8; 32], at: pg_sys::TimestampTz) {
 }
 
 fn known_key(hash: &[u8; 32]) -> Option<Rc<KnownKey>> {
-    KNOWN_KEYS.with(|k| k.borrow().keys.get(hash).cloned())
+    with_known(|k| k.keys.get(hash).cloned())
 }
 
 /// Reads the key of `hash` and keeps it (see [`KnownKeys`]).
 fn look_up(hash: &[u8; 32]) -> Option<Rc<KnownKey>> {
-    let generation = KNOWN_KEYS.with(|k| k.borrow().generation);
+    let heard = HEARD.with(Cell::get);
     let found = Spi::connect(|client| {
         KEY_BY_HASH.select_row(client, &[hash.to_vec().into()], |t| {
             let tables = [
@@ -216,16 +226,16 @@ fn look_up(hash: &[u8; 32]) -> Option<Rc<KnownKey>> {
     });
     let (tables, key) = found?;
     let key = Rc::new(key);
-    KNOWN_KEYS.with(|k| {
-        let mut k = k.borrow_mut();
-        k.tables = tables;
-        if k.generation == generation {
+    KEY_TABLES.with(|t| t.set(tables));
+    // Kept only if no invalidation was heard while it was read.
+    if HEARD.with(Cell::get) == heard {
+        with_known(|k| {
             if k.keys.len() >= KNOWN_KEYS_MAX {
                 k.keys.clear();
             }
             k.keys.insert(*hash, Rc::clone(&key));
-        }
-    });
+        });
+    }
     Some(key)
 }
 
