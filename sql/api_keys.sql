@@ -75,33 +75,6 @@ SELECT pg_catalog.pg_extension_config_dump('shortlink.api_keys', '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('shortlink.api_keys', 'id'), '');
 SELECT pg_catalog.pg_extension_config_dump('shortlink.api_key_links', '');
 
--- A link as the HTTP API shows it, by the database's names (snake_case): what
--- api_shorten answers and what shortlink-server reads of the links it has just made. Its
--- counts are not here (a new link has none; get_link reads them). No password hash.
--- The planner inlines it into the statement that reads it, which a SET clause would stop:
--- so no pinned search_path (09_roles lists it), and every name in it is qualified. json,
--- not jsonb: built as text in the order written, never parsed or sorted again on its way
--- to a client (api_shorten passes it on as it is).
-CREATE FUNCTION shortlink.link_json(l shortlink.links)
-RETURNS json
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
-SELECT pg_catalog.json_build_object(
-    'id', l.id, 'domain', l.domain, 'code', l.code,
-    'short_url', shortlink.short_url(l.domain, l.code), 'url', l.url,
-    'link_type', l.link_type, 'redirect_type', l.redirect_type::pg_catalog.int4,
-    'created_at', l.created_at, 'updated_at', l.updated_at, 'expires_at', l.expires_at,
-    'expired', COALESCE(l.expires_at OPERATOR(pg_catalog.<=) pg_catalog.now(), false),
-    'max_clicks', l.max_clicks, 'disabled', l.disabled, 'tracking', l.tracking,
-    'password_protected', l.password_protected, 'forward_parameters', l.forward_params,
-    'block_bots', l.block_bots, 'utm', l.utm, 'title', l.title,
-    'description', l.description, 'image', l.image, 'tags', l.tags, 'cloaked', l.cloaked,
-    'meta_pixel_id', l.meta_pixel_id, 'google_tag_id', l.google_tag_id,
-    'custom_field', l.custom_field, 'dlt_header', l.dlt_header,
-    'contact_phone', l.contact_phone, 'callback_url', l.callback_url,
-    'webhook_urls', l.webhook_urls, 'expired_url', l.expired_url, 'metadata', l.metadata)
-$$;
-
 -- The presented key's id, or 42501: what the idempotency functions act for.
 CREATE FUNCTION shortlink.presented_key_id()
 RETURNS bigint

@@ -294,7 +294,7 @@ AS $$
 BEGIN
     EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA shortlink TO %s', role);
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION
-        shortlink.shorten(text, jsonb), shortlink.shorten_many(jsonb),
+        shortlink.shorten(text, jsonb), shortlink.shorten_many(jsonb), shortlink.shorten_many_links(jsonb),
         shortlink.update_link(text, jsonb, text), shortlink.get_link(text, text), shortlink.short_url(text, text),
         shortlink.list_links(jsonb, integer, bigint), shortlink.stats(text, text),
         shortlink.qr_svg(text, text),
@@ -362,7 +362,7 @@ AS $$
 BEGIN
     PERFORM shortlink.grant_app_rights(role);
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION shortlink.api_begin(text),
-        shortlink.api_shorten(text, text, jsonb), shortlink.link_json(shortlink.links),
+        shortlink.api_shorten(text, text, jsonb),
         shortlink.presented_key_id(), shortlink.idempotency_claim(text, bytea),
         shortlink.idempotency_store(text, integer, text) TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE ON shortlink.api_idempotency TO %s', role);

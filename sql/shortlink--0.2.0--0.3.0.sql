@@ -96,7 +96,8 @@ SET search_path TO pg_catalog, pg_temp
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'api_begin_wrapper';
 
--- One link made through a key in one statement (src/api_shorten.rs).
+-- One link made through a key in one statement (src/api_shorten.rs); a NULL secret acts
+-- for the key api_begin presented in the transaction.
 CREATE FUNCTION shortlink.api_shorten(
 	"secret" TEXT, /* Option < & str > */
 	"url" TEXT, /* Option < & str > */
@@ -111,32 +112,21 @@ SET search_path TO pg_catalog, pg_temp
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'api_shorten_wrapper';
 
--- A link as the HTTP API shows it, by the database's names (snake_case): what
--- api_shorten answers and what shortlink-server reads of the links it has just made. Its
--- counts are not here (a new link has none; get_link reads them). No password hash.
--- The planner inlines it into the statement that reads it, which a SET clause would stop:
--- so no pinned search_path (09_roles lists it), and every name in it is qualified. json,
--- not jsonb: built as text in the order written, never parsed or sorted again on its way
--- to a client (api_shorten passes it on as it is).
-CREATE FUNCTION shortlink.link_json(l shortlink.links)
-RETURNS json
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
-SELECT pg_catalog.json_build_object(
-    'id', l.id, 'domain', l.domain, 'code', l.code,
-    'short_url', shortlink.short_url(l.domain, l.code), 'url', l.url,
-    'link_type', l.link_type, 'redirect_type', l.redirect_type::pg_catalog.int4,
-    'created_at', l.created_at, 'updated_at', l.updated_at, 'expires_at', l.expires_at,
-    'expired', COALESCE(l.expires_at OPERATOR(pg_catalog.<=) pg_catalog.now(), false),
-    'max_clicks', l.max_clicks, 'disabled', l.disabled, 'tracking', l.tracking,
-    'password_protected', l.password_protected, 'forward_parameters', l.forward_params,
-    'block_bots', l.block_bots, 'utm', l.utm, 'title', l.title,
-    'description', l.description, 'image', l.image, 'tags', l.tags, 'cloaked', l.cloaked,
-    'meta_pixel_id', l.meta_pixel_id, 'google_tag_id', l.google_tag_id,
-    'custom_field', l.custom_field, 'dlt_header', l.dlt_header,
-    'contact_phone', l.contact_phone, 'callback_url', l.callback_url,
-    'webhook_urls', l.webhook_urls, 'expired_url', l.expired_url, 'metadata', l.metadata)
-$$;
+-- shorten_many answering each link made whole, as JSON (src/batch.rs): the bulk API's
+-- answer without a statement to read the links back.
+CREATE FUNCTION shortlink.shorten_many_links(
+	"items" jsonb /* Option < JsonbText > */
+) RETURNS TABLE (
+	"idx" INT,  /* i32 */
+	"ok" bool,  /* bool */
+	"link" json,  /* Option < JsonText > */
+	"error" TEXT,  /* Option < String > */
+	"sqlstate" TEXT  /* Option < String > */
+)
+VOLATILE PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'shorten_many_links_wrapper';
 
 CREATE FUNCTION shortlink.presented_key() RETURNS TABLE (
 	"key_id" bigint,  /* i64 */
@@ -384,7 +374,7 @@ AS $$
 BEGIN
     EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA shortlink TO %s', role);
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION
-        shortlink.shorten(text, jsonb), shortlink.shorten_many(jsonb),
+        shortlink.shorten(text, jsonb), shortlink.shorten_many(jsonb), shortlink.shorten_many_links(jsonb),
         shortlink.update_link(text, jsonb, text), shortlink.get_link(text, text), shortlink.short_url(text, text),
         shortlink.list_links(jsonb, integer, bigint), shortlink.stats(text, text),
         shortlink.qr_svg(text, text),
@@ -449,7 +439,7 @@ AS $$
 BEGIN
     PERFORM shortlink.grant_app_rights(role);
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION shortlink.api_begin(text),
-        shortlink.api_shorten(text, text, jsonb), shortlink.link_json(shortlink.links),
+        shortlink.api_shorten(text, text, jsonb),
         shortlink.presented_key_id(), shortlink.idempotency_claim(text, bytea),
         shortlink.idempotency_store(text, integer, text) TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE ON shortlink.api_idempotency TO %s', role);
@@ -771,7 +761,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$ SELECT * FROM shortlink.click_totals(link, since, until, NULL) $$;
 
 -- short_url formats two strings and looks no name up: no pinned search_path, whose SET
--- cost each call of link_json, get_link and list_links a configuration change (src/manage.rs).
+-- cost each call of get_link and list_links a configuration change (src/manage.rs).
 ALTER FUNCTION shortlink.short_url(text, text) RESET search_path;
 
 -- Scopes of a presented key in the SQL management functions (sql/manage.sql).

@@ -8,8 +8,9 @@ use shortlink_core::{destination, options, template, Error, Kind, Result};
 
 use crate::domains::{self, Destinations};
 use crate::error::{raise, required, OrRaise};
-use crate::json_arg::JsonbText;
+use crate::json_arg::{JsonText, JsonbText};
 use crate::link::Link;
+use crate::link_json;
 use crate::privilege::Caller;
 use crate::shorten::{create, vet_destinations};
 use crate::{plan, settings};
@@ -32,22 +33,75 @@ fn shorten_many(
         name!(sqlstate, Option<String>),
     ),
 > {
+    let rows: Vec<_> = create_items(items.as_ref())
+        .into_iter()
+        .map(|(idx, created)| match created {
+            Ok(link) => {
+                let short_url = link.short_url();
+                (idx, true, Some(link.code), Some(short_url), None, None)
+            }
+            Err(e) => (
+                idx,
+                false,
+                None,
+                None,
+                Some(e.message.clone()),
+                Some(e.sqlstate().to_owned()),
+            ),
+        })
+        .collect();
+    TableIterator::new(rows)
+}
+
+/// `shorten_many`, answering each link made whole, as JSON (as `api_shorten` answers its
+/// link): what an HTTP API answers for a bulk request, without a statement to read the
+/// links back.
+#[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, pg_temp)]
+fn shorten_many_links(
+    items: Option<JsonbText>,
+) -> TableIterator<
+    'static,
+    (
+        name!(idx, i32),
+        name!(ok, bool),
+        name!(link, Option<JsonText>),
+        name!(error, Option<String>),
+        name!(sqlstate, Option<String>),
+    ),
+> {
+    let rows: Vec<_> = create_items(items.as_ref())
+        .into_iter()
+        .map(|(idx, created)| match created {
+            Ok(link) => (idx, true, Some(JsonText(link_json::of(&link))), None, None),
+            Err(e) => (
+                idx,
+                false,
+                None,
+                Some(e.message.clone()),
+                Some(e.sqlstate().to_owned()),
+            ),
+        })
+        .collect();
+    TableIterator::new(rows)
+}
+
+/// Each item of `items` made into a link or refused, with its 0-based position.
+fn create_items(items: Option<&JsonbText>) -> Vec<(i32, Result<Link>)> {
     crate::presented_key::require("links:write").or_raise();
     // Each item is parsed on its own, so that one too deep or too large fails alone.
-    let texts = items.as_ref().and_then(|j| json_text::split_array(&j.0));
-    let Some(items) = texts else {
+    let texts = items.and_then(|j| json_text::split_array(&j.0));
+    let Some(texts) = texts else {
         raise(Error::new(
             Kind::InvalidParameter,
             format!(
                 "invalid items: must be a JSON array of objects, not {}",
-                items
-                    .as_ref()
-                    .map_or("NULL".into(), |v| v.0.chars().take(60).collect::<String>())
+                items.map_or("NULL".into(), |v| v.0.chars().take(60).collect::<String>())
             ),
         ))
     };
     // Each item is parsed and checked on its own; plain links are then made together.
-    let parsed: Vec<_> = items
+    let parsed: Vec<_> = texts
         .iter()
         .map(|item| {
             JsonbText((*item).to_owned())
@@ -61,28 +115,11 @@ fn shorten_many(
                 })
         })
         .collect();
-    let rows: Vec<_> = create_many(&parsed)
+    create_many(&parsed)
         .into_iter()
         .enumerate()
-        .map(|(i, created)| {
-            let idx = i32::try_from(i).unwrap_or(i32::MAX);
-            match created {
-                Ok(link) => {
-                    let short_url = link.short_url();
-                    (idx, true, Some(link.code), Some(short_url), None, None)
-                }
-                Err(e) => (
-                    idx,
-                    false,
-                    None,
-                    None,
-                    Some(e.message.clone()),
-                    Some(e.sqlstate().to_owned()),
-                ),
-            }
-        })
-        .collect();
-    TableIterator::new(rows)
+        .map(|(i, created)| (i32::try_from(i).unwrap_or(i32::MAX), created))
+        .collect()
 }
 
 // Many plain links in one statement (create_many); $1-$3 the domains, codes and URLs.
@@ -92,7 +129,7 @@ plan!(
     "INSERT INTO shortlink.links (domain, code, url)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
      ON CONFLICT (domain, code) DO NOTHING
-     RETURNING domain, code, id, created_at",
+     RETURNING domain, code, id, created_at, ctid",
     [TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID]
 );
 
@@ -224,7 +261,7 @@ fn insert_plain(pending: Vec<Pending<'_>>, out: &mut [Option<Result<Link>>]) -> 
             let urls: Vec<&str> = rows.iter().map(|(p, _, _)| p.url.as_str()).collect();
             let mut made: std::collections::HashMap<
                 (String, String),
-                (i64, TimestampWithTimeZone),
+                (i64, TimestampWithTimeZone, pg_sys::ItemPointerData),
             > = std::collections::HashMap::new();
             INSERT_PLAIN_LINKS.with_mut(client, |client, stmt| {
                 let t = client
@@ -240,17 +277,21 @@ fn insert_plain(pending: Vec<Pending<'_>>, out: &mut [Option<Result<Link>>]) -> 
                         row.get::<TimestampWithTimeZone>(4).or_raise(),
                         "links.created_at",
                     );
-                    made.insert(key, (id, created));
+                    let tid = required(
+                        row.get::<pg_sys::ItemPointerData>(5).or_raise(),
+                        "links.ctid",
+                    );
+                    made.insert(key, (id, created, tid));
                 }
             });
             if let Some(k) = caller.key().filter(|k| k.own_links_only) {
-                let ids = made.values().map(|(id, _)| *id).collect();
+                let ids = made.values().map(|(id, _, _)| *id).collect();
                 crate::presented_key::record_links(client, k.key_id, ids);
             }
             let mut collided = Vec::new();
             for (p, domain, code) in rows {
                 match made.remove(&(domain.clone(), code.clone())) {
-                    Some((id, created_at)) => {
+                    Some((id, created_at, tid)) => {
                         out[p.idx] = Some(Ok(Link {
                             id,
                             domain,
@@ -260,6 +301,7 @@ fn insert_plain(pending: Vec<Pending<'_>>, out: &mut [Option<Result<Link>>]) -> 
                             expires_at: None,
                             max_clicks: None,
                             metadata: Value::Object(serde_json::Map::new()),
+                            tid: Some(tid),
                         }))
                     }
                     // Taken already, or twice in this batch: the one-by-one path retries.

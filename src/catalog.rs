@@ -72,6 +72,42 @@ column_set! {
     }
 }
 
+column_set! {
+    /// The columns of a link just made that the API shows (`link_json`).
+    pub enum JsonColumn {
+        Id = c"id",
+        Domain = c"domain",
+        Code = c"code",
+        Url = c"url",
+        LinkType = c"link_type",
+        RedirectType = c"redirect_type",
+        CreatedAt = c"created_at",
+        UpdatedAt = c"updated_at",
+        ExpiresAt = c"expires_at",
+        MaxClicks = c"max_clicks",
+        Disabled = c"disabled",
+        Tracking = c"tracking",
+        PasswordProtected = c"password_protected",
+        ForwardParams = c"forward_params",
+        BlockBots = c"block_bots",
+        Utm = c"utm",
+        Title = c"title",
+        Description = c"description",
+        Image = c"image",
+        Tags = c"tags",
+        Cloaked = c"cloaked",
+        MetaPixelId = c"meta_pixel_id",
+        GoogleTagId = c"google_tag_id",
+        CustomField = c"custom_field",
+        DltHeader = c"dlt_header",
+        ContactPhone = c"contact_phone",
+        CallbackUrl = c"callback_url",
+        WebhookUrls = c"webhook_urls",
+        ExpiredUrl = c"expired_url",
+        Metadata = c"metadata",
+    }
+}
+
 /// The relations read here and the attribute numbers of the column sets in `links`, found once
 /// per backend and forgotten when any of them is invalidated (a dropped and recreated
 /// extension gets new ones).
@@ -87,6 +123,8 @@ pub struct Catalog {
     /// The attribute numbers of [`ResolveColumn`] and of [`ClickColumn`], in their order.
     pub columns: [i16; ResolveColumn::COUNT],
     pub click_columns: [i16; ClickColumn::COUNT],
+    /// The attribute numbers of [`JsonColumn`], in its order.
+    pub json_columns: [i16; JsonColumn::COUNT],
     /// links.domain and links.code.
     pub key_columns: [i16; 2],
     pub counts_clicks: i16,
@@ -227,6 +265,10 @@ pub fn get() -> Catalog {
     for (num, name) in click_columns.iter_mut().zip(ClickColumn::NAMES) {
         *num = attnum(links, "links", name);
     }
+    let mut json_columns = [0i16; JsonColumn::COUNT];
+    for (num, name) in json_columns.iter_mut().zip(JsonColumn::NAMES) {
+        *num = attnum(links, "links", name);
+    }
     let log = relation(c"click_log");
     let events = relation(c"click_events");
     let events_id = attnum(events, "click_events", c"id");
@@ -256,6 +298,7 @@ pub fn get() -> Catalog {
         counts_key: relation(c"click_counts_pkey"),
         columns,
         click_columns,
+        json_columns,
         counts_clicks: attnum(counts, "click_counts", c"clicks"),
         log,
         log_key: relation(c"click_log_link_id_idx"),

@@ -27,6 +27,18 @@ plan!(
     [TEXTOID, TEXTARRAYOID, TEXTARRAYOID]
 );
 // The same host checks without a domain (update_link).
+// The first domain (by registration) of a key's workspace that the key may use: where a
+// link made through a key without a domain goes when shortlink.default_domain is not
+// the key's. $1 the workspace, $2 the key's domains (NULL: all of them).
+plan!(
+    KEY_DEFAULT_DOMAIN,
+    read,
+    "SELECT d.domain FROM shortlink.domains d
+     WHERE d.workspace_id = $1 AND ($2::text[] IS NULL OR d.domain = ANY ($2))
+     ORDER BY d.created_at, d.domain LIMIT 1",
+    [INT4OID, TEXTARRAYOID]
+);
+
 plan!(
     VET_HOSTS,
     read,
@@ -200,7 +212,10 @@ fn hold_domain(domain: &str) {
 
 /// The registered domain a new link goes on (opts' `domain` or the default), which must
 /// be in one of the caller's workspaces, with its destinations vetted. The domain is held
-/// against removal until the transaction ends.
+/// against removal until the transaction ends. Without `domain`, a caller with a presented
+/// API key whose workspace does not have `shortlink.default_domain` gets the first domain
+/// of its workspace (by registration) that the key may use: an API client that names no
+/// domain (Cellcast's has no field for one) makes links on its own workspace's.
 pub fn for_new_link(
     client: &mut pgrx::spi::SpiClient<'_>,
     domain: Option<&str>,
@@ -260,6 +275,15 @@ pub fn for_new_link(
     // So does a domain outside a presented API key's domains.
     let Some((_, blocked, short)) = found.filter(|(ws, _, _)| caller.sees_domain(*ws, &name))
     else {
+        if let Some(key) = caller.key().filter(|_| from_setting) {
+            let first = KEY_DEFAULT_DOMAIN.select_one::<String>(
+                client,
+                &[key.workspace_id.into(), key.domains.clone().into()],
+            );
+            if let Some(d) = first {
+                return for_new_link(client, Some(&d), caller, dest);
+            }
+        }
         let source = if from_setting {
             "shortlink.default_domain names"
         } else {

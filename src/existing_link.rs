@@ -89,5 +89,6 @@ pub fn existing(client: &pgrx::spi::SpiClient<'_>, domain: &str, code: &str) -> 
         url: required(t.get(4).or_raise(), "links.url"),
         max_clicks: t.get(5).or_raise(),
         metadata: required(t.get::<JsonB>(6).or_raise(), "links.metadata").0,
+        tid: None,
     })
 }

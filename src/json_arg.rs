@@ -86,7 +86,7 @@ pub fn parse_opts(opts: Option<JsonbText>) -> Result<Value> {
 
 /// A `json` result given as its text and passed on as it is, never parsed (pgrx's
 /// `JsonString` would do, but 0.18 gives it no SQL type). The text must be JSON: it comes
-/// from PostgreSQL's own json functions (`shortlink.link_json`).
+/// from `link_json`, which writes each value as PostgreSQL's json functions do.
 pub struct JsonText(pub String);
 
 impl pgrx::IntoDatum for JsonText {

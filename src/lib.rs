@@ -43,6 +43,7 @@ mod json_arg;
 mod link;
 mod link_card;
 mod link_columns;
+mod link_json;
 mod link_row;
 mod maintenance_worker;
 mod manage;

@@ -32,7 +32,7 @@ pub fn insert_link_sql() -> &'static str {
                     $7, {}
              FROM pg_catalog.jsonb_populate_record(NULL::shortlink.links, $6) r
              ON CONFLICT (domain, code) DO NOTHING
-             RETURNING id, created_at, expires_at",
+             RETURNING id, created_at, expires_at, ctid",
             cols.join(", "),
             values.join(", ")
         )

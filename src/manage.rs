@@ -144,7 +144,7 @@ fn require_link(code: Option<&str>, domain: default!(Option<&str>, "NULL")) -> i
 }
 
 /// The short URL of `code` on `domain`, as shorten returns it (for the SQL functions
-/// that list links, and link_json for every link it shows). No pinned search_path: it
+/// that list links, for every link they show). No pinned search_path: it
 /// formats two strings and looks no name up, and a SET clause would cost each call a
 /// configuration change and its undoing.
 #[pg_extern(immutable, strict, parallel_safe)]
@@ -306,6 +306,7 @@ fn update_as_owner(
                 expires_at: t.get(6).or_raise(),
                 max_clicks: t.get(7).or_raise(),
                 metadata: required(t.get::<JsonB>(8).or_raise(), "links.metadata").0,
+                tid: None,
             }
         });
         Ok(row)

@@ -29,6 +29,8 @@ pub struct Presented {
     /// None: every domain of the workspace.
     pub domains: Option<Vec<String>>,
     pub own_links_only: bool,
+    /// Requests a minute, as the key says (None: the server's default).
+    pub rate_limit: Option<i32>,
 }
 
 impl Presented {
@@ -112,7 +114,6 @@ struct KnownKey {
     presented: Rc<Presented>,
     name: String,
     workspace: String,
-    rate: Option<i32>,
     expires: Option<TimestampWithTimeZone>,
     revoked: bool,
     /// When it was last marked used by a committed transaction, as far as this backend
@@ -208,10 +209,10 @@ fn look_up(hash: &[u8; 32]) -> Option<Rc<KnownKey>> {
                         "api_keys.own_links_only",
                     ),
                     workspace_id: required(t.get::<i32>(12).or_raise(), "api_keys.workspace_id"),
+                    rate_limit: t.get::<i32>(10).or_raise(),
                 }),
                 name: required(t.get::<String>(5).or_raise(), "api_keys.name"),
                 workspace: required(t.get::<String>(6).or_raise(), "workspaces.name"),
-                rate: t.get::<i32>(10).or_raise(),
                 expires: t.get::<TimestampWithTimeZone>(11).or_raise(),
                 revoked: required(t.get::<bool>(13).or_raise(), "revoked"),
                 last_used: Cell::new(
@@ -306,15 +307,27 @@ pub fn present(secret: &str) -> KeyRow {
         k.scopes.clone(),
         k.domains.clone(),
         k.own_links_only,
-        key.rate,
+        k.rate_limit,
         key.expires,
     )
 }
 
-/// The id and rate limit of the key of `secret`, presented as [`present`] does.
-pub fn present_id(secret: &str) -> (i64, Option<i32>) {
-    let key = present_key(secret);
-    (key.presented.key_id, key.rate)
+/// The id and rate limit of the key of `secret`, presented as [`present`] does; with no
+/// secret, of the key presented already in this transaction (42501 when there is none).
+pub fn present_id(secret: Option<&str>) -> (i64, Option<i32>) {
+    let key = match secret {
+        Some(secret) => Rc::clone(&present_key(secret).presented),
+        None => presented().unwrap_or_else(|| {
+            raise(
+                Error::new(
+                    Kind::InsufficientPrivilege,
+                    "no API key is presented in this transaction",
+                )
+                .with_hint("Pass the key's secret, or SELECT shortlink.api_begin(secret) first, in the same transaction."),
+            )
+        }),
+    };
+    (key.key_id, key.rate_limit)
 }
 
 fn present_key(secret: &str) -> Rc<KnownKey> {

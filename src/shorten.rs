@@ -34,7 +34,7 @@ plan!(
              CASE WHEN $5 IS NOT NULL THEN now() + make_interval(secs => $5) ELSE $4::timestamptz END,
              $6)
      ON CONFLICT (domain, code) DO NOTHING
-     RETURNING id, created_at, expires_at",
+     RETURNING id, created_at, expires_at, ctid",
     [TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, TEXTOID]
 );
 plan!(IS_FUTURE, read, "SELECT $1::timestamptz > now()", [TEXTOID]);
@@ -226,6 +226,7 @@ fn insert_link(
                         id,
                         created_at,
                         expires_at,
+                        tid,
                     }) => {
                         return Ok(Some(Link {
                             id,
@@ -236,6 +237,7 @@ fn insert_link(
                             expires_at,
                             max_clicks: None,
                             metadata: Value::Object(serde_json::Map::new()),
+                            tid: Some(tid),
                         }))
                     }
                     Some(plain_link::Direct::Taken) => return Ok(None),
@@ -273,6 +275,7 @@ fn insert_link(
                     expires_at: t.get(3).or_raise(),
                     max_clicks: o.max_clicks(),
                     metadata: Value::Object(o.metadata()),
+                    tid: t.get(4).or_raise(),
                 })
             }))
         };

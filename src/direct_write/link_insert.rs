@@ -33,8 +33,9 @@ pub use super::Column;
 
 /// What became of an insert.
 pub enum Outcome {
-    /// The row went in; the values of its columns named in `wanted`, in that order.
-    Inserted(Vec<Option<pg_sys::Datum>>),
+    /// The row went in; the values of its columns named in `wanted`, in that order, and
+    /// where it went (its TID).
+    Inserted(Vec<Option<pg_sys::Datum>>, pg_sys::ItemPointerData),
     /// A row with the same key in `arbiter` got in first (the row went back, as with
     /// `ON CONFLICT DO NOTHING`).
     Taken,
@@ -276,13 +277,14 @@ unsafe fn insert_into(
             pg_sys::list_free(recheck);
             pg_sys::list_free(arbiters);
 
+            let tid = (*slot).tts_tid;
             pg_sys::ExecCloseIndices(info);
             pg_sys::ExecDropSingleTupleTableSlot(slot);
             pg_sys::FreeExecutorState(estate);
             if conflict {
                 Outcome::Taken
             } else {
-                Outcome::Inserted(kept)
+                Outcome::Inserted(kept, tid)
             }
         })
     }

@@ -13,6 +13,8 @@ pub enum Direct {
         id: i64,
         created_at: TimestampWithTimeZone,
         expires_at: Option<TimestampWithTimeZone>,
+        /// Where the row went.
+        tid: pg_sys::ItemPointerData,
     },
     /// Another transaction's link of the same code got in first: none was made.
     Taken,
@@ -62,7 +64,7 @@ pub fn insert(
     let outcome =
         unsafe { link_insert::insert(cat.links, cat.links_key, &columns, &[c"id", c"created_at"]) };
     match outcome {
-        link_insert::Outcome::Inserted(kept) => {
+        link_insert::Outcome::Inserted(kept, tid) => {
             // SAFETY: the datums are an int8 and a timestamptz, by value.
             let (id, created_at) = unsafe {
                 (
@@ -76,6 +78,7 @@ pub fn insert(
                 // SAFETY: a timestamptz datum, by value.
                 expires_at: expires_at
                     .and_then(|d| unsafe { TimestampWithTimeZone::from_datum(d, false) }),
+                tid,
             })
         }
         link_insert::Outcome::Taken => Some(Direct::Taken),

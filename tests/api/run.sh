@@ -165,6 +165,7 @@ SL_API_URL=http://$API SL_REDIRECT_URL=http://$LISTEN SL_ADMIN_URL=http://$ADMIN
     SL_FIXTURES=$FIXTURES SL_SECRETS_OUT=$secrets_seen SL_API_ROLE=$ROLE \
     SL_PSQL="$(printf '%s\n' "${PSQL[@]}")" SL_HEADER_TIMEOUT=$HEADER_TIMEOUT \
     SL_MAX_HEADER_BYTES=$MAX_HEADER_BYTES SL_MAX_CONNECTIONS=$MAX_CONNECTIONS \
+    SL_SEEDS=${SHORTLINK_SEEDS:-$ROOT/../shared/seeds} \
     timeout 900 python3 tests/api/test_api.py || api_rc=$?
 check "tests/api/test_api.py passed" 0 "$api_rc"
 

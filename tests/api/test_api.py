@@ -1185,6 +1185,166 @@ def one_statement_creation():
               "') FROM shortlink.links WHERE url LIKE 'https://example.com/one-st/%'"))
 
 
+SEEDS = os.environ.get("SL_SEEDS", "")
+CELLCAST = "/api/v2/tracking-link"
+OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+CELLCAST_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+def seed(name):
+    """The text of a seed document (../shared/seeds), or None when the folder is absent."""
+    path = os.path.join(SEEDS, name)
+    return open(path, encoding="utf-8").read() if SEEDS and os.path.exists(path) else None
+
+
+def seed_examples(text):
+    """The request bodies a document prints (curl's --data '…', as printed, byte for byte)
+    and the JSON answers it prints, each with the title before it."""
+    bodies = [m.encode() for m in re.findall(r"--data '(.*?)'", text, re.S)]
+    answers, decoder = [], json.JSONDecoder()
+    i = max(text.find("Responses"), 0)
+    while (start := text.find("json\n{", i)) >= 0:
+        title = text[i:start].strip()
+        value, end = decoder.raw_decode(text, start + len("json\n"))
+        answers.append((title, value))
+        i = end
+    return bodies, answers
+
+
+def cellcast(body, key="a-admin", method="POST", path=CELLCAST, headers=None):
+    """A request as Cellcast's document sends it: the key in Authorization as it is."""
+    secret_ = KEYS[key]["secret"] if key in KEYS else key
+    hdrs = {"Authorization": secret_, **(headers or {})}
+    return call(method, path, raw=body, headers=hdrs,
+                content_type="application/json" if body is not None else None)
+
+
+@section
+def cellcast_drop_in():
+    """Cellcast drop-in: the seed's requests byte for byte, its answers field for field"""
+    text = seed("000_a6fe5f66f0bbeb18.txt")
+    if text is None:
+        print(f"skip: no seed documents in {SEEDS!r} (SL_SEEDS; ../shared/seeds beside the clone)")
+        return
+    bodies, answers = seed_examples(text)
+    check("the document prints 3 requests and 4 answers", (3, 4), (len(bodies), len(answers)))
+    ok_doc = answers[0][1]
+    taken_doc = next(v for t, v in answers if "Already" in t)
+    missing_doc = next(v for t, v in answers if "Missing" in t)
+    head = [k for k in ok_doc if k not in ("data",)]
+    made = []
+    for body in bodies:
+        sent = json.loads(body)
+        r = cellcast(body)
+        made.append(r)
+        name = f"POST {CELLCAST} {body.decode()[:60]!r}"
+        check(f"{name}: 200", 200, r.status, r)
+        j = r.json or {}
+        check("… every top-level field, in the document's order", list(ok_doc), list(j), r)
+        check("… the envelope's values as printed", {k: ok_doc[k] for k in head},
+              {k: j.get(k) for k in head}, r)
+        d = j.get("data") or {}
+        check("… every field of data, in the document's order", list(ok_doc["data"]), list(d), r)
+        code = sent.get("shortUrl")
+        if code:
+            check("… shortUrl is the code asked", code, d.get("shortUrl"))
+        else:
+            check("… a generated shortUrl: 4 letters and digits", True,
+                  bool(re.fullmatch(r"[A-Za-z0-9]{4}", str(d.get("shortUrl")))), r)
+        check("… upstreamUrl as given", sent["upstreamUrl"], d.get("upstreamUrl"))
+        check("… _id and user have an ObjectId's shape", (True, True),
+              (bool(OBJECT_ID.match(str(d.get("_id")))), bool(OBJECT_ID.match(str(d.get("user"))))))
+        check("… createdAt and updatedAt as Cellcast writes times", (True, True),
+              (bool(CELLCAST_TIME.match(str(d.get("createdAt")))), bool(CELLCAST_TIME.match(str(d.get("updatedAt"))))))
+        check("… click 0, linkSequenceNumber 0, __v 0, expireAt null (never expires)",
+              (0, 0, 0, None), (d.get("click"), d.get("linkSequenceNumber"), d.get("__v"), d.get("expireAt")))
+        check("… the link is the key's workspace's first domain's, in the database", "1",
+              sql(f"SELECT count(*) FROM shortlink.links WHERE id = {int(str(d.get('_id')), 16)} "
+                  f"AND domain = '{A}' AND code = '{d.get('shortUrl')}'") if OBJECT_ID.match(str(d.get("_id"))) else None)
+        want = sent["upstreamUrl"] if "://" in sent["upstreamUrl"] else "https://" + sent["upstreamUrl"]
+        check("… and redirects to the destination (over https without a scheme)", True,
+              str(redirect_location(d.get("shortUrl"), A)).rstrip("/") == want.rstrip("/"))
+    r = cellcast(bodies[0])
+    check(f"the first request again: 400 {taken_doc['message']!r}", 400, r.status, r)
+    check("… the document's answer exactly", taken_doc, r.json, r)
+    for body in (b'{\n"shortUrl": "nourl"\n}', b"{}", b'{"upstreamUrl": ""}', b'{"upstreamUrl": null}'):
+        r = cellcast(body)
+        check(f"{body.decode()!r}: the document's 400 'upstreamUrl is required' exactly",
+              (400, missing_doc), (r.status, r.json), r)
+    for bad in ("ab", "a-b-c", "abc def", "ünï"):
+        r = cellcast(json.dumps({"shortUrl": bad, "upstreamUrl": "https://example.com/x"}).encode())
+        check(f"shortUrl {bad!r}: 400 in the envelope, status false", (400, False, "toast"),
+              (r.status, r.get("status"), r.get("message_type")), r)
+    r = cellcast(json.dumps({"upstreamUrl": "https://10.0.0.1/private"}).encode())
+    check("a destination the database refuses (a private address): 422 in the envelope, its message",
+          (422, False, True), (r.status, r.get("status"), "private" in str(r.get("message")).lower() or
+                              "address" in str(r.get("message")).lower()), r)
+    r = cellcast(b'{"upstreamUrl": ', key="a-admin")
+    check("a body that is not JSON: 400 in the envelope", (400, False), (r.status, r.get("status")), r)
+    r = cellcast(json.dumps({"upstreamUrl": "https://example.com/ct"}).encode(), headers={"Content-Type": "text/plain"})
+    check("not JSON by its Content-Type: 415 in the envelope", (415, False), (r.status, r.get("status")), r)
+    for name, key in (("an unknown key", "sl_ABCDEFGH_" + "x" * 43), ("no key", "")):
+        r = cellcast(json.dumps({"upstreamUrl": "https://example.com/nokey"}).encode(), key=key)
+        check(f"{name}: 401, invalid_token 1, status false", (401, 1, False),
+              (r.status, r.get("invalid_token"), r.get("status")), r)
+        check("… the rest of the envelope as printed", [k for k in missing_doc if k != "message"],
+              [k for k in (r.json or {}) if k != "message"], r)
+    r = cellcast(json.dumps({"upstreamUrl": f"https://example.com/cellcast-ro/{RUN}"}).encode(), key="a-read-only")
+    check("a key without links:write: 403 in the envelope", (403, False), (r.status, r.get("status")), r)
+    check("… which made nothing", 0, link_count(f"url = 'https://example.com/cellcast-ro/{RUN}'"))
+    kid, s = sql_key("cellcast-revoked", {})
+    check("a new key works", 200, cellcast(json.dumps({"upstreamUrl": f"https://example.com/rv/{RUN}"}).encode(), key=s).status)
+    sql(f"SELECT shortlink.revoke_api_key({kid})")
+    r = cellcast(json.dumps({"upstreamUrl": f"https://example.com/rv2/{RUN}"}).encode(), key=s)
+    check("… revoked: 401 with invalid_token 1 on its next request", (401, 1), (r.status, r.get("invalid_token")), r)
+    r = cellcast(json.dumps({"upstreamUrl": f"https://example.com/a2/{RUN}"}).encode(), key="a-domain2")
+    check("a key restricted to another domain of the workspace: its link goes there", (200, "1"),
+          (r.status, sql(f"SELECT count(*) FROM shortlink.links WHERE domain = '{A2}' "
+                         f"AND code = '{r.get('data', 'shortUrl')}'")), r)
+    body = json.dumps({"upstreamUrl": f"https://example.com/idem/cellcast/{RUN}"}).encode()
+    r1 = cellcast(body, headers={"Idempotency-Key": f"cellcast-{RUN}"})
+    r2 = cellcast(body, headers={"Idempotency-Key": f"cellcast-{RUN}"})
+    check("Idempotency-Key: the retry gets the first answer, one link", (200, r1.body, 1),
+          (r2.status, r2.body, link_count(f"url = 'https://example.com/idem/cellcast/{RUN}'")), r2)
+    check("… marked replayed", "true", r2.h("Idempotent-Replayed"))
+    check("RateLimit headers on Cellcast's answers too", True,
+          all(r1.h(h) is not None for h in ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")))
+
+    # The list ("Get Tracking Links"): _id, shortUrl, longUrl, newest first, paged.
+    r = cellcast(None, method="GET", path=q(CELLCAST, limit=1000))
+    check(f"GET {CELLCAST}: 200, status true", (200, True), (r.status, r.get("status")), r)
+    items = r.get("data") or []
+    check("… each item is _id, shortUrl, longUrl", True,
+          bool(items) and all(list(x) == ["_id", "shortUrl", "longUrl"] for x in items), r)
+    ids = {x.get("_id") for x in items}
+    check("… holds the links made above", True,
+          all((m.get("data", "_id") in ids) for m in made), r)
+    mine = {x.get("shortUrl"): x for x in items}
+    first = made[0].get("data") or {}
+    check("… longUrl is the destination stored (https:// added, as the parser writes it)",
+          "https://www.cellcast.com/", (mine.get(first.get("shortUrl")) or {}).get("longUrl"))
+    seen, path, pages = [], q(CELLCAST, limit=2), 0
+    while path and pages < 500:
+        r = cellcast(None, method="GET", path=path)
+        pages += 1
+        seen += [x.get("_id") for x in (r.get("data") or [])]
+        nxt = re.match(r'<([^>]+)>; rel="next"', r.h("Link") or "")
+        path = nxt.group(1) if nxt else None
+    check("paging by 2 through Link: rel=\"next\" gives the same links in the same order",
+          [x.get("_id") for x in items], seen)
+    r = cellcast(None, key="b-admin", method="GET", path=q(CELLCAST, limit=1000))
+    check("another workspace's key lists none of them", set(),
+          ids & {x.get("_id") for x in (r.get("data") or [])}, r)
+    r = cellcast(None, method="GET", path=q(CELLCAST, limit=0))
+    check("limit 0: 400 in the envelope", (400, False), (r.status, r.get("status")), r)
+    doc = call("GET", f"{V1}/openapi.json").json or {}
+    ops = (doc.get("paths") or {}).get(CELLCAST) or {}
+    check("the OpenAPI document describes both, tagged cellcast", (True, True),
+          ("cellcast" in (ops.get("post") or {}).get("tags", []), "cellcast" in (ops.get("get") or {}).get("tags", [])))
+    check("… with Cellcast's key scheme (the Authorization header as it is)", "apiKey",
+          ((doc.get("components") or {}).get("securitySchemes") or {}).get("cellcastKey", {}).get("type"))
+
+
 @section
 def isolation():
     """Tenant isolation: B's key gets 404 for every object of A, and A's are unchanged"""

@@ -5,6 +5,7 @@
 
 mod analytics;
 mod body_schema;
+mod cellcast;
 mod domains;
 pub mod fields;
 mod keys;
@@ -131,18 +132,44 @@ fn request_hash(method: &Method, path: &str, body: &[u8]) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
+/// How a family of routes reads a request's key and answers an error: `/api/v1`'s
+/// ([`V1`]: `Authorization: Bearer`, RFC 9457 problems), or a vendor's drop-in routes'.
+/// Everything else (the key's presentation, rate limit, Idempotency-Key, transaction) is
+/// the same for all.
+pub struct Dialect {
+    /// The key's secret, or why the request has none.
+    pub secret: fn(&HeaderMap) -> Result<&str, Error>,
+    /// An error as these routes answer it.
+    pub error: fn(&Error) -> Response,
+}
+
+/// `/api/v1`'s dialect.
+pub const V1: Dialect = Dialect {
+    secret: bearer,
+    error: problem,
+};
+
 /// Presents the request's key and counts the request against the key's rate limit: the
 /// session and the quota (whose headers every answer carries), or the answer refusing it.
 pub async fn begin(
     api: &Api,
     headers: &HeaderMap,
 ) -> Result<(Session, rate_limit::Quota), Response> {
-    let secret = bearer(headers).map_err(|e| problem(&e))?;
+    begin_as(api, &V1, headers).await
+}
+
+/// [`begin`], reading the key and answering errors as `dialect` does.
+pub async fn begin_as(
+    api: &Api,
+    dialect: &Dialect,
+    headers: &HeaderMap,
+) -> Result<(Session, rate_limit::Quota), Response> {
+    let secret = (dialect.secret)(headers).map_err(|e| (dialect.error)(&e))?;
     let session = match api.service.begin(secret).await {
         Ok(s) => s,
         Err(e) => {
             api.known_keys.forget(secret);
-            return Err(problem(&e));
+            return Err((dialect.error)(&e));
         }
     };
     let key = session.key();
@@ -152,7 +179,7 @@ pub async fn begin(
         rate_limit: key.rate_limit,
     };
     api.known_keys.remember(secret, known.clone());
-    match take_quota(api, &known) {
+    match take_quota(api, dialect, &known) {
         (quota, None) => Ok((session, quota)),
         (_, Some(refused)) => {
             session.rollback().await;
@@ -169,7 +196,11 @@ fn limit_of(api: &Api, key: &KnownKey) -> u32 {
 
 /// Counts a request of `key` against its rate limit: its quota, and the 429 refusing it
 /// when it is past the limit.
-fn take_quota(api: &Api, key: &KnownKey) -> (rate_limit::Quota, Option<Response>) {
+fn take_quota(
+    api: &Api,
+    dialect: &Dialect,
+    key: &KnownKey,
+) -> (rate_limit::Quota, Option<Response>) {
     let limit = limit_of(api, key);
     let quota = api.limiter.take(key.id, limit);
     if let Some(wait) = quota.refused() {
@@ -181,7 +212,7 @@ fn take_quota(api: &Api, key: &KnownKey) -> (rate_limit::Quota, Option<Response>
             ),
         );
         e.retry_after = Some(wait);
-        let mut r = problem(&e);
+        let mut r = (dialect.error)(&e);
         quota.headers(r.headers_mut());
         return (quota, Some(r));
     }
@@ -206,7 +237,7 @@ where
     if api.limiter.would_refuse(known.id, limit_of(api, &known)) {
         return None;
     }
-    let quota = match take_quota(api, &known) {
+    let quota = match take_quota(api, &V1, &known) {
         (q, None) => q,
         (_, Some(refused)) => return Some(refused),
     };
@@ -247,7 +278,24 @@ pub async fn run<F>(
 where
     F: AsyncFnOnce(&Session) -> Result<Answer, Error>,
 {
-    let (session, quota) = match begin(api, headers).await {
+    run_as(api, &V1, headers, method, path, body, work).await
+}
+
+/// [`run`], reading the key and answering errors as `dialect` does.
+pub async fn run_as<F>(
+    api: &Api,
+    dialect: &Dialect,
+    headers: &HeaderMap,
+    method: Method,
+    path: &str,
+    body: &[u8],
+    work: F,
+) -> Response
+where
+    F: AsyncFnOnce(&Session) -> Result<Answer, Error>,
+{
+    let problem = dialect.error;
+    let (session, quota) = match begin_as(api, dialect, headers).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -383,6 +431,15 @@ impl Modify for KeyScheme {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "cellcastKey",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    "Authorization",
+                    "The API key as it is (Cellcast's way), or after Bearer",
+                ),
+            )),
+        );
     }
 }
 
@@ -401,7 +458,8 @@ impl Modify for KeyScheme {
         (name = "links", description = "Short links"),
         (name = "analytics", description = "Clicks"),
         (name = "domains", description = "Short domains"),
-        (name = "keys", description = "API keys")
+        (name = "keys", description = "API keys"),
+        (name = "cellcast", description = "Cellcast's tracking-link API, drop-in (docs/api.md, Moving from Cellcast)")
     )
 )]
 struct ApiDoc;
@@ -428,6 +486,7 @@ pub fn router(api: Arc<Api>) -> Result<Router, String> {
         .routes(routes!(domains::remove))
         .routes(routes!(keys::list, keys::create))
         .routes(routes!(keys::get, keys::update, keys::revoke))
+        .routes(routes!(cellcast::create, cellcast::list))
         .with_state(state)
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
@@ -503,6 +562,10 @@ fn document_common_answers(mut doc: Value) -> Value {
         return doc;
     };
     for (path, item) in paths.iter_mut() {
+        // The vendors' routes answer in their own envelopes, documented on each route.
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
         let Some(item) = item.as_object_mut() else {
             continue;
         };

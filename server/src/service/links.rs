@@ -93,10 +93,8 @@ fn parse_link(json: &str) -> Result<Link, Error> {
 }
 
 /// A link just made, read straight into a Link with no renaming pass (a bulk answer
-/// reads 1,000 of them): from NEW_LINKS (the API's names), or as `shortlink.link_json`
-/// shows it (api_shorten; the database's names, each an alias on Link). No counts: a
-/// new link has none. (NEW_LINKS does not call link_json: a whole-row reference to
-/// `links` needs SELECT on every column, and the API role has none on password_hash.)
+/// reads 1,000 of them), as `api_shorten` and `shorten_many_links` write it (the
+/// database's names, each an alias on Link). No counts: a new link has none.
 fn parse_new_link(json: &str) -> Result<Link, Error> {
     finish_link(
         serde_json::from_str(json)
@@ -137,61 +135,17 @@ pub async fn get(s: &Session, id: i64) -> Result<Link, Error> {
 /// security, 7 ms a link under a key (bench/api.sh, 2026-12-07). json, not jsonb (built
 /// as text, its keys never sorted), and the short URLs shorten answered ($3), not
 /// short_url() again: 1,000 of each a bulk request.
-const NEW_LINKS: &str = "SELECT json_build_object(
-        'id', l.id, 'domain', l.domain, 'code', l.code,
-        'shortUrl', u.short_url, 'url', l.url,
-        'linkType', l.link_type, 'redirectType', l.redirect_type::integer,
-        'createdAt', l.created_at, 'updatedAt', l.updated_at, 'expiresAt', l.expires_at,
-        'expired', coalesce(l.expires_at <= now(), false), 'maxClicks', l.max_clicks,
-        'disabled', l.disabled, 'tracking', l.tracking,
-        'passwordProtected', l.password_protected, 'forwardParameters', l.forward_params,
-        'blockBots', l.block_bots, 'utm', l.utm, 'title', l.title,
-        'description', l.description, 'image', l.image, 'tags', l.tags, 'cloaked', l.cloaked,
-        'metaPixelId', l.meta_pixel_id, 'googleTagId', l.google_tag_id,
-        'customField', l.custom_field, 'dltHeader', l.dlt_header,
-        'contactPhone', l.contact_phone, 'callbackUrl', l.callback_url,
-        'webhookUrls', l.webhook_urls, 'expiredUrl', l.expired_url, 'metadata', l.metadata,
-        'clicks', 0, 'botClicks', 0, 'uniqueVisitors', 0, 'lastClickedAt', NULL)::text
-     FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(code, domain, short_url, n)
-     JOIN shortlink.links l ON l.domain = u.domain AND l.code = u.code
-     ORDER BY u.n";
-
-/// The links `codes[i]` on `domains[i]` (whose short URL is `short_urls[i]`), just made
-/// in this transaction, in that order.
-async fn new_links(
-    s: &Session,
-    codes: &[String],
-    domains: &[String],
-    short_urls: &[String],
-) -> Result<Vec<Link>, Error> {
-    if codes.is_empty() {
-        return Ok(Vec::new());
-    }
-    let links = s
-        .query(NEW_LINKS, &[&codes, &domains, &short_urls])
-        .await?
-        .iter()
-        .map(|r| parse_new_link(&r.get::<_, String>(0)))
-        .collect::<Result<Vec<_>, _>>()?;
-    if links.len() != codes.len() {
-        return Err(Error::internal("a link just made is not seen"));
-    }
-    Ok(links)
-}
-
-/// `shorten(url, opts)`.
+/// `api_shorten(NULL, url, opts)`: the link made for the key this session presented,
+/// whole, in one statement.
 pub async fn create(s: &Session, url: &str, opts: &Map<String, Value>) -> Result<Link, Error> {
     let opts = Value::Object(opts.clone()).to_string();
     let row = s
         .query_one(
-            "SELECT code, domain, short_url FROM shortlink.shorten($1, $2::text::jsonb)",
+            "SELECT link::text FROM shortlink.api_shorten(NULL, $1, $2::text::jsonb)",
             &[&url, &opts],
         )
         .await?;
-    new_links(s, &[row.get(0)], &[row.get(1)], &[row.get(2)])
-        .await?
-        .pop()
-        .ok_or_else(|| Error::internal("a link just made is not seen"))
+    parse_new_link(&row.get::<_, String>(0))
 }
 
 /// `api_shorten(secret, url, opts)`: the key presented and the link made in one
@@ -249,8 +203,8 @@ pub async fn set_disabled(s: &Session, id: i64, disabled: bool) -> Result<Link, 
 /// One item of a bulk create: its link, or why it was refused.
 pub type ItemResult = Result<Link, Error>;
 
-/// `shorten_many(items)`: every item made or refused on its own, in order. Each item is
-/// `{"url": …, <options>}`.
+/// `shorten_many_links(items)`: every item made or refused on its own, in order, each
+/// link made whole. Each item is `{"url": …, <options>}`.
 pub async fn create_many(
     s: &Session,
     items: &[Map<String, Value>],
@@ -258,51 +212,31 @@ pub async fn create_many(
     let json = Value::Array(items.iter().cloned().map(Value::Object).collect()).to_string();
     let rows = s
         .query(
-            "SELECT idx, ok, code, short_url, error, sqlstate
-             FROM shortlink.shorten_many($1::text::jsonb) ORDER BY idx",
+            "SELECT ok, link::text, error, sqlstate
+             FROM shortlink.shorten_many_links($1::text::jsonb) ORDER BY idx",
             &[&json],
         )
         .await?;
-    // The links made are read back in one statement, not one per item.
-    let mut out: Vec<Option<ItemResult>> = Vec::with_capacity(items.len());
-    let (mut codes, mut domains, mut short_urls, mut slots) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for row in rows {
-        let ok: bool = row.get(1);
-        if ok {
-            let code: String = row.get(2);
-            let short_url: String = row.get(3);
-            let domain = short_url
-                .strip_prefix("https://")
-                .and_then(|r| r.rsplit_once('/'))
-                .map(|(d, _)| d.to_owned())
-                .ok_or_else(|| Error::internal(format!("short URL {short_url:?} has no domain")))?;
-            slots.push(out.len());
-            codes.push(code);
-            domains.push(domain);
-            short_urls.push(short_url);
-            out.push(None);
-        } else {
-            let message: String = row.get::<_, Option<String>>(4).unwrap_or_default();
-            let state: String = row.get::<_, Option<String>>(5).unwrap_or_default();
-            out.push(Some(Err(item_error(&message, &state))));
-        }
-    }
-    if out.len() != items.len() {
+    if rows.len() != items.len() {
         return Err(Error::internal(format!(
-            "shorten_many answered {} rows for {} items",
-            out.len(),
+            "shorten_many_links answered {} rows for {} items",
+            rows.len(),
             items.len()
         )));
     }
-    let made = new_links(s, &codes, &domains, &short_urls).await?;
-    if made.len() != slots.len() {
-        return Err(Error::internal("a link just made is not seen"));
-    }
-    for (slot, link) in slots.into_iter().zip(made) {
-        out[slot] = Some(Ok(link));
-    }
-    Ok(out.into_iter().flatten().collect())
+    rows.iter()
+        .map(|row| {
+            if row.get::<_, bool>(0) {
+                let link: Option<String> = row.get(1);
+                let link = link.ok_or_else(|| Error::internal("an item made has no link"))?;
+                Ok(Ok(parse_new_link(&link)?))
+            } else {
+                let message: String = row.get::<_, Option<String>>(2).unwrap_or_default();
+                let state: String = row.get::<_, Option<String>>(3).unwrap_or_default();
+                Ok(Err(item_error(&message, &state)))
+            }
+        })
+        .collect()
 }
 
 /// The links `codes[i]` on `domains[i]`, in that order, in one statement.

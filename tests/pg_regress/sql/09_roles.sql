@@ -19,10 +19,9 @@ WHERE c.relnamespace = 'shortlink'::regnamespace AND c.relkind IN ('r', 'S', 'v'
   AND EXISTS (SELECT 1 FROM aclexplode(c.relacl) a WHERE a.grantee = 0);
 
 -- Which functions need more rights than their caller: SECURITY DEFINER, each with a
--- pinned search_path, as is every other function of the extension but seven that skip
--- fmgr's SET path for speed. link_json is an SQL function the planner inlines (a SET
--- clause would stop that), every name in it qualified (sql/api_keys.sql); short_url, which
--- it calls for every link, formats two strings (src/manage.rs). resolve reads links straight from their index (no
+-- pinned search_path, as is every other function of the extension but six that skip
+-- fmgr's SET path for speed. short_url, which get_link and list_links call for every
+-- link, formats two strings (src/manage.rs). resolve reads links straight from their index (no
 -- privilege needed, no name looked up through search_path; src/resolve.rs);
 -- record_click and peek_click do the same on their hot path and run their SPI
 -- statements under a search_path they pin themselves (src/plans.rs, and 10_hijack);
