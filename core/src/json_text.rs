@@ -96,6 +96,37 @@ pub fn split_array(text: &str) -> Option<Vec<&str>> {
     Some(items)
 }
 
+/// `text` without the commas that close an object or an array (`{"a": 1,}`, `[1, 2, ]`),
+/// which JavaScript accepts and JSON does not. The hosted link APIs' documents print
+/// request examples with them (Exotel's), and clients copy those byte for byte. Nothing
+/// else changes: a comma inside a string stays, and text that has none is borrowed.
+pub fn without_trailing_commas(text: &str) -> std::borrow::Cow<'_, str> {
+    let toks: Vec<(usize, u8)> = tokens(text).map(|(at, b, _)| (at, b)).collect();
+    let trailing: Vec<usize> = toks
+        .windows(2)
+        .filter(|w| {
+            let ((at, b), (next, nb)) = (w[0], w[1]);
+            b == b','
+                && matches!(nb, b'}' | b']')
+                && text.as_bytes()[at + 1..next]
+                    .iter()
+                    .all(u8::is_ascii_whitespace)
+        })
+        .map(|w| w[0].0)
+        .collect();
+    if trailing.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    for at in trailing {
+        out.push_str(&text[from..at]);
+        from = at + 1;
+    }
+    out.push_str(&text[from..]);
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,5 +178,23 @@ mod tests {
         assert_eq!(split_array("5"), None);
         let deep = format!("[{}{}, 2]", "[".repeat(5000), "]".repeat(5000));
         assert_eq!(split_array(&deep).map(|v| v.len()), Some(2));
+    }
+
+    #[test]
+    fn trailing_commas_go_and_nothing_else_does() {
+        let exotel = "{\n\"links\": [\n{\n\"long_url\": \"https://www.google.co.in/\",\n\"tracking\": true,\n\n}\n]\n}";
+        let fixed = without_trailing_commas(exotel);
+        let v: serde_json::Value = serde_json::from_str(&fixed).unwrap();
+        assert_eq!(v["links"][0]["tracking"], true);
+        assert_eq!(without_trailing_commas("[1, 2, ]"), "[1, 2 ]");
+        assert_eq!(
+            without_trailing_commas(r#"{"a": ",}", "b": [",]",],}"#),
+            r#"{"a": ",}", "b": [",]"]}"#
+        );
+        assert!(matches!(
+            without_trailing_commas(r#"{"a": [1, 2]}"#),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(without_trailing_commas("[1, 2]"), "[1, 2]");
     }
 }

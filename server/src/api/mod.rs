@@ -661,12 +661,17 @@ mod tests {
 
     #[test]
     fn the_document_names_problems_and_common_answers() {
-        let doc = document_common_answers(serde_json::json!({"paths": {"/x": {"post": {
+        let vendor = serde_json::json!({"post": {
+            "responses": {"400": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/CellcastFailure"}}}}}
+        }});
+        let doc = document_common_answers(serde_json::json!({"paths": {"/api/v1/x": {"post": {
             "requestBody": {"content": {"application/json": {"schema": {}}}},
             "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
             "responses": {"404": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}
-        }}}}));
-        let op = &doc["paths"]["/x"]["post"];
+        }}, "/api/v2/tracking-link": vendor.clone()}}));
+        // A vendor's route keeps its own answers: no problem is added to it.
+        assert_eq!(doc["paths"]["/api/v2/tracking-link"], vendor);
+        let op = &doc["paths"]["/api/v1/x"]["post"];
         assert!(op["responses"]["404"]["content"]["application/problem+json"].is_object());
         for status in ["400", "413", "415", "422", "429", "503"] {
             assert!(op["responses"][status].is_object(), "{status}");

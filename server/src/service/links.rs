@@ -129,12 +129,6 @@ pub async fn get(s: &Session, id: i64) -> Result<Link, Error> {
     get_by_code(s, &domain, &code).await
 }
 
-/// Links just made, by id, as get_link's row: their stored fields, and counts of zero
-/// (no click can have reached a link its own transaction has not committed). One read
-/// of `links` by key: get_link's counts read four click tables under row-level
-/// security, 7 ms a link under a key (bench/api.sh, 2026-12-07). json, not jsonb (built
-/// as text, its keys never sorted), and the short URLs shorten answered ($3), not
-/// short_url() again: 1,000 of each a bulk request.
 /// `api_shorten(NULL, url, opts)`: the link made for the key this session presented,
 /// whole, in one statement.
 pub async fn create(s: &Session, url: &str, opts: &Map<String, Value>) -> Result<Link, Error> {
