@@ -56,17 +56,20 @@ DO \$\$ BEGIN
 END \$\$;
 SELECT shortlink.grant_api('$ROLE');
 SELECT shortlink.grant_redirect('$ROLE');
-SELECT shortlink.add_workspace(w) FROM unnest(ARRAY['e2e_a', 'e2e_b', 'e2e_fuzz']) w
+SELECT shortlink.add_workspace(w) FROM unnest(ARRAY['e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel']) w
 WHERE NOT EXISTS (SELECT 1 FROM shortlink.workspaces s WHERE s.name = w);
 DELETE FROM shortlink.links WHERE domain IN (
     SELECT d.domain FROM shortlink.domains d JOIN shortlink.workspaces w ON w.id = d.workspace_id
-    WHERE w.name IN ('e2e_a', 'e2e_b', 'e2e_fuzz'));
+    WHERE w.name IN ('e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel'));
 DELETE FROM shortlink.domains WHERE workspace_id IN (
-    SELECT id FROM shortlink.workspaces WHERE name IN ('e2e_a', 'e2e_b', 'e2e_fuzz'));
+    SELECT id FROM shortlink.workspaces WHERE name IN ('e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel'));
 SELECT FROM shortlink.add_domain('go.a.test', '{"workspace": "e2e_a"}');
 SELECT FROM shortlink.add_domain('go.a2.test', '{"workspace": "e2e_a"}');
 SELECT FROM shortlink.add_domain('go.b.test', '{"workspace": "e2e_b"}');
 SELECT FROM shortlink.add_domain('go.fuzz.test', '{"workspace": "e2e_fuzz"}');
+-- Exotel's examples name the account "exotel": the workspace of that name.
+SELECT FROM shortlink.add_domain('go.exotel.test', '{"workspace": "exotel"}');
+SELECT FROM shortlink.add_domain('go.exotel2.test', '{"workspace": "exotel"}');
 SQL
 
 # key WORKSPACE NAME OPTS: one row of create_api_key as a JSON member "NAME": {...}.
@@ -80,6 +83,7 @@ BIG='"rate_limit": 1000000'
 key e2e_a a-admin "{$BIG}"
 key e2e_b b-admin "{$BIG}"
 key e2e_fuzz fuzz "{$BIG}"
+key exotel exotel-admin "{$BIG}"
 key e2e_a a-rate '{"rate_limit": 5}'
 key e2e_a a-domain2 "{$BIG, \"domains\": [\"go.a2.test\"]}"
 key e2e_a a-own "{$BIG, \"own_links_only\": true}"

@@ -12,6 +12,7 @@ program sees is appended there, for the log check); SL_HEADER_TIMEOUT,
 SL_MAX_HEADER_BYTES, SL_MAX_CONNECTIONS (the server's limits).
 """
 
+import base64
 import concurrent.futures
 import datetime as dt
 import http.client
@@ -1343,6 +1344,144 @@ def cellcast_drop_in():
           ("cellcast" in (ops.get("post") or {}).get("tags", []), "cellcast" in (ops.get("get") or {}).get("tags", [])))
     check("… with Cellcast's key scheme (the Authorization header as it is)", "apiKey",
           ((doc.get("components") or {}).get("securitySchemes") or {}).get("cellcastKey", {}).get("type"))
+
+
+EXOTEL_LINK_FIELDS = ["sid", "short_url", "short_code", "long_url", "tracking", "custom_field",
+                      "expires_at", "created_time", "last_viewed", "total_clicks", "url_shorten_header"]
+EXOTEL_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+
+
+def exotel_requests(text):
+    """Every request body Exotel's document prints: curl's --data-raw and PHP's
+    CURLOPT_POSTFIELDS as printed, and the JavaScript, Python and Ruby strings decoded."""
+    bodies = [m.encode() for m in re.findall(r"--data-raw '(.*?)'", text, re.S)]
+    bodies += [m.encode() for m in re.findall(r"CURLOPT_POSTFIELDS =>'(.*?)'", text, re.S)]
+    bodies += [json.loads('"' + m + '"').encode()
+               for m in re.findall(r'(?:payload|postData|request\.body) = "((?:[^"\\]|\\.)*)"', text)]
+    return bodies
+
+
+def exotel(method, path, body=None, key="exotel-admin", auth=None):
+    """A request as Exotel's clients send one: HTTP basic auth with the key's two halves."""
+    if auth is None:
+        whole = KEYS[key]["secret"]
+        user, token = whole[:11], whole[12:]
+        auth = base64.b64encode(f"{user}:{token}".encode()).decode()
+    return call(method, path, raw=body, headers={"Authorization": f"Basic {auth}"},
+                content_type="application/json" if body is not None else None)
+
+
+@section
+def exotel_drop_in():
+    """Exotel drop-in: the seeds' requests byte for byte (trailing commas), 200/207, codes"""
+    text = seed("003_df3b59fc0c87cff4.txt")
+    if text is None:
+        print(f"skip: no seed documents in {SEEDS!r}")
+        return
+    base = "/v2/accounts/exotel/links"
+    bodies = exotel_requests(text)
+    check("the document prints 10 request bodies (curl, PHP, JavaScript, Python, Ruby)", 10, len(bodies))
+    sids = []
+    for n, body in enumerate(bodies):
+        r = exotel("POST", base, body)
+        sent = json.loads(re.sub(r",\s*([}\]])", r"\1", body.decode()))["links"][0]
+        check(f"POST {base} body {n} as printed (trailing commas): 200", 200, r.status, r)
+        j = r.json or {}
+        check("… the envelope's fields", ["request_id", "method", "http_code", "metadata", "response"], list(j), r)
+        check("… request_id 32 hexadecimal digits, method POST, http_code 200, 1 of 1 made", (True, "POST", 200,
+              {"failed": 0, "total": 1, "success": 1}),
+              (bool(re.fullmatch(r"[0-9a-f]{32}", str(j.get("request_id")))), j.get("method"), j.get("http_code"),
+               j.get("metadata")), r)
+        item = (j.get("response") or [{}])[0]
+        check("… the item: code 200, error_data null, status success", (200, None, "success"),
+              (item.get("code"), item.get("error_data"), item.get("status")), r)
+        d = item.get("data") or {}
+        check("… every link field, in the document's order", EXOTEL_LINK_FIELDS, list(d), r)
+        check("… long_url, tracking, url_shorten_header as sent",
+              (sent["long_url"], True, sent.get("url_shorten_header", "")),
+              (d.get("long_url"), d.get("tracking"), d.get("url_shorten_header")), r)
+        check("… sid 32 hexadecimal digits; short_url ends with /short_code", (True, True),
+              (bool(re.fullmatch(r"[0-9a-f]{32}", str(d.get("sid")))),
+               str(d.get("short_url")).endswith("/" + str(d.get("short_code")))), r)
+        created, expires = parse_time_exotel(d.get("created_time")), parse_time_exotel(d.get("expires_at"))
+        check("… times as YYYY-MM-DD HH:mm:ss, expiring expire_in (100 s) after creation", 100,
+              round((expires - created).total_seconds()) if created and expires else None, r)
+        check("… last_viewed null, total_clicks 0", (None, 0), (d.get("last_viewed"), d.get("total_clicks")))
+        sids.append(d.get("sid"))
+    check("each request made its own link (no deduplication)", len(bodies), len(set(sids)))
+    sid = sids[0]
+    r = exotel("GET", f"{base}/{sid}")
+    check(f"GET {base}/<sid>: 200, the same link", (200, "GET", sid), (r.status, r.get("method"),
+          r.get("response", 0, "data", "sid")), r)
+    check("… every link field", EXOTEL_LINK_FIELDS, list(r.get("response", 0, "data") or {}), r)
+    code = r.get("response", 0, "data", "short_code")
+    click(code, r.get("response", 0, "data", "short_url").split("/")[2])
+    r = exotel("GET", f"{base}/{code}")
+    check("GET by short code after a click: total_clicks 1, last_viewed a time", (200, 1, True),
+          (r.status, r.get("response", 0, "data", "total_clicks"),
+           bool(EXOTEL_TIME.match(str(r.get("response", 0, "data", "last_viewed"))))), r)
+    for name, path, want in (("an unknown sid", f"{base}/{'f' * 32}", 1012), ("an unknown code", f"{base}/nosuchcode", 1012)):
+        r = exotel("GET", path)
+        check(f"GET {name}: 404, code 1012", (404, want, "GET"), (r.status, r.get("response", 0, "code"), r.get("method")), r)
+    sql(f"UPDATE shortlink.links SET expires_at = now() - interval '1 second' WHERE id = {int(sid, 16)}")
+    r = exotel("GET", f"{base}/{sid}")
+    check("GET an expired link: 404, code 1012", (404, 1012), (r.status, r.get("response", 0, "code")), r)
+
+    flat = {"long_url": f"https://example.com/exotel/flat/{RUN}", "tracking": "false",
+            "shorten_url_header": "ACME", "custom_field": "Order 42", "custom_domain": "go.exotel2.test"}
+    r = exotel("POST", base, json.dumps(flat).encode())
+    d = r.get("response", 0, "data") or {}
+    check("the flat form (one link's fields): 200; tracking \"false\", the other header spelling, custom_field, custom_domain",
+          (200, False, "ACME", "Order 42", True), (r.status, d.get("tracking"), d.get("url_shorten_header"),
+          d.get("custom_field"), str(d.get("short_url")).startswith("https://go.exotel2.test/")), r)
+    created, expires = parse_time_exotel(d.get("created_time")), parse_time_exotel(d.get("expires_at"))
+    check("… expire_in 31 days by default", 31 * 86400,
+          round((expires - created).total_seconds()) if created and expires else None)
+    mixed = {"links": [{"long_url": f"https://example.com/exotel/ok/{RUN}"}, {"expire_in": 100},
+                       {"long_url": "https://example.com/x", "expire_in": 59},
+                       {"long_url": "https://example.com/x", "tracking": "maybe"},
+                       {"long_url": "https://example.com/x", "custom_field": "x" * 1025},
+                       {"long_url": "not a url"}]}
+    r = exotel("POST", base, json.dumps(mixed).encode())
+    check("some made, some refused: 207, metadata 1 of 6", (207, 207, {"failed": 5, "total": 6, "success": 1}),
+          (r.status, r.get("http_code"), r.get("metadata")), r)
+    check("… each refusal with its code (1001 missing, 1002 invalid)", [200, 1001, 1002, 1002, 1002, 1002],
+          [x.get("code") for x in (r.get("response") or [])], r)
+    check("… error_data names the code and what", True,
+          all(x.get("error_data", {}).get("code") == x.get("code") and x.get("error_data", {}).get("description")
+              for x in (r.get("response") or [])[1:]), r)
+    check("… only the good one made", 1, link_count(f"url LIKE 'https://example.com/exotel/ok/{RUN}%'"))
+    r = exotel("POST", base, json.dumps({"links": [{"expire_in": 100}]}).encode())
+    check("every item refused: 400 with its code", (400, 1001), (r.status, r.get("response", 0, "code")), r)
+    r = exotel("POST", base, b'{"links": [')
+    check("a body that does not parse: 400, code 1007", (400, 1007), (r.status, r.get("response", 0, "code")), r)
+    r = exotel("POST", base, json.dumps(flat).encode(), auth=base64.b64encode(b"sl_nobody0:wrong").decode())
+    check("wrong credentials: 401, code 1015", (401, 1015), (r.status, r.get("response", 0, "code")), r)
+    r = call("POST", base, raw=json.dumps(flat).encode())
+    check("no credentials: 401, code 1015", (401, 1015), (r.status, r.get("response", 0, "code")), r)
+    whole = KEYS["exotel-admin"]["secret"]
+    r = exotel("POST", base, json.dumps({"long_url": f"https://example.com/exotel/whole/{RUN}"}).encode(),
+               auth=base64.b64encode(f"any:{whole}".encode()).decode())
+    check("the whole key as the token: 200", 200, r.status, r)
+    r = exotel("POST", "/v2/accounts/e2e_a/links", json.dumps(flat).encode())
+    check("another account's sid in the path: 403, code 1010", (403, 1010), (r.status, r.get("response", 0, "code")), r)
+    r = exotel("GET", f"/v2/accounts/e2e_a/links/{sids[1]}")
+    check("… GET too", (403, 1010), (r.status, r.get("response", 0, "code")), r)
+    r = exotel("GET", f"/v2/accounts/e2e_a/links/{sids[1]}", key="a-admin")
+    check("an exotel link from another workspace's key and account: 404, code 1012", (404, 1012),
+          (r.status, r.get("response", 0, "code")), r)
+    doc = call("GET", f"{V1}/openapi.json").json or {}
+    paths = doc.get("paths") or {}
+    check("the OpenAPI document describes both, tagged exotel", (True, True),
+          ("exotel" in (paths.get("/v2/accounts/{account_sid}/links", {}).get("post") or {}).get("tags", []),
+           "exotel" in (paths.get("/v2/accounts/{account_sid}/links/{sid}", {}).get("get") or {}).get("tags", [])))
+
+
+def parse_time_exotel(s):
+    try:
+        return dt.datetime.strptime(s, "%Y-%m-%d %H:%M:%S")
+    except (TypeError, ValueError):
+        return None
 
 
 @section

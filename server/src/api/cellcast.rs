@@ -10,6 +10,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
@@ -28,7 +29,7 @@ pub const CELLCAST: Dialect = Dialect {
 /// A generated code's length: Cellcast's "unique 4-character alphanumeric code".
 const GENERATED_LENGTH: i64 = 4;
 
-fn key(headers: &HeaderMap) -> Result<&str, Error> {
+fn key(headers: &HeaderMap) -> Result<Cow<'_, str>, Error> {
     let unauthorized = |d: &str| Error::new(Class::Unauthorized, d.to_owned());
     let value = headers
         .get(header::AUTHORIZATION)
@@ -45,7 +46,7 @@ fn key(headers: &HeaderMap) -> Result<&str, Error> {
             "an API key is needed in the Authorization header",
         ));
     }
-    Ok(value)
+    Ok(Cow::Borrowed(value))
 }
 
 /// The fields every Cellcast answer starts with, as the document prints them
@@ -172,7 +173,7 @@ fn message(e: &Error) -> String {
 /// An error in Cellcast's envelope: 400 for what the document answers 400 (a taken
 /// `shortUrl`, no `upstreamUrl`, a body that does not read), `/api/v1`'s status for the
 /// rest (401 with `invalid_token: 1`, 403, 413, 415, 422, 429, 503).
-pub fn failure(e: &Error) -> Response {
+pub fn failure(e: &Error, _method: &Method) -> Response {
     let code = match e.class {
         Class::Conflict if e.field.as_deref() == Some("code") => StatusCode::BAD_REQUEST,
         c => status(c),
@@ -455,10 +456,13 @@ mod tests {
     #[test]
     fn a_taken_code_is_cellcasts_400() {
         let taken = Error::new(Class::Conflict, "code \"cell\" already exists").with_field("code");
-        let r = failure(&taken);
+        let r = failure(&taken, &Method::POST);
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);
         assert_eq!(message(&taken), "shortUrl is already exist");
         let bad_key = Error::new(Class::Unauthorized, "invalid API key");
-        assert_eq!(failure(&bad_key).status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            failure(&bad_key, &Method::POST).status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
 }

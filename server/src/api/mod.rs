@@ -7,6 +7,7 @@ mod analytics;
 mod body_schema;
 mod cellcast;
 mod domains;
+mod exotel;
 pub mod fields;
 mod keys;
 mod known_keys;
@@ -21,6 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use body_schema::BodySchemas;
@@ -138,15 +140,15 @@ fn request_hash(method: &Method, path: &str, body: &[u8]) -> Vec<u8> {
 /// the same for all.
 pub struct Dialect {
     /// The key's secret, or why the request has none.
-    pub secret: fn(&HeaderMap) -> Result<&str, Error>,
-    /// An error as these routes answer it.
-    pub error: fn(&Error) -> Response,
+    pub secret: fn(&HeaderMap) -> Result<Cow<'_, str>, Error>,
+    /// An error as these routes answer it, to a request of this method.
+    pub error: fn(&Error, &Method) -> Response,
 }
 
 /// `/api/v1`'s dialect.
 pub const V1: Dialect = Dialect {
-    secret: bearer,
-    error: problem,
+    secret: |h| bearer(h).map(Cow::Borrowed),
+    error: |e, _| problem(e),
 };
 
 /// Presents the request's key and counts the request against the key's rate limit: the
@@ -155,21 +157,23 @@ pub async fn begin(
     api: &Api,
     headers: &HeaderMap,
 ) -> Result<(Session, rate_limit::Quota), Response> {
-    begin_as(api, &V1, headers).await
+    begin_as(api, &V1, &Method::GET, headers).await
 }
 
 /// [`begin`], reading the key and answering errors as `dialect` does.
 pub async fn begin_as(
     api: &Api,
     dialect: &Dialect,
+    method: &Method,
     headers: &HeaderMap,
 ) -> Result<(Session, rate_limit::Quota), Response> {
-    let secret = (dialect.secret)(headers).map_err(|e| (dialect.error)(&e))?;
+    let secret = (dialect.secret)(headers).map_err(|e| (dialect.error)(&e, method))?;
+    let secret = secret.as_ref();
     let session = match api.service.begin(secret).await {
         Ok(s) => s,
         Err(e) => {
             api.known_keys.forget(secret);
-            return Err((dialect.error)(&e));
+            return Err((dialect.error)(&e, method));
         }
     };
     let key = session.key();
@@ -179,7 +183,7 @@ pub async fn begin_as(
         rate_limit: key.rate_limit,
     };
     api.known_keys.remember(secret, known.clone());
-    match take_quota(api, dialect, &known) {
+    match take_quota(api, dialect, method, &known) {
         (quota, None) => Ok((session, quota)),
         (_, Some(refused)) => {
             session.rollback().await;
@@ -199,6 +203,7 @@ fn limit_of(api: &Api, key: &KnownKey) -> u32 {
 fn take_quota(
     api: &Api,
     dialect: &Dialect,
+    method: &Method,
     key: &KnownKey,
 ) -> (rate_limit::Quota, Option<Response>) {
     let limit = limit_of(api, key);
@@ -212,7 +217,7 @@ fn take_quota(
             ),
         );
         e.retry_after = Some(wait);
-        let mut r = (dialect.error)(&e);
+        let mut r = (dialect.error)(&e, method);
         quota.headers(r.headers_mut());
         return (quota, Some(r));
     }
@@ -237,7 +242,7 @@ where
     if api.limiter.would_refuse(known.id, limit_of(api, &known)) {
         return None;
     }
-    let quota = match take_quota(api, &V1, &known) {
+    let quota = match take_quota(api, &V1, &Method::POST, &known) {
         (q, None) => q,
         (_, Some(refused)) => return Some(refused),
     };
@@ -294,8 +299,9 @@ pub async fn run_as<F>(
 where
     F: AsyncFnOnce(&Session) -> Result<Answer, Error>,
 {
-    let problem = dialect.error;
-    let (session, quota) = match begin_as(api, dialect, headers).await {
+    let error = dialect.error;
+    let problem = |e: &Error| error(e, &method);
+    let (session, quota) = match begin_as(api, dialect, &method, headers).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -440,6 +446,17 @@ impl Modify for KeyScheme {
                 ),
             )),
         );
+        components.add_security_scheme(
+            "exotelBasic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "Exotel's way: the key's sl_<prefix> as the user and the rest of the key as the password, or the whole key as the password",
+                    ))
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -459,7 +476,8 @@ impl Modify for KeyScheme {
         (name = "analytics", description = "Clicks"),
         (name = "domains", description = "Short domains"),
         (name = "keys", description = "API keys"),
-        (name = "cellcast", description = "Cellcast's tracking-link API, drop-in (docs/api.md, Moving from Cellcast)")
+        (name = "cellcast", description = "Cellcast's tracking-link API, drop-in (docs/api.md, Moving from Cellcast)"),
+        (name = "exotel", description = "Exotel's link API, drop-in (docs/api.md, Moving from Exotel)")
     )
 )]
 struct ApiDoc;
@@ -487,6 +505,8 @@ pub fn router(api: Arc<Api>) -> Result<Router, String> {
         .routes(routes!(keys::list, keys::create))
         .routes(routes!(keys::get, keys::update, keys::revoke))
         .routes(routes!(cellcast::create, cellcast::list))
+        .routes(routes!(exotel::create))
+        .routes(routes!(exotel::get))
         .with_state(state)
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();

@@ -129,6 +129,19 @@ pub async fn get(s: &Session, id: i64) -> Result<Link, Error> {
     get_by_code(s, &domain, &code).await
 }
 
+/// The id of the link with `code` in the key's view (the oldest, when several domains
+/// have one).
+pub async fn id_of_code(s: &Session, code: &str) -> Result<Option<i64>, Error> {
+    s.require("links:read").await?;
+    let row = s
+        .query_opt(
+            "SELECT l.id FROM shortlink.links l WHERE l.code = $1 ORDER BY l.id LIMIT 1",
+            &[&code],
+        )
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}
+
 /// `api_shorten(NULL, url, opts)`: the link made for the key this session presented,
 /// whole, in one statement.
 pub async fn create(s: &Session, url: &str, opts: &Map<String, Value>) -> Result<Link, Error> {
