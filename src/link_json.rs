@@ -131,11 +131,11 @@ unsafe fn write(slot: *mut pg_sys::TupleTableSlot, nums: &[i16]) -> String {
         let column = |c: JsonColumn| unsafe {
             let num = nums[usize::from(c)];
             let (datum, null) = attr(slot, num);
-            let att = (*(*slot).tts_tupleDescriptor)
-                .attrs
-                .as_ptr()
-                .add(usize::try_from(num - 1).unwrap_or_default());
-            (datum, null, (*att).atttypid)
+            let att = crate::pg_compat::attribute(
+                (*slot).tts_tupleDescriptor,
+                usize::try_from(num - 1).unwrap_or_default(),
+            );
+            (datum, null, att.atttypid)
         };
         match field {
             Field::Column(name, c) => {
