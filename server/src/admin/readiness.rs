@@ -414,6 +414,7 @@ mod tests {
         let role = DbError {
             sqlstate: Some(SqlState::INVALID_AUTHORIZATION_SPECIFICATION),
             message: "role \"ghost\" does not exist".into(),
+            unreachable: false,
         };
         assert_eq!(
             connection_failure(&role),

@@ -13,14 +13,21 @@ pub struct DbError {
     pub sqlstate: Option<SqlState>,
     /// The database's message, or what went wrong on the way to it.
     pub message: String,
+    /// Without a SQLSTATE: whether the database could not be reached or the connection
+    /// broke (a retry may succeed: 503), rather than a fault of this server's in a
+    /// statement it sent or an answer it read (a parameter or column of the wrong type:
+    /// 500).
+    pub unreachable: bool,
 }
 
 impl DbError {
-    /// An error of this server's own (a connection attempt that timed out, a bug).
+    /// The database out of reach, in this server's words (a connection attempt that
+    /// timed out, the click batcher gone).
     pub fn other(message: impl Into<String>) -> Self {
         DbError {
             sqlstate: None,
             message: message.into(),
+            unreachable: true,
         }
     }
 
@@ -56,14 +63,43 @@ pub fn chain(e: &dyn std::error::Error) -> String {
     text
 }
 
+/// Whether a client-side error of tokio-postgres means the database is out of reach: the
+/// connection closed, failed or timed out, or its socket failed. The others (a parameter
+/// that does not serialize, a column that does not read, a row count, a message out of
+/// protocol) are this server's faults.
+fn out_of_reach(e: &tokio_postgres::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.is::<std::io::Error>() {
+            return true;
+        }
+        source = s.source();
+    }
+    let text = e.to_string();
+    e.is_closed()
+        || [
+            "error connecting",
+            "timeout",
+            "authentication",
+            "error performing TLS",
+        ]
+        .iter()
+        .any(|p| text.starts_with(p))
+}
+
 impl From<&tokio_postgres::Error> for DbError {
     fn from(e: &tokio_postgres::Error) -> Self {
         match e.as_db_error() {
             Some(db) => DbError {
                 sqlstate: Some(db.code().clone()),
                 message: db.message().to_owned(),
+                unreachable: false,
             },
-            None => DbError::other(chain(e)),
+            None => DbError {
+                sqlstate: None,
+                message: chain(e),
+                unreachable: out_of_reach(e),
+            },
         }
     }
 }
@@ -131,6 +167,7 @@ mod tests {
         let e = DbError {
             sqlstate: Some(SqlState::INSUFFICIENT_PRIVILEGE),
             message: "permission denied for function record_click".into(),
+            unreachable: false,
         };
         assert_eq!(e.code(), Some("42501"));
         assert_eq!(

@@ -152,7 +152,7 @@ impl From<DbError> for Error {
                     retry_after,
                 }
             }
-            None => {
+            None if e.unreachable => {
                 crate::db::error::warn_db!(e, "database unavailable");
                 Error {
                     class: Class::Unavailable,
@@ -161,6 +161,12 @@ impl From<DbError> for Error {
                     sqlstate: None,
                     retry_after: Some(5),
                 }
+            }
+            // A statement this server sent or an answer it read wrongly: a bug, logged,
+            // never said to the client as the database's being down.
+            None => {
+                crate::db::error::warn_db!(e, "client-side database error in an API request");
+                Error::internal("internal error")
             }
         }
     }
@@ -199,6 +205,26 @@ mod tests {
         let e = Error::internal("a row does not read as Link: missing field `id`");
         assert_eq!(
             (e.class, e.detail.as_str()),
+            (Class::Internal, "internal error")
+        );
+    }
+
+    #[test]
+    fn a_fault_of_the_servers_is_500_and_an_unreachable_database_503() {
+        let down = Error::from(DbError::other(
+            "error connecting to server: Connection refused",
+        ));
+        assert_eq!(
+            (down.class, down.retry_after),
+            (Class::Unavailable, Some(5))
+        );
+        let bug = Error::from(DbError {
+            sqlstate: None,
+            message: "error deserializing column 0: cannot convert between the Rust type `i32` and the Postgres type `int8`".into(),
+            unreachable: false,
+        });
+        assert_eq!(
+            (bug.class, bug.detail.as_str()),
             (Class::Internal, "internal error")
         );
     }

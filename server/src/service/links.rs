@@ -271,6 +271,7 @@ fn item_error(message: &str, state: &str) -> Error {
     let db = crate::db::error::DbError {
         sqlstate: Some(tokio_postgres::error::SqlState::from_code(state)),
         message: message.to_owned(),
+        unreachable: false,
     };
     Error::from(db)
 }
