@@ -1484,6 +1484,108 @@ def parse_time_exotel(s):
         return None
 
 
+SEED_002_TYPES = ["PERMANENT_301 | TEMPORARY_302", "URL | MAILTO | TEL | SMS", "string (ISO 8601)",
+                  "string[]", "string", "boolean", "number"]
+
+
+def seed_002_fields(text):
+    """The body fields seed 002 documents (`urlstringbodyrequired`, …), in its order."""
+    body = text[text.find("Bodyapplication/json"):text.find("Last updated")]
+    names = []
+    for line in body.splitlines():
+        line = line.strip()
+        for t in SEED_002_TYPES:
+            i = line.find(t + "body")
+            if i > 0 and re.fullmatch(r"[a-z][A-Za-z]*", line[:i]):
+                names.append(line[:i])
+                break
+    return names
+
+
+@section
+def dub_seed_round_trip():
+    """Seed 002 (Dub-style): every documented field round-trips and changes the redirect"""
+    text = seed("002_83e442f79cf31b90.txt")
+    if text is None:
+        print(f"skip: no seed documents in {SEEDS!r}")
+        return
+    fields = seed_002_fields(text)
+    check("the document lists its 23 body fields", 23, len(fields), fields)
+    expires = now() + dt.timedelta(days=2)
+    values = {
+        "url": "https://example.com/dub?x=1", "domain": A, "customSlug": slug("dub"),
+        "title": "Dub title", "description": "Dub description", "image": "https://img.example.com/dub.png",
+        "redirectType": "PERMANENT_301", "linkType": "URL", "cloaked": False, "password": "dub pass 123",
+        "expiresAt": iso(expires), "maxClicks": 50, "tagIds": ["dub-a", "dub-b"],
+        "forwardParameters": True, "blockBots": True, "utmSource": "sms", "utmMedium": "text",
+        "utmCampaign": "winter", "utmTerm": "boots", "utmContent": "top",
+        "metaPixelId": "1234567890", "googleTagId": "G-DUB123",
+        "webhookUrls": "https://hooks.example.com/a,https://hooks.example.com/b",
+    }
+    check("the test gives a value to every documented field", [], [f for f in fields if f not in values])
+    r = create("a-admin", {k: values[k] for k in fields}, "every documented field in one POST /api/v1/links: 201")
+    L = r.json or {}
+    got = call("GET", f"{V1}/links/{L.get('id')}", "a-admin").json or {}
+    # Each field as the link shows it (the names the API answers with).
+    shown = {
+        "url": str(got.get("url", "")).startswith("https://example.com/dub?x=1"),
+        "domain": got.get("domain") == A, "customSlug": got.get("code") == slug("dub"),
+        "title": got.get("title") == "Dub title", "description": got.get("description") == "Dub description",
+        "image": got.get("image") == values["image"], "redirectType": got.get("redirectType") == 301,
+        "linkType": got.get("linkType") == "URL", "cloaked": got.get("cloaked") is False,
+        "password": got.get("passwordProtected") is True,
+        "expiresAt": parse_time(got.get("expiresAt")) is not None
+        and abs((parse_time(got.get("expiresAt")) - expires).total_seconds()) < 1,
+        "maxClicks": got.get("maxClicks") == 50, "tagIds": got.get("tags") == ["dub-a", "dub-b"],
+        "forwardParameters": got.get("forwardParameters") is True, "blockBots": got.get("blockBots") is True,
+        "metaPixelId": got.get("metaPixelId") == "1234567890", "googleTagId": got.get("googleTagId") == "G-DUB123",
+        "webhookUrls": got.get("webhookUrls") == ["https://hooks.example.com/a", "https://hooks.example.com/b"],
+    }
+    for k in ("utmSource", "utmMedium", "utmCampaign", "utmTerm", "utmContent"):
+        shown[k] = f"{'utm_' + k[3:].lower()}={values[k]}" in str(got.get("url"))
+    check("every field comes back on GET (a name the API answers with, or its effect)",
+          [], [f for f in fields if not shown.get(f)], got)
+    code = slug("dub")
+    hdr = {"Host": A, "User-Agent": BROWSER}
+    r = call("GET", f"/{code}", base=REDIRECT, headers=hdr)
+    check("password: the redirect asks for it (401, a form) instead of redirecting", (401, None),
+          (r.status, r.h("location")), r)
+    r = call("POST", f"/{code}?ref=sms", base=REDIRECT, raw=urllib.parse.urlencode({"password": "dub pass 123"}).encode(),
+             headers=hdr, content_type="application/x-www-form-urlencoded")
+    loc = r.h("location") or ""
+    check("… given, 301 (redirectType) to the destination", (301, True),
+          (r.status, loc.startswith("https://example.com/dub?")), r)
+    check("… with the UTM parameters and the forwarded ref=sms (forwardParameters)", True,
+          all(p in loc for p in ("utm_source=sms", "utm_medium=text", "utm_campaign=winter",
+                                 "utm_term=boots", "utm_content=top", "ref=sms")), r)
+    bot = {"Host": A, "User-Agent": GOOGLEBOT}
+    r = call("GET", f"/{code}", base=REDIRECT, headers=bot)
+    check("blockBots: a crawler is not redirected (the password asked first)", (401, None),
+          (r.status, r.h("location")), r)
+    r = call("POST", f"/{code}", base=REDIRECT, raw=urllib.parse.urlencode({"password": "dub pass 123"}).encode(),
+             headers=bot, content_type="application/x-www-form-urlencoded")
+    check("… and refused (403) even with the password", (403, None), (r.status, r.h("location")), r)
+    # Without a password, on links of their own: the click limit and the expiry.
+    lim = create("a-admin", {"url": "https://example.com/dub-limit", "domain": A, "customSlug": slug("dub-limit"),
+                             "maxClicks": 1}, "maxClicks 1: 201")
+    check("maxClicks: the first click redirects, the second is gone (410)", [302, 410],
+          [redirect_status(slug("dub-limit"), A), redirect_status(slug("dub-limit"), A)], lim)
+    soon = create("a-admin", {"url": "https://example.com/dub-exp", "domain": A, "customSlug": slug("dub-exp"),
+                              "expiresAt": iso(now() + dt.timedelta(hours=1))}, "expiresAt in an hour: 201")
+    before = redirect_status(slug("dub-exp"), A)
+    sql(f"UPDATE shortlink.links SET expires_at = now() - interval '1 second' WHERE id = {soon.get('id')}")
+    check("expiresAt: redirects before, gone (410) after", (302, 410), (before, redirect_status(slug("dub-exp"), A)))
+    mail = create("a-admin", {"url": "mailto:sales@example.com", "domain": A, "customSlug": slug("dub-mail"),
+                              "linkType": "MAILTO"}, "linkType MAILTO: 201")
+    check("linkType MAILTO: the redirect goes to the mailto: address", "mailto:sales@example.com",
+          redirect_location(slug("dub-mail"), A), mail)
+    cl = create("a-admin", {"url": "https://example.com/dub-cloak", "domain": A, "customSlug": slug("dub-cloak"),
+                            "cloaked": True, "title": "Cloaked title"}, "cloaked: 201")
+    r = call("GET", f"/{slug('dub-cloak')}", base=REDIRECT, headers=hdr)
+    check("cloaked: a page of its own (200) framing the destination, with the title", (200, True, True),
+          (r.status, b"https://example.com/dub-cloak" in r.body, b"Cloaked title" in r.body), cl)
+
+
 @section
 def isolation():
     """Tenant isolation: B's key gets 404 for every object of A, and A's are unchanged"""
