@@ -301,7 +301,7 @@ fn insert_plain(pending: Vec<Pending<'_>>, out: &mut [Option<Result<Link>>]) -> 
                             expires_at: None,
                             max_clicks: None,
                             metadata: Value::Object(serde_json::Map::new()),
-                            tid: Some(tid),
+                            tid,
                         }))
                     }
                     // Taken already, or twice in this batch: the one-by-one path retries.

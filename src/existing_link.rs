@@ -14,7 +14,7 @@ use crate::plan;
 plan!(
     EXISTING_LINK,
     read,
-    "SELECT id, created_at, expires_at, url, max_clicks, metadata
+    "SELECT id, created_at, expires_at, url, max_clicks, metadata, ctid
      FROM shortlink.links WHERE domain = $1 AND code = $2",
     [TEXTOID, TEXTOID]
 );
@@ -89,6 +89,6 @@ pub fn existing(client: &pgrx::spi::SpiClient<'_>, domain: &str, code: &str) -> 
         url: required(t.get(4).or_raise(), "links.url"),
         max_clicks: t.get(5).or_raise(),
         metadata: required(t.get::<JsonB>(6).or_raise(), "links.metadata").0,
-        tid: None,
+        tid: required(t.get(7).or_raise(), "links.ctid"),
     })
 }

@@ -14,8 +14,9 @@ pub struct Link {
     pub expires_at: Option<TimestampWithTimeZone>,
     pub max_clicks: Option<i64>,
     pub metadata: Value,
-    /// Where its row is, when this statement inserted it (`link_json` reads it there).
-    pub tid: Option<pgrx::pg_sys::ItemPointerData>,
+    /// Where the row this statement inserted, updated or read is (`link_json` reads it
+    /// there).
+    pub tid: pgrx::pg_sys::ItemPointerData,
 }
 
 impl Link {

@@ -66,7 +66,7 @@ pub fn update_link_sql() -> &'static str {
              FROM pg_catalog.jsonb_populate_record(NULL::shortlink.links, $6) r
              WHERE l.id = $1
              RETURNING l.id, l.domain, l.code, l.url, l.created_at, l.expires_at, l.max_clicks,
-                       l.metadata",
+                       l.metadata, l.ctid",
             sets.join(",\n                 ")
         )
     })

@@ -3,9 +3,12 @@
 //! link has none of), written here from the row the insert stored instead of read back by
 //! a statement. `api_shorten` and `shorten_many_links` answer it.
 //!
-//! The row is fetched by the place (TID) its insert gave it, under `SnapshotSelf`: the
-//! statement's own snapshot does not see what the same statement inserted. A link that
-//! was not inserted here (an existing one, `if_exists: "return"`) is found by its id.
+//! The row is fetched by the place (TID) the statement's insert gave it, or where the
+//! statement read it (an existing link, `if_exists: "return"`), under `SnapshotAny`: the
+//! statement's own snapshot does not see what the same statement inserted, and an
+//! existing link updated by a transaction committed since it was read is answered as it
+//! was read, as `shorten` answered it. No statement: a caller under row-level security
+//! (the API's role) needs no privilege on `ctid`.
 //! Each value is written as PostgreSQL's `json_build_object` would write it: numbers,
 //! booleans, strings escaped as `escape_json` does, timestamps by `JsonEncodeDateTime`
 //! (ISO 8601 in the session's time zone), jsonb as its text, text arrays as arrays.
@@ -19,14 +22,6 @@ use crate::catalog::{self, JsonColumn};
 use crate::error::required;
 use crate::index_scan::attr;
 use crate::link::Link;
-use crate::plan;
-
-plan!(
-    LINK_PLACE,
-    read,
-    "SELECT l.ctid FROM shortlink.links l WHERE l.id = $1",
-    [INT8OID]
-);
 
 /// What the JSON shows, in order: a column of links (by its place in [`JsonColumn`]) under
 /// a name, or a value computed from the row.
@@ -79,28 +74,20 @@ const FIELDS: &[Field] = {
 
 /// `link` as the API shows a link just made (see the module).
 pub fn of(link: &Link) -> String {
-    let tid = link.tid.unwrap_or_else(|| {
-        Spi::connect(|client| {
-            required(
-                LINK_PLACE.select_one::<pg_sys::ItemPointerData>(client, &[link.id.into()]),
-                "the link's row",
-            )
-        })
-    });
     let cat = catalog::get();
     // SAFETY: a transaction is open (we are called from SQL); links is opened with the lock
-    // an INSERT holds already and closed with it kept; tid is the place of a row of links
-    // this transaction inserted or sees, fetched under SnapshotSelf (which sees this
-    // command's own rows) into a slot made for the table, deformed whole before it is read
-    // and dropped here.
+    // the statement's insert took already and closed with it kept; tid is the place of a
+    // row of links this statement inserted or read, which no VACUUM can remove while the
+    // transaction lasts, fetched under SnapshotAny into a slot made for the table, deformed
+    // whole before it is read and dropped here.
     let json = unsafe {
         let heap = pg_sys::table_open(cat.links, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE);
         let slot = pg_sys::table_slot_create(heap, std::ptr::null_mut());
-        let mut place = tid;
+        let mut place = link.tid;
         let found = pg_sys::table_tuple_fetch_row_version(
             heap,
             &mut place,
-            &raw mut pg_sys::SnapshotSelfData,
+            &raw mut pg_sys::SnapshotAnyData,
             slot,
         );
         let json = found.then(|| {

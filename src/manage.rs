@@ -306,7 +306,7 @@ fn update_as_owner(
                 expires_at: t.get(6).or_raise(),
                 max_clicks: t.get(7).or_raise(),
                 metadata: required(t.get::<JsonB>(8).or_raise(), "links.metadata").0,
-                tid: None,
+                tid: required(t.get(9).or_raise(), "links.ctid"),
             }
         });
         Ok(row)

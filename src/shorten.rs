@@ -237,7 +237,7 @@ fn insert_link(
                             expires_at,
                             max_clicks: None,
                             metadata: Value::Object(serde_json::Map::new()),
-                            tid: Some(tid),
+                            tid,
                         }))
                     }
                     Some(plain_link::Direct::Taken) => return Ok(None),
@@ -275,7 +275,7 @@ fn insert_link(
                     expires_at: t.get(3).or_raise(),
                     max_clicks: o.max_clicks(),
                     metadata: Value::Object(o.metadata()),
-                    tid: t.get(4).or_raise(),
+                    tid: required(t.get(4).or_raise(), "links.ctid"),
                 })
             }))
         };

@@ -479,8 +479,7 @@ pub async fn create(
     .await
 }
 
-/// The envelope of `items`: 200 when all succeeded, 207 when some did, else the first
-/// failure's status.
+/// The envelope of `items`: 200 when all succeeded, 207 when some did, 400 when none did.
 fn answer_of(method: &Method, items: Vec<ItemAnswer>) -> Result<Answer, Error> {
     let failed = items.iter().filter(|i| i.status != "success").count();
     let status = if failed == 0 {
@@ -488,14 +487,8 @@ fn answer_of(method: &Method, items: Vec<ItemAnswer>) -> Result<Answer, Error> {
     } else if failed < items.len() {
         StatusCode::MULTI_STATUS
     } else {
-        items
-            .first()
-            .and_then(|i| i.error_data.as_ref())
-            .and_then(|d| match d.code {
-                1001 | 1002 | 1007 => Some(StatusCode::BAD_REQUEST),
-                _ => None,
-            })
-            .unwrap_or(StatusCode::BAD_REQUEST)
+        // Every item refused: each refusal of an item is a 400 of the document's.
+        StatusCode::BAD_REQUEST
     };
     Answer::json(status, answer(method, status, items))
 }

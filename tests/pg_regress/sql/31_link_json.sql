@@ -92,7 +92,8 @@ RESET ROLE;
 SELECT count(*) AS nokey_links FROM shortlink.links WHERE url = 'https://json.example/nokey';
 
 -- shorten_many_links: each item made (the set-wise path for plain ones, one by one for
--- the others) or refused on its own, each link as json_build_object writes its row.
+-- the others) or refused on its own, each link as json_build_object writes its row; an
+-- existing link returned (if_exists) under the API role, which has no right on ctid.
 TRUNCATE made;
 BEGIN;
 SET LOCAL ROLE sl_json_api;
@@ -103,7 +104,8 @@ FROM shortlink.shorten_many_links($$[
     {"url": "https://json.example/b1", "domain": "go.json.example", "code": "json-b1", "tags": ["t"]},
     {"url": "not a url", "domain": "go.json.example"},
     {"url": "https://json.example/b3", "domain": "go.json.example", "utm_campaign": "spring"},
-    {"url": "https://json.example/b4", "domain": "go.json.example", "code": "json-b1"}
+    {"url": "https://json.example/b4", "domain": "go.json.example", "code": "json-b1"},
+    {"url": "https://json.example/hand", "domain": "go.json.example", "code": "json-hand", "if_exists": "return"}
 ]$$);
 COMMIT;
 SELECT m.what, m.link = pg_temp.sql_json(l) AS same_text, l.code IS NOT NULL AS made
