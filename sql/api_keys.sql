@@ -12,7 +12,7 @@ CREATE TABLE shortlink.api_keys (
     prefix         text NOT NULL UNIQUE CHECK (prefix OPERATOR(pg_catalog.~) '^[0-9A-Za-z]{8}$'),
     secret_hash    bytea NOT NULL UNIQUE CHECK (pg_catalog.length(secret_hash) OPERATOR(pg_catalog.=) 32),
     scopes         text[] NOT NULL
-                   CHECK (scopes OPERATOR(pg_catalog.<@) '{links:read,links:write,analytics:read,domains:read,domains:write,keys:manage}'::text[]),
+                   CHECK (scopes OPERATOR(pg_catalog.<@) '{links:read,links:write,analytics:read,domains:read,domains:write,sending:read,sending:write,keys:manage}'::text[]),
     -- NULL: every domain of the workspace; else only these (normalized as add_domain does).
     domains        text[] CHECK (pg_catalog.cardinality(domains) OPERATOR(pg_catalog.>) 0),
     -- Restricted to the links the key made (api_key_links).

@@ -315,7 +315,10 @@ BEGIN
         shortlink.presented_key(), shortlink.key_allows(text), shortlink.require_scope(text),
         shortlink.own_links_key(), shortlink.key_sees_domain(text),
         shortlink.create_api_key(text, text, jsonb), shortlink.update_api_key(bigint, jsonb),
-        shortlink.revoke_api_key(bigint) TO %s', role);
+        shortlink.revoke_api_key(bigint),
+        shortlink.acting_workspace(text),
+        shortlink.set_sending_list(bigint, text, text, text, text), shortlink.remove_sending_list(bigint, text),
+        shortlink.set_offer(text, text, boolean, boolean, text, text), shortlink.remove_offer(text, text) TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON shortlink.workspaces, shortlink.workspace_members,
         shortlink.domains, shortlink.click_counts, shortlink.click_log, shortlink.click_events, shortlink.click_rollups,
         shortlink.rollup_state, shortlink.outbox, shortlink.deliveries TO %s', role);
@@ -337,6 +340,9 @@ BEGIN
            AND a.attname OPERATOR(pg_catalog.<>) 'secret_hash'),
         role);
     EXECUTE pg_catalog.format('GRANT SELECT ON shortlink.api_key_links TO %s', role);
+    -- Sending lists and offers: their policies decide what a role or key may change.
+    EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON shortlink.sending_lists,
+        shortlink.offers TO %s', role);
 END
 $$;
 
@@ -385,6 +391,8 @@ ALTER TABLE shortlink.deliveries ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.api_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.api_key_links ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.api_idempotency ENABLE ROW LEVEL SECURITY;
+ALTER TABLE shortlink.sending_lists ENABLE ROW LEVEL SECURITY;
+ALTER TABLE shortlink.offers ENABLE ROW LEVEL SECURITY;
 
 -- A presented API key (shortlink.api_begin) narrows every policy below to its workspace
 -- (visible_workspaces), its domains (key_sees_domain), its own links when it is restricted
@@ -447,6 +455,30 @@ CREATE POLICY workspace_api_key_links ON shortlink.api_key_links
 -- Idempotency records: the presented key's only (none without a key).
 CREATE POLICY presented_key_idempotency ON shortlink.api_idempotency
     USING (key_id = (SELECT p.key_id FROM shortlink.presented_key() p));
+
+-- Sending lists and offers: those of the role's workspaces; to a presented key, those of
+-- its workspace, read with sending:read or with links:write (which makes links from them),
+-- changed with sending:write. A list's domain is one of its own workspace's, in the view
+-- of the role or key.
+CREATE POLICY read_sending_lists ON shortlink.sending_lists FOR SELECT
+    USING (workspace_id IN (SELECT pg_catalog.unnest(shortlink.visible_workspaces()))
+           AND (SELECT shortlink.key_allows('sending:read') OR shortlink.key_allows('links:write')));
+CREATE POLICY change_sending_lists ON shortlink.sending_lists
+    USING (workspace_id IN (SELECT pg_catalog.unnest(shortlink.visible_workspaces()))
+           AND (SELECT shortlink.key_allows('sending:write')))
+    WITH CHECK (workspace_id IN (SELECT pg_catalog.unnest(shortlink.visible_workspaces()))
+                AND (SELECT shortlink.key_allows('sending:write'))
+                AND (domain IS NULL
+                     OR domain IN (SELECT d.domain FROM shortlink.domains d
+                                   WHERE d.workspace_id = sending_lists.workspace_id)));
+CREATE POLICY read_offers ON shortlink.offers FOR SELECT
+    USING (workspace_id IN (SELECT pg_catalog.unnest(shortlink.visible_workspaces()))
+           AND (SELECT shortlink.key_allows('sending:read') OR shortlink.key_allows('links:write')));
+CREATE POLICY change_offers ON shortlink.offers
+    USING (workspace_id IN (SELECT pg_catalog.unnest(shortlink.visible_workspaces()))
+           AND (SELECT shortlink.key_allows('sending:write')))
+    WITH CHECK (workspace_id IN (SELECT pg_catalog.unnest(shortlink.visible_workspaces()))
+                AND (SELECT shortlink.key_allows('sending:write')));
 
 -- Nothing for PUBLIC: no function, table or sequence privilege in schema shortlink.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA shortlink FROM PUBLIC;

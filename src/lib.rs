@@ -105,6 +105,11 @@ extension_sql_file!(
     name = "api_keys",
     requires = ["deliveries"]
 );
+extension_sql_file!(
+    "../sql/sending.sql",
+    name = "sending",
+    requires = ["api_keys"]
+);
 // Last: it revokes PUBLIC's default EXECUTE on every function created before it (the
 // delivery functions among them).
 extension_sql_file!("../sql/security.sql", name = "security", finalize);

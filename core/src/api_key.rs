@@ -11,12 +11,14 @@ use sha2::{Digest, Sha256};
 use crate::{Error, Kind, Result};
 
 /// Every scope a key may hold, in the order lists show them.
-pub const SCOPES: [&str; 6] = [
+pub const SCOPES: [&str; 8] = [
     "links:read",
     "links:write",
     "analytics:read",
     "domains:read",
     "domains:write",
+    "sending:read",
+    "sending:write",
     "keys:manage",
 ];
 
@@ -112,15 +114,15 @@ pub fn hash(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 
-/// Whether `scopes` grant `scope`: the scope itself, or, for `links:read` and
-/// `domains:read`, the resource's write scope (a key that may change links or domains may
+/// Whether `scopes` grant `scope`: the scope itself, or, for `links:read`, `domains:read`
+/// and `sending:read`, the resource's write scope (a key that may change links or domains may
 /// read them, as in the hosted link APIs: a write-only key could not even read back the
 /// link it made).
 pub fn grants(scopes: &[String], scope: &str) -> bool {
     scopes.iter().any(|s| {
         s == scope
             || scope.strip_suffix(":read").is_some_and(|resource| {
-                matches!(resource, "links" | "domains")
+                matches!(resource, "links" | "domains" | "sending")
                     && s.strip_suffix(":write") == Some(resource)
             })
     })
@@ -243,5 +245,8 @@ mod tests {
         let r = vec!["links:read".to_owned()];
         assert!(grants(&r, "links:read"));
         assert!(!grants(&r, "links:write"));
+        let s = vec!["sending:write".to_owned()];
+        assert!(grants(&s, "sending:read"));
+        assert!(!grants(&s, "links:read"));
     }
 }

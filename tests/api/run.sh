@@ -56,13 +56,17 @@ DO \$\$ BEGIN
 END \$\$;
 SELECT shortlink.grant_api('$ROLE');
 SELECT shortlink.grant_redirect('$ROLE');
-SELECT shortlink.add_workspace(w) FROM unnest(ARRAY['e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel']) w
+SELECT shortlink.add_workspace(w) FROM unnest(ARRAY['e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel', 'trackly']) w
 WHERE NOT EXISTS (SELECT 1 FROM shortlink.workspaces s WHERE s.name = w);
 DELETE FROM shortlink.links WHERE domain IN (
     SELECT d.domain FROM shortlink.domains d JOIN shortlink.workspaces w ON w.id = d.workspace_id
-    WHERE w.name IN ('e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel'));
+    WHERE w.name IN ('e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel', 'trackly'));
+DELETE FROM shortlink.sending_lists WHERE workspace_id IN (
+    SELECT id FROM shortlink.workspaces WHERE name IN ('e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel', 'trackly'));
+DELETE FROM shortlink.offers WHERE workspace_id IN (
+    SELECT id FROM shortlink.workspaces WHERE name IN ('e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel', 'trackly'));
 DELETE FROM shortlink.domains WHERE workspace_id IN (
-    SELECT id FROM shortlink.workspaces WHERE name IN ('e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel'));
+    SELECT id FROM shortlink.workspaces WHERE name IN ('e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel', 'trackly'));
 SELECT FROM shortlink.add_domain('go.a.test', '{"workspace": "e2e_a"}');
 SELECT FROM shortlink.add_domain('go.a2.test', '{"workspace": "e2e_a"}');
 SELECT FROM shortlink.add_domain('go.b.test', '{"workspace": "e2e_b"}');
@@ -70,6 +74,9 @@ SELECT FROM shortlink.add_domain('go.fuzz.test', '{"workspace": "e2e_fuzz"}');
 -- Exotel's examples name the account "exotel": the workspace of that name.
 SELECT FROM shortlink.add_domain('go.exotel.test', '{"workspace": "exotel"}');
 SELECT FROM shortlink.add_domain('go.exotel2.test', '{"workspace": "exotel"}');
+-- Trackly's examples answer links on yourdomain.com: the domain of workspace "trackly"'s
+-- sending list 42 (tests/api/test_api.py makes the list and the offer through /api/v1).
+SELECT FROM shortlink.add_domain('yourdomain.com', '{"workspace": "trackly"}');
 SQL
 
 # key WORKSPACE NAME OPTS: one row of create_api_key as a JSON member "NAME": {...}.
@@ -84,6 +91,9 @@ key e2e_a a-admin "{$BIG}"
 key e2e_b b-admin "{$BIG}"
 key e2e_fuzz fuzz "{$BIG}"
 key exotel exotel-admin "{$BIG}"
+key trackly trackly-admin "{$BIG}"
+# A key that may not make links: Trackly's product_not_enabled.
+key trackly trackly-read "{$BIG, \"scopes\": [\"links:read\", \"sending:read\"]}"
 key e2e_a a-rate '{"rate_limit": 5}'
 key e2e_a a-domain2 "{$BIG, \"domains\": [\"go.a2.test\"]}"
 key e2e_a a-own "{$BIG, \"own_links_only\": true}"
@@ -96,8 +106,8 @@ key e2e_a a-write-only "{$BIG, \"scopes\": [\"links:write\", \"domains:write\"]}
 # A read scope is lacking only when its resource's write scope is too (the write scope
 # grants the read), so a-no-links:read has no links:write either, a-no-domains:read no
 # domains:write.
-for scope in links:read links:write analytics:read domains:read domains:write keys:manage; do
-    others=$(for s in links:read links:write analytics:read domains:read domains:write keys:manage; do
+for scope in links:read links:write analytics:read domains:read domains:write sending:read sending:write keys:manage; do
+    others=$(for s in links:read links:write analytics:read domains:read domains:write sending:read sending:write keys:manage; do
         [ "$s" = "$scope" ] || [ "$s" = "${scope%:read}:write" ] || printf '"%s",' "$s"; done)
     key e2e_a "a-no-$scope" "{$BIG, \"scopes\": [${others%,}]}"
 done
@@ -195,7 +205,7 @@ st_rc=0
     timeout 300 python3 -m schemathesis.cli \
     --config-file "$ROOT/tests/api/schemathesis.toml" run \
     "http://$API/api/v1/openapi.json" --checks all --phases examples,coverage,fuzzing,stateful \
-    --header "Authorization: Bearer $FUZZ_SECRET" --max-examples "$SCHEMATHESIS_MAX_EXAMPLES" \
+    --header "Authorization: Bearer $FUZZ_SECRET" --header "X-Api-Key: $FUZZ_SECRET" --max-examples "$SCHEMATHESIS_MAX_EXAMPLES" \
     --workers 1 --request-timeout 30 --generation-database none --no-color \
     --output-sanitize true --seed "$SCHEMATHESIS_SEED" --report junit --report-dir "$REPORT") || st_rc=$?
 check "schemathesis: no failure (its report above; junit in $REPORT)" 0 "$st_rc"

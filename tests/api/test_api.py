@@ -1017,6 +1017,11 @@ SCOPED = [
     ("domains:read", "GET", "/domains", None),
     ("domains:write", "POST", "/domains", {"domain": "scoped-{RUN}.a.test"}),
     ("domains:write", "DELETE", "/domains/{A2}", None),
+    ("sending:read", "GET", "/sending-lists", None), ("sending:read", "GET", "/offers", None),
+    ("sending:write", "PUT", "/sending-lists/7", {"phoneNumber": "+18005550007"}),
+    ("sending:write", "DELETE", "/sending-lists/7", None),
+    ("sending:write", "PUT", "/offers/scoped", {"destination": "https://example.com/offer"}),
+    ("sending:write", "DELETE", "/offers/scoped", None),
     ("keys:manage", "GET", "/keys", None), ("keys:manage", "GET", "/keys/{key}", None),
     ("keys:manage", "POST", "/keys", {"name": "scoped-{RUN}", "scopes": ["links:read"]}),
     ("keys:manage", "DELETE", "/keys/{key}", None),
@@ -1051,7 +1056,8 @@ def scopes():
     check("… made no link and deleted none", links_before, link_count(f"domain IN ('{A}', '{A2}')"))
     check("… left the domain and the key", (A2, 200),
           (sql(f"SELECT domain FROM shortlink.domains WHERE domain = '{A2}'"), call("GET", f"{V1}/links", "a-read-only").status))
-    for scope in ("links:read", "links:write", "analytics:read", "domains:read", "domains:write", "keys:manage"):
+    for scope in ("links:read", "links:write", "analytics:read", "domains:read", "domains:write", "sending:read",
+                  "sending:write", "keys:manage"):
         path = f"{V1}/domains" if scope != "domains:read" else f"{V1}/links"
         check(f"the key without {scope} may do the rest (GET {path}: 200)", 200, call("GET", path, f"a-no-{scope}").status)
     problem("a links:read-only key: POST /links 403", call("POST", f"{V1}/links", "a-read-only",
@@ -1349,6 +1355,137 @@ def cellcast_drop_in():
 EXOTEL_LINK_FIELDS = ["sid", "short_url", "short_code", "long_url", "tracking", "custom_field",
                       "expires_at", "created_time", "last_viewed", "total_clicks", "url_shorten_header"]
 EXOTEL_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+
+
+TRACKLY_PATHS = ("/api/v2/links/shorten", "/v2/links/shorten")
+TRACKLY_DOMAIN = "yourdomain.com"
+
+
+def trackly(body, key="trackly-admin", path=TRACKLY_PATHS[0]):
+    """A request as Trackly's document sends it: the key in X-Api-Key."""
+    secret_ = KEYS[key]["secret"] if key in KEYS else key
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return call("POST", path, raw=raw, headers={"X-Api-Key": secret_})
+
+
+def trackly_error(name, r, status, code):
+    j = r.json if isinstance(r.json, dict) else {}
+    check(f"{name}: {status} {code}, with a message", (status, code, True),
+          (r.status, j.get("error"), isinstance(j.get("message"), str) and bool(j.get("message"))), r)
+
+
+@section
+def trackly_drop_in():
+    """Trackly drop-in: sending lists and offers through /api/v1, the seed's requests byte for byte, every error code"""
+    text = seed("001_013661cf650e3231.txt")
+    if text is None:
+        print(f"skip: no seed documents in {SEEDS!r}")
+        return
+    bodies = list(dict.fromkeys(m.encode() for m in re.findall(r"-d '(.*?)'", text, re.S)))
+    decoder, answers, i = json.JSONDecoder(), [], 0
+    while (start := text.find('{\n  "shortUrl"', i)) >= 0:
+        value, i = decoder.raw_decode(text, start)
+        answers.append(value)
+    check("the document prints 2 distinct requests and answers", (2, True), (len(bodies), len(answers) >= 1))
+    doc = answers[0]
+    sent = [json.loads(b) for b in bodies]
+    list_id = next(s["listId"] for s in sent if "listId" in s)
+    phone = next(s["phoneNumber"] for s in sent if "phoneNumber" in s)
+    offer_id = next(s["offerId"] for s in sent if "offerId" in s)
+    # The workspace's data, as its owner sets it through /api/v1 (scope sending:write).
+    r = call("PUT", f"{V1}/sending-lists/{list_id}", "trackly-admin",
+             {"phoneNumber": phone, "domain": TRACKLY_DOMAIN, "name": "main"})
+    check(f"PUT /sending-lists/{list_id}: 200, the list", (200, list_id, phone, TRACKLY_DOMAIN),
+          (r.status, r.get("listId"), r.get("phoneNumber"), r.get("domain")), r)
+    r = call("PUT", f"{V1}/sending-lists/43", "trackly-admin", {"phoneNumber": "+1 (800) 555-1243"})
+    check("PUT /sending-lists/43 without a domain: 200, the number without separators, domain null",
+          (200, "+18005551243", None), (r.status, r.get("phoneNumber"), r.get("domain")), r)
+    problem("PUT a list on a domain of another workspace: 422",
+            call("PUT", f"{V1}/sending-lists/44", "trackly-admin", {"phoneNumber": "+18005551244", "domain": A}), 422)
+    problem("PUT a list with a number that is not E.164: 422",
+            call("PUT", f"{V1}/sending-lists/44", "trackly-admin", {"phoneNumber": "555-1244"}), 422)
+    problem("PUT a second list with list 42's number: 409",
+            call("PUT", f"{V1}/sending-lists/45", "trackly-admin", {"phoneNumber": phone}), 409)
+    template = "https://example.com/offer?aff_sub={{contact.phone}}&c={{link.code}}"
+    r = call("PUT", f"{V1}/offers/{offer_id}", "trackly-admin", {"destination": template, "filterBots": True})
+    check(f"PUT /offers/{offer_id}: 200, active, filterBots", (200, offer_id, template, True, True),
+          (r.status, r.get("offerId"), r.get("destination"), r.get("filterBots"), r.get("active")), r)
+    r = call("PUT", f"{V1}/offers/paused", "trackly-admin", {"destination": "https://example.com/p", "active": False})
+    check("PUT an inactive offer: 200", (200, False), (r.status, r.get("active")), r)
+    problem("PUT an offer whose destination is not http(s): 422",
+            call("PUT", f"{V1}/offers/bad", "trackly-admin", {"destination": "ftp://example.com/"}), 422)
+    problem("PUT an offer with a broken macro: 422",
+            call("PUT", f"{V1}/offers/bad", "trackly-admin", {"destination": "https://example.com/?p={{contact"}), 422)
+    r = call("GET", f"{V1}/sending-lists", "trackly-admin")
+    check("GET /sending-lists: the workspace's two lists, by id", (200, [42, 43]),
+          (r.status, [x.get("listId") for x in r.json] if isinstance(r.json, list) else None), r)
+    r = call("GET", f"{V1}/offers", "trackly-read")
+    check("GET /offers with sending:read: both offers", (200, [offer_id, "paused"]),
+          (r.status, [x.get("offerId") for x in r.json] if isinstance(r.json, list) else None), r)
+    check("another workspace sees none of them", (200, []), (lambda g: (g.status, g.json))(call("GET", f"{V1}/offers", "a-admin")))
+    problem("GET /sending-lists/999: 404", call("GET", f"{V1}/sending-lists/999", "trackly-admin"), 404)
+
+    codes = []
+    for path in TRACKLY_PATHS:
+        for body in bodies:
+            req = json.loads(body)
+            r = trackly(body, path=path)
+            name = f"POST {path} {body.decode()[:50]!r}"
+            check(f"{name}: 200", 200, r.status, r)
+            j = r.json if isinstance(r.json, dict) else {}
+            check("… every field of the document's answer, in its order", list(doc), list(j), r)
+            check("… shortUrl is https://<domain>/<linkId>, on the list's domain",
+                  (f"https://{TRACKLY_DOMAIN}/{j.get('linkId')}", TRACKLY_DOMAIN),
+                  (j.get("shortUrl"), j.get("domain")), r)
+            codes.append(j.get("linkId"))
+            if "offerId" in req:
+                want = (f"https://example.com/offer?aff_sub=%2B15551234567&c={j.get('linkId')}", offer_id, True)
+            else:
+                want = (req["url"], None, False)
+            check("… destinationUrl (the offer's template filled), offerId, filterBots (the offer's)",
+                  want, (j.get("destinationUrl"), j.get("offerId"), j.get("filterBots")), r)
+            stored = sql(f"SELECT metadata::text || ' ' || block_bots FROM shortlink.links "
+                         f"WHERE domain = '{TRACKLY_DOMAIN}' AND code = '{j.get('linkId')}'")
+            want_md = json.dumps(req.get("metadata", {}), sort_keys=True)
+            got_md, _, bots = stored.rpartition(" ")
+            check("… metadata stored on the link; bots refused as the answer says",
+                  (json.loads(want_md), "true" if want[2] else "false"),
+                  (json.loads(got_md) if got_md else None, bots))
+    check("every call makes a new link (no deduplication)", len(codes), len(set(codes)))
+    offer_code = codes[1] if "offerId" in json.loads(bodies[1]) else codes[0]
+    r = call("GET", f"/{offer_code}", base=REDIRECT, headers={"Host": TRACKLY_DOMAIN, "User-Agent": BROWSER})
+    check("the offer's link redirects a person to the filled destination", (302, True),
+          (r.status, (r.h("location") or "").startswith("https://example.com/offer?aff_sub=%2B15551234567")), r)
+    r = call("GET", f"/{offer_code}", base=REDIRECT, headers={"Host": TRACKLY_DOMAIN, "User-Agent": GOOGLEBOT})
+    check("… and refuses a crawler (filter_bots)", (403, None), (r.status, r.h("location")), r)
+
+    url = "https://example.com/x"
+    trackly_error("no url nor offerId", trackly({"listId": 42}), 400, "missing_url_or_offer")
+    trackly_error("no listId nor phoneNumber", trackly({"url": url}), 400, "missing_list_identifier")
+    trackly_error("an ftp url", trackly({"url": "ftp://example.com/f", "listId": 42}), 400, "invalid_url")
+    trackly_error("a url without a scheme", trackly({"url": "example.com/f", "listId": 42}), 400, "invalid_url")
+    trackly_error("a phoneNumber not E.164", trackly({"url": url, "phoneNumber": "555-1234"}), 400, "invalid_phone")
+    trackly_error("a contactPhone not E.164",
+                  trackly({"offerId": offer_id, "listId": 42, "contactPhone": "12"}), 400, "invalid_phone")
+    trackly_error("a key without links:write", trackly({"url": url, "listId": 42}, key="trackly-read"),
+                  403, "product_not_enabled")
+    trackly_error("an unknown offer", trackly({"offerId": "nope", "listId": 42}), 404, "offer_not_found")
+    trackly_error("an inactive offer", trackly({"offerId": "paused", "listId": 42}), 404, "offer_not_found")
+    trackly_error("another workspace's offer and list are not found",
+                  trackly({"url": url, "listId": 42}, key="a-admin"), 404, "list_not_found")
+    trackly_error("an unknown listId", trackly({"url": url, "listId": 999}), 404, "list_not_found")
+    trackly_error("an unknown phoneNumber", trackly({"url": url, "phoneNumber": "+18005559999"}), 404, "list_not_found")
+    trackly_error("a list without a domain", trackly({"url": url, "listId": 43}), 409, "no_domain_configured")
+    trackly_error("an unknown key", trackly({"url": url, "listId": 42}, key="sl_nope"), 401, "unauthorized")
+    r = call("POST", TRACKLY_PATHS[0], raw=b'{"url": ', headers={"X-Api-Key": KEYS["trackly-admin"]["secret"]})
+    trackly_error("a body that is not JSON", r, 400, "invalid_request")
+    before = link_count(f"domain = '{TRACKLY_DOMAIN}'")
+    check("the refused requests made no link", len(codes), before)
+    r = call("DELETE", f"{V1}/offers/paused", "trackly-admin")
+    check("DELETE /offers/paused: 204, then 404", (204, 404),
+          (r.status, call("DELETE", f"{V1}/offers/paused", "trackly-admin").status), r)
+    r = call("DELETE", f"{V1}/sending-lists/43", "trackly-admin")
+    check("DELETE /sending-lists/43: 204", 204, r.status, r)
 
 
 def exotel_requests(text):

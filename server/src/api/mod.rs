@@ -13,6 +13,8 @@ mod keys;
 mod known_keys;
 mod links;
 mod rate_limit;
+mod sending;
+mod trackly;
 
 use axum::body::Bytes;
 use axum::extract::{MatchedPath, Request};
@@ -447,6 +449,15 @@ impl Modify for KeyScheme {
             )),
         );
         components.add_security_scheme(
+            "tracklyKey",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    "X-Api-Key",
+                    "The API key (Trackly's way)",
+                ),
+            )),
+        );
+        components.add_security_scheme(
             "exotelBasic",
             SecurityScheme::Http(
                 HttpBuilder::new()
@@ -476,7 +487,9 @@ impl Modify for KeyScheme {
         (name = "analytics", description = "Clicks"),
         (name = "domains", description = "Short domains"),
         (name = "keys", description = "API keys"),
+        (name = "sending", description = "Sending lists and offers: what links for SMS messages are made from"),
         (name = "cellcast", description = "Cellcast's tracking-link API, drop-in (docs/api.md, Moving from Cellcast)"),
+        (name = "trackly", description = "Trackly's shorten API, drop-in (docs/api.md, Moving from Trackly)"),
         (name = "exotel", description = "Exotel's link API, drop-in (docs/api.md, Moving from Exotel)")
     )
 )]
@@ -504,7 +517,21 @@ pub fn router(api: Arc<Api>) -> Result<Router, String> {
         .routes(routes!(domains::remove))
         .routes(routes!(keys::list, keys::create))
         .routes(routes!(keys::get, keys::update, keys::revoke))
+        .routes(routes!(sending::lists))
+        .routes(routes!(
+            sending::list,
+            sending::set_list,
+            sending::remove_list
+        ))
+        .routes(routes!(sending::offers))
+        .routes(routes!(
+            sending::offer,
+            sending::set_offer,
+            sending::remove_offer
+        ))
         .routes(routes!(cellcast::create, cellcast::list))
+        .routes(routes!(trackly::shorten_api))
+        .routes(routes!(trackly::shorten_v2))
         .routes(routes!(exotel::create))
         .routes(routes!(exotel::get))
         .with_state(state)

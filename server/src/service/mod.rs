@@ -12,6 +12,7 @@ pub mod domains;
 mod error;
 pub mod keys;
 pub mod links;
+pub mod sending;
 
 use deadpool_postgres::{Object, Pool};
 use tokio_postgres::types::ToSql;
