@@ -13,8 +13,8 @@ RETURNS TABLE (
     tracking boolean, password_protected boolean, forward_params boolean, block_bots boolean,
     utm jsonb, title text, description text, image text, tags text[], cloaked boolean,
     meta_pixel_id text, google_tag_id text, custom_field text, dlt_header text,
-    contact_phone text, callback_url text, webhook_urls text[], expired_url text,
-    metadata jsonb, clicks bigint, bot_clicks bigint, unique_visitors bigint,
+    contact_phone text, callback_url text, callback_format text, webhook_urls text[],
+    expired_url text, metadata jsonb, clicks bigint, bot_clicks bigint, unique_visitors bigint,
     last_clicked_at timestamptz
 )
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -32,8 +32,8 @@ AS $$
                coalesce(l.expires_at <= now(), false), l.max_clicks, l.disabled, l.tracking,
                l.password_protected, l.forward_params, l.block_bots, l.utm, l.title,
                l.description, l.image, l.tags, l.cloaked, l.meta_pixel_id, l.google_tag_id,
-               l.custom_field, l.dlt_header, l.contact_phone, l.callback_url, l.webhook_urls,
-               l.expired_url, l.metadata,
+               l.custom_field, l.dlt_header, l.contact_phone, l.callback_url,
+               l.callback_format, l.webhook_urls, l.expired_url, l.metadata,
                (l.limited_clicks + c.clicks)::bigint,
                c.bot_clicks,
                coalesce((SELECT t.visitors FROM shortlink.click_totals(l.id, NULL, NULL, ARRAY['total']) t

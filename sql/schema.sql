@@ -96,6 +96,10 @@ CREATE TABLE shortlink.links (
     -- limit and every click goes to shortlink.click_log. shortlink.stats() adds both.
     limited_clicks          bigint NOT NULL DEFAULT 0,
     limited_last_clicked_at timestamptz,
+    -- The body callback_url receives: shortlink's click event (NULL, 'shortlink'), or
+    -- Exotel's click callback ('exotel'; the Exotel route sets it). webhook_urls always
+    -- get shortlink's.
+    callback_format         text CHECK (callback_format IN ('shortlink', 'exotel')),
     CONSTRAINT links_domain_code_key UNIQUE (domain, code)
 );
 COMMENT ON TABLE shortlink.links IS 'One row per short link; use shortlink.stats() for its click count.';

@@ -770,8 +770,15 @@ AS $$ SELECT * FROM shortlink.click_totals(link, since, until, NULL) $$;
 -- cost each call of get_link and list_links a configuration change (src/manage.rs).
 ALTER FUNCTION shortlink.short_url(text, text) RESET search_path;
 
+-- The body a link's callback_url receives (sql/schema.sql).
+ALTER TABLE shortlink.links
+    ADD COLUMN callback_format text CHECK (callback_format IN ('shortlink', 'exotel'));
+
 -- Scopes of a presented key in the SQL management functions (sql/manage.sql).
-CREATE OR REPLACE FUNCTION shortlink.get_link(code text, domain text DEFAULT NULL)
+-- get_link shows callback_format (a new column of links): a new result column is a new
+-- function (its grants come back with grant_app_rights at the end).
+DROP FUNCTION shortlink.get_link(text, text);
+CREATE FUNCTION shortlink.get_link(code text, domain text DEFAULT NULL)
 RETURNS TABLE (
     id bigint, domain text, code text, short_url text, url text, link_type text,
     redirect_type integer, created_at timestamptz, updated_at timestamptz,
@@ -779,8 +786,8 @@ RETURNS TABLE (
     tracking boolean, password_protected boolean, forward_params boolean, block_bots boolean,
     utm jsonb, title text, description text, image text, tags text[], cloaked boolean,
     meta_pixel_id text, google_tag_id text, custom_field text, dlt_header text,
-    contact_phone text, callback_url text, webhook_urls text[], expired_url text,
-    metadata jsonb, clicks bigint, bot_clicks bigint, unique_visitors bigint,
+    contact_phone text, callback_url text, callback_format text, webhook_urls text[],
+    expired_url text, metadata jsonb, clicks bigint, bot_clicks bigint, unique_visitors bigint,
     last_clicked_at timestamptz
 )
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -798,8 +805,8 @@ AS $$
                coalesce(l.expires_at <= now(), false), l.max_clicks, l.disabled, l.tracking,
                l.password_protected, l.forward_params, l.block_bots, l.utm, l.title,
                l.description, l.image, l.tags, l.cloaked, l.meta_pixel_id, l.google_tag_id,
-               l.custom_field, l.dlt_header, l.contact_phone, l.callback_url, l.webhook_urls,
-               l.expired_url, l.metadata,
+               l.custom_field, l.dlt_header, l.contact_phone, l.callback_url,
+               l.callback_format, l.webhook_urls, l.expired_url, l.metadata,
                (l.limited_clicks + c.clicks)::bigint,
                c.bot_clicks,
                coalesce((SELECT t.visitors FROM shortlink.click_totals(l.id, NULL, NULL, ARRAY['total']) t

@@ -64,6 +64,8 @@ column_set! {
         ExpiredUrl = c"expired_url",
         CallbackUrl = c"callback_url",
         WebhookUrls = c"webhook_urls",
+        CustomField = c"custom_field",
+        CreatedAt = c"created_at",
         Title = c"title",
         Description = c"description",
         Image = c"image",
@@ -102,6 +104,7 @@ column_set! {
         DltHeader = c"dlt_header",
         ContactPhone = c"contact_phone",
         CallbackUrl = c"callback_url",
+        CallbackFormat = c"callback_format",
         WebhookUrls = c"webhook_urls",
         ExpiredUrl = c"expired_url",
         Metadata = c"metadata",
@@ -123,8 +126,12 @@ pub struct Catalog {
     /// The attribute numbers of [`ResolveColumn`] and of [`ClickColumn`], in their order.
     pub columns: [i16; ResolveColumn::COUNT],
     pub click_columns: [i16; ClickColumn::COUNT],
-    /// The attribute numbers of [`JsonColumn`], in its order.
+    /// The attribute numbers of [`JsonColumn`], in its order; 0 for a column the schema
+    /// does not have yet (0.2.0's, served by this library until `ALTER EXTENSION shortlink
+    /// UPDATE`: the functions that write a link's JSON come with the update).
     pub json_columns: [i16; JsonColumn::COUNT],
+    /// links.callback_format, or 0 before the 0.3.0 schema (`link_columns`).
+    pub callback_format: i16,
     /// links.domain and links.code.
     pub key_columns: [i16; 2],
     pub counts_clicks: i16,
@@ -222,6 +229,34 @@ fn missing(kind: Kind, message: String) -> ! {
     )
 }
 
+/// shortlink.workspaces, its primary key and its name column, found now (for the rare
+/// reader: Exotel's click callback names the link's workspace).
+pub fn workspaces() -> (pg_sys::Oid, pg_sys::Oid, i16) {
+    let rel = relation(c"workspaces");
+    (
+        rel,
+        relation(c"workspaces_pkey"),
+        attnum(rel, "workspaces", c"name"),
+    )
+}
+
+/// The attribute number of column `name` of `rel`, or 0 when it has none.
+fn attnum_if_any(rel: pg_sys::Oid, name: &CStr) -> i16 {
+    // SAFETY: a syscache lookup of a column by name inside a transaction; `name` is a
+    // NUL-terminated string that outlives the call.
+    unsafe { pg_sys::get_attnum(rel, name.as_ptr()) }.max(0)
+}
+
+/// The error for a column of links that this library needs and the schema lacks: the
+/// extension is not updated yet.
+pub fn not_updated(column: &str) -> Error {
+    Error::new(
+        Kind::NotInPrerequisiteState,
+        format!("column shortlink.links.{column} does not exist yet"),
+    )
+    .with_hint("Run ALTER EXTENSION shortlink UPDATE: the library is newer than the schema.")
+}
+
 fn attnum(rel: pg_sys::Oid, table: &str, name: &CStr) -> i16 {
     // SAFETY: a syscache lookup of a column by name inside a transaction; `name` is a
     // NUL-terminated string that outlives the call.
@@ -267,8 +302,9 @@ pub fn get() -> Catalog {
     }
     let mut json_columns = [0i16; JsonColumn::COUNT];
     for (num, name) in json_columns.iter_mut().zip(JsonColumn::NAMES) {
-        *num = attnum(links, "links", name);
+        *num = attnum_if_any(links, name);
     }
+    let callback_format = attnum_if_any(links, c"callback_format");
     let log = relation(c"click_log");
     let events = relation(c"click_events");
     let events_id = attnum(events, "click_events", c"id");
@@ -299,6 +335,7 @@ pub fn get() -> Catalog {
         columns,
         click_columns,
         json_columns,
+        callback_format,
         counts_clicks: attnum(counts, "click_counts", c"clicks"),
         log,
         log_key: relation(c"click_log_link_id_idx"),

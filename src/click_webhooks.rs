@@ -25,17 +25,53 @@ plan!(
     "WITH o AS (
          INSERT INTO shortlink.outbox (link_id, targets, payload)
          SELECT l.id, $2, $3 || jsonb_build_object(
-                    'clicked_at', now(),
-                    'total_clicks', coalesce($4, l.limited_clicks + (SELECT k.clicks
-                                                        FROM shortlink.link_clicks(l.id) k)))
+                    $5::text, coalesce($4, l.limited_clicks + (SELECT k.clicks
+                                                   FROM shortlink.link_clicks(l.id) k)))
          FROM shortlink.links l WHERE l.id = $1
          RETURNING id),
      d AS (
          INSERT INTO shortlink.deliveries (event_id, target)
          SELECT DISTINCT o.id, t.target FROM o, unnest($2::text[]) AS t(target))
      SELECT o.id FROM o",
-    [INT8OID, TEXTARRAYOID, JSONBOID, INT8OID]
+    [INT8OID, TEXTARRAYOID, JSONBOID, INT8OID, TEXTOID]
 );
+
+/// The body of a click event: shortlink's, or Exotel's click callback
+/// (`shortlink_core::exotel_callback`), each naming the click's time and the link's
+/// clicks its own way.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Shortlink,
+    Exotel,
+}
+
+impl Shape {
+    fn clicked_at_key(self) -> &'static str {
+        match self {
+            Shape::Shortlink => "clicked_at",
+            Shape::Exotel => shortlink_core::exotel_callback::CLICKED_AT_KEY,
+        }
+    }
+
+    fn total_clicks_key(self) -> &'static str {
+        match self {
+            Shape::Shortlink => "total_clicks",
+            Shape::Exotel => shortlink_core::exotel_callback::TOTAL_CLICKS_KEY,
+        }
+    }
+
+    /// The click's time (the transaction's start, now()) as this shape writes it.
+    fn clicked_at(self) -> String {
+        match self {
+            Shape::Shortlink => clicked_at(),
+            Shape::Exotel => {
+                // SAFETY: reads the transaction's start time, now()'s value.
+                let now = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
+                shortlink_core::exotel_callback::iso(now)
+            }
+        }
+    }
+}
 
 plan!(
     INSERT_DELIVERIES,
@@ -46,19 +82,22 @@ plan!(
     [INT8OID, TEXTARRAYOID]
 );
 
-/// Queues the event `payload` of a click of link `link_id` for each of `targets`, with
-/// the link's clicks `total` as the click counter took them (counted from the tables
-/// when it did not).
+/// Queues the event `payload` (of `shape`) of a click of link `link_id` for each of
+/// `targets`, with the click's time and the link's clicks `total` as the click counter
+/// took them (counted from the tables when it did not).
 pub fn queue(
     link_id: i64,
     targets: &[Option<String>],
     mut payload: serde_json::Value,
     total: Option<i64>,
+    shape: Shape,
 ) {
     let targets: Vec<String> = targets.iter().flatten().cloned().collect();
+    if let serde_json::Value::Object(fields) = &mut payload {
+        fields.insert(shape.clicked_at_key().into(), shape.clicked_at().into());
+    }
     if let (Some(total), serde_json::Value::Object(fields)) = (total, &mut payload) {
-        fields.insert("clicked_at".into(), clicked_at().into());
-        fields.insert("total_clicks".into(), total.into());
+        fields.insert(shape.total_clicks_key().into(), total.into());
         if let Some(event) = write_directly(link_id, &targets, &payload) {
             wake_gate::event_queued(event);
             return;
@@ -75,6 +114,7 @@ pub fn queue(
                         targets.into(),
                         pgrx::JsonB(payload).into(),
                         total.into(),
+                        shape.total_clicks_key().into(),
                     ],
                 )
                 .or_raise()

@@ -16,13 +16,15 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 
 use crate::catalog::ClickColumn;
+use crate::click_webhooks::Shape;
 use crate::error::OrRaise;
 use crate::{
-    bot_rules, click_counter, click_events, click_webhooks, domains, geoip, link_row, plan,
-    row_value,
+    bot_rules, click_counter, click_events, click_webhooks, domain_lookup, domains, geoip,
+    link_row, plan, row_value,
 };
 use shortlink_core::click::{self, Decision, LimitedClick, LinkFacts, Location, Outcome, Probe};
 use shortlink_core::destination::MAX_URL_BYTES;
+use shortlink_core::exotel_callback;
 use shortlink_core::query;
 use shortlink_password as password;
 use shortlink_useragent::useragent;
@@ -235,6 +237,13 @@ struct Request<'a> {
     query: Option<&'a str>,
 }
 
+/// What Exotel's click callback says of its link beyond what a click reads anyway.
+struct ExotelFacts {
+    custom_field: Option<String>,
+    expires_at: Option<i64>,
+    created_at: i64,
+}
+
 struct Found {
     id: i64,
     url: String,
@@ -244,6 +253,8 @@ struct Found {
     forward_params: bool,
     expired_url: Option<String>,
     targets: Option<Vec<Option<String>>>,
+    /// Read for a link whose callback_url takes Exotel's click callback (its first target).
+    exotel: Option<ExotelFacts>,
     max_clicks: Option<i64>,
     /// The clicks an older shortlink (or one not preloaded) counted on the link's row;
     /// read only for a link with max_clicks or targets, 0 otherwise.
@@ -361,8 +372,17 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
         // SAFETY: reads the transaction's start time, as now() does.
         let now = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
         let mut targets: Vec<Option<String>> = Vec::new();
+        let mut exotel = None;
         if let Some(callback) = row.get::<String>(C::CallbackUrl) {
             targets.push(Some(callback));
+            let format: Option<String> = row.get_attribute(crate::catalog::get().callback_format);
+            if format.as_deref() == Some("exotel") {
+                exotel = Some(ExotelFacts {
+                    custom_field: row.get(C::CustomField),
+                    expires_at,
+                    created_at: row.get(C::CreatedAt).unwrap_or(0),
+                });
+            }
         }
         if let Some(hooks) = row.get::<Vec<Option<String>>>(C::WebhookUrls) {
             targets.extend(hooks.into_iter().filter(Option::is_some));
@@ -400,6 +420,7 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
             forward_params: row.get(C::ForwardParams).unwrap_or(false),
             expired_url,
             targets: (!targets.is_empty()).then_some(targets),
+            exotel,
             max_clicks,
             on_row,
         })
@@ -500,7 +521,44 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
             "postal_code": place.postal_code,
             "accuracy_radius_km": place.accuracy_radius_km,
         });
-        click_webhooks::queue(link.id, targets, payload, total);
+        match &link.exotel {
+            // The callback_url (the first target) takes Exotel's body; webhook_urls, if
+            // any, shortlink's.
+            Some(facts) => {
+                let account = domain_lookup::workspace_name(domain);
+                let short_url = shortlink_core::codes::short_url(domain, code);
+                let body = exotel_callback::body(
+                    &exotel_callback::Link {
+                        id: link.id,
+                        short_url: &short_url,
+                        code,
+                        long_url: location_text,
+                        tracking: link.tracking,
+                        custom_field: facts.custom_field.as_deref(),
+                        expires_at: facts.expires_at,
+                        created_at: facts.created_at,
+                        account_sid: account.as_deref(),
+                    },
+                    &exotel_callback::Click {
+                        city: place.city.as_deref(),
+                        country,
+                        ip: ip.as_ref().map(|i| i.0.as_str()),
+                        postal_code: place.postal_code.as_deref(),
+                        region: place.region.as_deref(),
+                        accuracy_radius_km: place.accuracy_radius_km,
+                        os_version: client_info.os_version.as_deref(),
+                        os_name: client_info.os.as_deref(),
+                        device_name: client_info.device_model.as_deref(),
+                        platform_type: Some(client_info.device),
+                    },
+                );
+                click_webhooks::queue(link.id, &targets[..1], body, total, Shape::Exotel);
+                if targets.len() > 1 {
+                    click_webhooks::queue(link.id, &targets[1..], payload, total, Shape::Shortlink);
+                }
+            }
+            None => click_webhooks::queue(link.id, targets, payload, total, Shape::Shortlink),
+        }
     }
     Answer(answer.outcome, location, http_status)
 }

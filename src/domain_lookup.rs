@@ -7,7 +7,7 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 
 use crate::catalog;
-use crate::index_scan::{attr, scan_as_of, text_key};
+use crate::index_scan::{attr, scan, scan_as_of, text_key};
 
 /// What [`domain_for_link`] read last: the generation of the domain tables it was read
 /// at, the question, and the answer.
@@ -123,5 +123,38 @@ pub fn domain_for_link(
         let asked = (name.to_owned(), suffixes.to_vec(), hosts.to_vec());
         DOMAIN_READ.with(|r| *r.borrow_mut() = Some((generation, asked, answer.clone())));
         answer
+    }
+}
+
+/// The name of the workspace of registered domain `name` (normalized), read from the
+/// tables under the statement's snapshot: the account sid of Exotel's click callback.
+/// None for a domain that is not registered.
+pub fn workspace_name(name: &str) -> Option<String> {
+    let cat = catalog::get();
+    let ws_num = cat.domains_workspace;
+    let key = text_key(name)?;
+    // SAFETY: called from SQL inside a statement (an active snapshot is set); the keys are
+    // a text datum for domains' text primary key and an int4 datum for workspaces' int4
+    // primary key; each column is deformed before it is read, and a text datum is copied
+    // out while its slot holds the row.
+    unsafe {
+        let workspace = scan(cat.domains, cat.domains_key, &[key], |slot| {
+            pg_sys::slot_getsomeattrs_int(slot, i32::from(ws_num));
+            let (ws, null) = attr(slot, ws_num);
+            i32::from_datum(ws, null)
+        })
+        .pop()?;
+        let (workspaces, workspaces_key, name_num) = catalog::workspaces();
+        let id = (
+            pg_sys::F_INT4EQ,
+            pg_sys::InvalidOid,
+            pg_sys::Datum::from(workspace),
+        );
+        scan(workspaces, workspaces_key, &[id], |slot| {
+            pg_sys::slot_getsomeattrs_int(slot, i32::from(name_num));
+            let (n, null) = attr(slot, name_num);
+            String::from_datum(n, null)
+        })
+        .pop()
     }
 }

@@ -66,6 +66,7 @@ const FIELDS: &[Field] = {
         C("dlt_header", J::DltHeader),
         C("contact_phone", J::ContactPhone),
         C("callback_url", J::CallbackUrl),
+        C("callback_format", J::CallbackFormat),
         C("webhook_urls", J::WebhookUrls),
         C("expired_url", J::ExpiredUrl),
         C("metadata", J::Metadata),
@@ -75,6 +76,10 @@ const FIELDS: &[Field] = {
 /// `link` as the API shows a link just made (see the module).
 pub fn of(link: &Link) -> String {
     let cat = catalog::get();
+    if let Some(i) = cat.json_columns.iter().position(|&n| n == 0) {
+        let name = JsonColumn::NAMES[i].to_string_lossy();
+        crate::error::raise(catalog::not_updated(&name));
+    }
     // SAFETY: a transaction is open (we are called from SQL); links is opened with the lock
     // the statement's insert took already and closed with it kept; tid is the place of a
     // row of links this statement inserted or read, which no VACUUM can remove while the

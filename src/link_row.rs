@@ -41,7 +41,11 @@ impl<C: Into<usize>> Row<'_, C> {
     /// a plain link's read stops before the late columns it does not need (a link without
     /// max_clicks never deforms up to limited_clicks, the 33rd).
     fn column(&self, i: usize) -> (pg_sys::Datum, bool) {
-        let num = self.nums[i];
+        self.attribute(self.nums[i])
+    }
+
+    /// Attribute `num` of links, deformed up to it when first asked for.
+    fn attribute(&self, num: i16) -> (pg_sys::Datum, bool) {
         // SAFETY: the slot holds a row of links while the row is lent out; num is one of
         // its attribute numbers, and the slot is deformed up to it before it is read.
         unsafe {
@@ -50,6 +54,18 @@ impl<C: Into<usize>> Row<'_, C> {
             }
             attr(self.slot, num)
         }
+    }
+
+    /// Column number `num` of links, for a column outside the set that the schema may
+    /// lack (0: absent, read as NULL). The caller names the column's Rust type.
+    pub fn get_attribute<T: FromDatum>(&self, num: i16) -> Option<T> {
+        if num <= 0 {
+            return None;
+        }
+        let (datum, null) = self.attribute(num);
+        // SAFETY: T is the type of column num (the caller's promise), read while the slot
+        // holds the row.
+        unsafe { T::from_datum(datum, null) }
     }
 
     pub fn is_null(&self, column: C) -> bool {

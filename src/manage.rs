@@ -38,6 +38,13 @@ plan!(
     built crate::link_columns::update_link_sql,
     [INT8OID, TEXTOID, TEXTOID, FLOAT8OID, BOOLOID, JSONBOID, BOOLOID, TEXTOID]
 );
+// UPDATE_LINK on the 0.2.0 schema (before ALTER EXTENSION shortlink UPDATE).
+plan!(
+    UPDATE_LINK_0_2,
+    write,
+    built crate::link_columns::update_link_sql_0_2,
+    [INT8OID, TEXTOID, TEXTOID, FLOAT8OID, BOOLOID, JSONBOID, BOOLOID, TEXTOID]
+);
 
 /// The id of the link `code` on `domain` (default `shortlink.default_domain`), or NULL.
 #[pg_extern(stable, parallel_safe)]
@@ -279,7 +286,13 @@ fn update_as_owner(
                 (true, Some(at.clone()), None)
             }
         };
-        let row = UPDATE_LINK.with_mut(client, |client, stmt| {
+        let columns = Value::Object(o.columns.clone());
+        let plan = if shorten::schema_updated(&columns)? {
+            &UPDATE_LINK
+        } else {
+            &UPDATE_LINK_0_2
+        };
+        let row = plan.with_mut(client, |client, stmt| {
             let t = client
                 .update(
                     stmt,
@@ -290,7 +303,7 @@ fn update_as_owner(
                         expires_at.as_deref().into(),
                         expire_in.into(),
                         expiry_set.into(),
-                        JsonB(Value::Object(o.columns.clone())).into(),
+                        JsonB(columns.clone()).into(),
                         o.password.is_some().into(),
                         password_hash.into(),
                     ],

@@ -24,6 +24,13 @@ plan!(
     built crate::link_columns::insert_link_sql,
     [TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, JSONBOID, TEXTOID]
 );
+// INSERT_LINK on the 0.2.0 schema (before ALTER EXTENSION shortlink UPDATE).
+plan!(
+    INSERT_LINK_0_2,
+    write,
+    built crate::link_columns::insert_link_sql_0_2,
+    [TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, JSONBOID, TEXTOID]
+);
 // INSERT_LINK for a link without column options (the common, campaign case): no
 // jsonb_populate_record to set up and run per link.
 plan!(
@@ -102,6 +109,22 @@ pub unsafe extern "C-unwind" fn shortlink_shorten(
                 JsonB(link.metadata).into_datum(),
             ],
         )
+    }
+}
+
+/// Whether links has the columns of this library's schema (0.3.0's): false on the 0.2.0
+/// schema, which this library serves until `ALTER EXTENSION shortlink UPDATE`, unless
+/// `columns` (the stored options given) names one of the newer columns: an error then.
+pub fn schema_updated(columns: &serde_json::Value) -> Result<bool> {
+    if crate::catalog::get().callback_format > 0 {
+        return Ok(true);
+    }
+    match shortlink_core::fields::NEWER_COLUMNS
+        .iter()
+        .find(|c| columns.get(**c).is_some())
+    {
+        Some(c) => Err(crate::catalog::not_updated(c)),
+        None => Ok(false),
     }
 }
 
@@ -257,8 +280,10 @@ fn insert_link(
             args.push(password_hash.into());
             let plan = if plain {
                 &INSERT_PLAIN_LINK
-            } else {
+            } else if schema_updated(&columns)? {
                 &INSERT_LINK
+            } else {
+                &INSERT_LINK_0_2
             };
             Ok(plan.with_mut(client, |client, stmt| {
                 let t = client.update(stmt, None, &args).or_raise();

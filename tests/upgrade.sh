@@ -148,6 +148,10 @@ while read -r PREV commit majors; do
     check "schema $PREV: a password still guards" password_required "$(status up-password)"
     check "schema $PREV: a disabled link stays disabled" disabled "$(status up-disabled)"
     check "schema $PREV makes links" t "$(psql -d up_data -c "SELECT url = 'https://example.com/new-old' FROM shortlink.shorten('https://example.com/new-old', '{\"code\": \"up-new-old\"}')")"
+    check "schema $PREV makes links with options" "up-new-opts opts" "$(psql -d up_data -c "SELECT code FROM shortlink.shorten('https://example.com/new-opts', '{\"code\": \"up-new-opts\", \"title\": \"opts\"}')" -c "SELECT title FROM shortlink.get_link('up-new-opts')" | tr '\n' ' ' | sed 's/ $//')"
+    check "schema $PREV changes links" "up-new-opts changed" "$(psql -d up_data -c "SELECT code FROM shortlink.update_link('up-new-opts', '{\"title\": \"changed\"}')" -c "SELECT title FROM shortlink.get_link('up-new-opts')" | tr '\n' ' ' | sed 's/ $//')"
+    check "schema $PREV refuses an option of the newer schema (55000, until the update)" 55000 \
+        "$(psql -d up_data -v VERBOSITY=verbose -c "SELECT shortlink.shorten('https://example.com/x', '{\"callback_format\": \"exotel\"}')" 2>&1 | sed -n 's/^ERROR:  \([0-9A-Z]*\):.*/\1/p')"
     check "schema $PREV: the autolink trigger links a new row" t \
         "$(psql -d up_data -c "INSERT INTO public.upgrade_campaigns (landing_url) VALUES ('https://example.com/c3') RETURNING short_url LIKE 'https://localhost/%'")"
     check "schema $PREV: a hooked click writes its deliveries" 3 \

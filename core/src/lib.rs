@@ -10,6 +10,7 @@ pub mod click_counter;
 pub mod codes;
 pub mod destination;
 pub mod error;
+pub mod exotel_callback;
 pub mod fields;
 pub mod ipanon;
 pub mod json_text;

@@ -42,7 +42,12 @@ pub enum Check {
     MetaPixelId,
     GoogleTagId,
     Phone,
+    /// The body of a link's callback: "shortlink" or "exotel".
+    CallbackFormat,
 }
+
+/// The bodies a link's callback may take (`callback_format`).
+pub const CALLBACK_FORMATS: [&str; 2] = ["shortlink", "exotel"];
 
 /// The value of stored option `key` checked by `check`, as it is stored.
 pub fn checked(key: &str, check: Check, v: &Value) -> Result<Value> {
@@ -110,6 +115,16 @@ pub fn checked(key: &str, check: Check, v: &Value) -> Result<Value> {
             "must be a Google tag id such as G-XXXXXXX, GTM-XXXXXX or AW-123456789",
         )?),
         Check::Phone => Value::from(crate::phone::check_phone_option(key, as_str(key, v)?)?),
+        Check::CallbackFormat => {
+            let format = as_str(key, v)?.trim().to_ascii_lowercase();
+            if !CALLBACK_FORMATS.contains(&format.as_str()) {
+                return Err(Error::option(
+                    key,
+                    format!("must be one of shortlink, exotel, not {}", shown(v)),
+                ));
+            }
+            Value::from(format)
+        }
     })
 }
 

@@ -36,6 +36,10 @@ HEADER_TIMEOUT=2
 MAX_HEADER_BYTES=16384
 MAX_CONNECTIONS=48
 ROLE=sl_e2e_api
+# The webhook receiver (tests/server/receiver.py) that Exotel-made links call back, and the
+# key of the signatures the server's dispatcher puts on them.
+HOOK_PORT=${SHORTLINK_E2E_API_HOOK_PORT:-$((21000 + PORT % 1000))}
+WEBHOOK_SECRET=e2e-api-webhook-secret
 
 PSQL=("$PG_BIN/psql" -X -q -tA -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -U postgres -d "$DB")
 psql() { "${PSQL[@]}" "$@"; }
@@ -56,6 +60,8 @@ DO \$\$ BEGIN
 END \$\$;
 SELECT shortlink.grant_api('$ROLE');
 SELECT shortlink.grant_redirect('$ROLE');
+-- The server delivers the click callbacks of the links made here (Exotel's, to the receiver).
+SELECT shortlink.grant_dispatcher('$ROLE');
 SELECT shortlink.add_workspace(w) FROM unnest(ARRAY['e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel', 'trackly']) w
 WHERE NOT EXISTS (SELECT 1 FROM shortlink.workspaces s WHERE s.name = w);
 DELETE FROM shortlink.links WHERE domain IN (
@@ -127,9 +133,10 @@ check_role() {
 
 log=$OUT/server.log
 secrets_seen=$(mktemp)
-server=
+server= receiver=
 cleanup() {
     [ -n "$server" ] && kill -TERM "$server" 2>/dev/null || true
+    [ -n "$receiver" ] && kill -TERM "$receiver" 2>/dev/null || true
     rm -f "$secrets_seen"
 }
 trap cleanup EXIT
@@ -142,20 +149,25 @@ check() { # check NAME WANT GOT
 
 # A port another program holds would have this run's requests answered by it (another
 # run's server refuses these keys with 401 everywhere): stop at once, naming it.
-for addr in "$API" "$LISTEN" "$ADMIN"; do
+for addr in "$API" "$LISTEN" "$ADMIN" "127.0.0.1:$HOOK_PORT"; do
     if [ -n "$(ss -Htln "( sport = :${addr##*:} )")" ]; then
-        check "port ${addr##*:} is free (SHORTLINK_E2E_API_PORT, _REDIRECT_PORT, _ADMIN_PORT choose others)" \
+        check "port ${addr##*:} is free (SHORTLINK_E2E_API_PORT, _REDIRECT_PORT, _ADMIN_PORT, _HOOK_PORT choose others)" \
             free taken
         echo "API end-to-end: $passed passed, $failed failed"
         exit 1
     fi
 done
 
+hook_log=$OUT/hooks.log hook_bodies=$OUT/hooks.jsonl
+: >"$hook_log"; : >"$hook_bodies"
+python3 tests/server/receiver.py "$HOOK_PORT" "$hook_log" "$WEBHOOK_SECRET" --bodies "$hook_bodies" &
+receiver=$!
 say "starting shortlink-server (API on $API, RUST_LOG=trace)"
 : >"$log"
 RUST_LOG=${SHORTLINK_E2E_API_LOG:-trace} "$BIN" \
     --database-url "host=$DIR port=$PORT user=$ROLE dbname=$DB" \
-    --api-listen "$API" --listen "$LISTEN" --admin-listen "$ADMIN" --no-dispatcher \
+    --api-listen "$API" --listen "$LISTEN" --admin-listen "$ADMIN" \
+    --webhook-secret "$WEBHOOK_SECRET" --allow-private-webhooks --dispatch-poll-seconds 1 \
     --header-timeout-seconds "$HEADER_TIMEOUT" --max-header-bytes "$MAX_HEADER_BYTES" \
     --max-connections "$MAX_CONNECTIONS" --api-max-connections "$MAX_CONNECTIONS" >>"$log" 2>&1 &
 server=$!
@@ -180,6 +192,7 @@ SL_API_URL=http://$API SL_REDIRECT_URL=http://$LISTEN SL_ADMIN_URL=http://$ADMIN
     SL_PSQL="$(printf '%s\n' "${PSQL[@]}")" SL_HEADER_TIMEOUT=$HEADER_TIMEOUT \
     SL_MAX_HEADER_BYTES=$MAX_HEADER_BYTES SL_MAX_CONNECTIONS=$MAX_CONNECTIONS \
     SL_SEEDS=${SHORTLINK_SEEDS:-$ROOT/../shared/seeds} \
+    SL_HOOK_URL=http://127.0.0.1:$HOOK_PORT SL_HOOK_BODIES=$hook_bodies \
     timeout 900 python3 tests/api/test_api.py || api_rc=$?
 check "tests/api/test_api.py passed" 0 "$api_rc"
 
@@ -218,6 +231,7 @@ server=
 check "the server exits 0 on SIGTERM" 0 "$code"
 python3 -c 'import json, sys; [print(k["secret"]) for k in json.load(open(sys.argv[1]))["keys"].values()]' \
     "$FIXTURES" >>"$secrets_seen"
+echo "$WEBHOOK_SECRET" >>"$secrets_seen"
 sed -i '/^$/d' "$secrets_seen"
 sort -u -o "$secrets_seen" "$secrets_seen"
 check "secrets to look for (fixtures and those made through the API)" 1 \

@@ -2,10 +2,12 @@
 """A webhook receiver for the end-to-end test: records every POST it gets, one line each,
 "<webhook-id> <signature ok: 1|0> <status answered>", into the file given, and answers
 after --delay seconds. --fail-first N answers 503 to the first N requests (retries).
+--bodies FILE appends each request as one JSON line: {"id", "signature_ok", "path",
+"body"} (the body parsed as JSON).
 Verifies Standard Webhooks signatures: v1,base64(HMAC-SHA256(key, id.timestamp.body)).
-  receiver.py PORT LOG SECRET [--delay S] [--fail-first N]
+  receiver.py PORT LOG SECRET [--delay S] [--fail-first N] [--bodies FILE]
 Loopback only; stops on SIGTERM."""
-import argparse, base64, hashlib, hmac, threading, time
+import argparse, base64, hashlib, hmac, json, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ap = argparse.ArgumentParser()
@@ -14,6 +16,7 @@ ap.add_argument("log")
 ap.add_argument("secret")
 ap.add_argument("--delay", type=float, default=0.0)
 ap.add_argument("--fail-first", type=int, default=0)
+ap.add_argument("--bodies")
 args = ap.parse_args()
 key = args.secret.encode()
 lock = threading.Lock()
@@ -34,6 +37,14 @@ class Hook(BaseHTTPRequestHandler):
             # Recorded on arrival: a sender killed before the answer still delivered it.
             with open(args.log, "a") as f:
                 f.write(f"{wid} {int(ok)} {status}\n")
+            if args.bodies:
+                try:
+                    parsed = json.loads(body)
+                except ValueError:
+                    parsed = body.decode("utf-8", "replace")
+                with open(args.bodies, "a") as f:
+                    f.write(json.dumps({"id": wid, "signature_ok": ok, "path": self.path,
+                                        "body": parsed}) + "\n")
         time.sleep(args.delay)
         self.send_response(status)
         self.end_headers()

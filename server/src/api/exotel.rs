@@ -362,6 +362,8 @@ fn item_options(item: &Value) -> Result<Map<String, Value>, (Code, String)> {
     }
     if let Some(cb) = text("callback_url")? {
         opts.insert("callback_url".into(), Value::from(cb));
+        // Exotel's clients read Exotel's click callback.
+        opts.insert("callback_format".into(), Value::from("exotel"));
     }
     if let Some(cf) = text("custom_field")? {
         if cf.chars().count() > CUSTOM_FIELD_MAX {
@@ -594,6 +596,13 @@ mod tests {
             (Some(100), Some(false))
         );
         assert_eq!(o["dlt_header"], "EXOTEL");
+        assert_eq!(
+            (&o["callback_url"], &o["callback_format"]),
+            (
+                &Value::from("https://hooks.example/x"),
+                &Value::from("exotel")
+            )
+        );
         assert_eq!(
             item_options(&serde_json::json!({"long_url": "https://a.example/"}))
                 .ok()

@@ -60,7 +60,8 @@ fn expected_type(option: &str) -> JsonType {
             | Check::LinkType
             | Check::MetaPixelId
             | Check::GoogleTagId
-            | Check::Phone => JsonType::String,
+            | Check::Phone
+            | Check::CallbackFormat => JsonType::String,
         },
         _ => match option {
             "length" => JsonType::Integer,

@@ -67,6 +67,10 @@ pub struct LinkBody {
     #[schema(value_type = Option<Vec<String>>)]
     webhook_urls: Option<Value>,
     callback_url: Option<String>,
+    /// The body callbackUrl receives: shortlink's click event ("shortlink", the default)
+    /// or Exotel's click callback ("exotel").
+    #[schema(pattern = "^(shortlink|exotel)$")]
+    callback_format: Option<String>,
     expired_url: Option<String>,
     custom_field: Option<String>,
     dlt_header: Option<String>,

@@ -60,6 +60,10 @@ pub struct Link {
     pub contact_phone: Option<String>,
     #[serde(alias = "callback_url")]
     pub callback_url: Option<String>,
+    /// The body callbackUrl receives: null or "shortlink" (shortlink's click event), or
+    /// "exotel" (Exotel's click callback).
+    #[serde(alias = "callback_format", default)]
+    pub callback_format: Option<String>,
     #[serde(alias = "webhook_urls")]
     pub webhook_urls: Option<Vec<String>>,
     #[serde(alias = "expired_url")]

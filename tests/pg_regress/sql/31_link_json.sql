@@ -27,7 +27,7 @@ SELECT json_build_object(
     'description', l.description, 'image', l.image, 'tags', l.tags, 'cloaked', l.cloaked,
     'meta_pixel_id', l.meta_pixel_id, 'google_tag_id', l.google_tag_id,
     'custom_field', l.custom_field, 'dlt_header', l.dlt_header,
-    'contact_phone', l.contact_phone, 'callback_url', l.callback_url,
+    'contact_phone', l.contact_phone, 'callback_url', l.callback_url, 'callback_format', l.callback_format,
     'webhook_urls', l.webhook_urls, 'expired_url', l.expired_url, 'metadata', l.metadata)::text
 $$;
 CREATE TEMP TABLE made (what text, link text);
@@ -47,6 +47,7 @@ FROM shortlink.api_shorten(:'key', 'https://json.example/opts?q=1', $${
     "utm_source": "sms", "expire_in": 3600, "max_clicks": 5, "password": "s3cret pass",
     "redirect_type": 301, "block_bots": true, "forward_params": true,
     "webhook_urls": ["https://hooks.example/a"], "custom_field": "a/b\\c",
+    "callback_url": "https://hooks.example/cb", "callback_format": "exotel",
     "description": "", "expired_url": "https://json.example/gone"}$$);
 -- Options refuse control characters; a row written by hand may hold them. The existing
 -- link returned (if_exists): not inserted by this statement, found by its id.
