@@ -40,9 +40,10 @@ ensure_deps() {
     local pkgs=() p major
     major=$(debian_pg_major)
     # zbar-tools and librsvg2-bin: zbarimg and rsvg-convert, which read the QR codes back
-    # (tests/qr/run.sh, tests/server/run.sh).
+    # (tests/qr/run.sh, tests/server/run.sh); chromium: the browser tests (tests/browser,
+    # driven by playwright-core from npm, which downloads no browser).
     for p in ${major:+postgresql-$major postgresql-server-dev-$major} libclang-dev sudo curl \
-        zbar-tools librsvg2-bin; do
+        zbar-tools librsvg2-bin chromium; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || pkgs+=("$p")
     done
     if [ ${#pkgs[@]} -gt 0 ]; then

@@ -281,7 +281,7 @@ BEGIN
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION shortlink.resolve(text, text),
         shortlink.record_click(text, text, inet, text, text, text, text, text),
         shortlink.peek_click(text, text, inet, text, text, text, text, text),
-        shortlink.link_card(text, text) TO %s', role);
+        shortlink.link_card(text, text), shortlink.link_pixels(text, text) TO %s', role);
 END
 $$;
 

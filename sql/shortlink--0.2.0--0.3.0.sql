@@ -128,6 +128,19 @@ SET search_path TO pg_catalog, pg_temp
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'shorten_many_links_wrapper';
 
+-- The retargeting pixels of a link for the redirect server's pixel page (src/link_card.rs).
+CREATE FUNCTION shortlink.link_pixels(
+	"code" TEXT, /* Option < & str > */
+	"domain" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TABLE (
+	"meta_pixel_id" TEXT,  /* Option < String > */
+	"google_tag_id" TEXT  /* Option < String > */
+)
+STABLE SECURITY DEFINER PARALLEL SAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'link_pixels_wrapper';
+
 CREATE FUNCTION shortlink.presented_key() RETURNS TABLE (
 	"key_id" bigint,  /* i64 */
 	"workspace_id" INT,  /* i32 */
@@ -1234,6 +1247,38 @@ CREATE POLICY change_offers ON shortlink.offers
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA shortlink FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA shortlink FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA shortlink FROM PUBLIC;
+
+-- Redirect roles may read a link's pixels (sql/security.sql): grant_redirect grants
+-- link_pixels too, and the roles it granted before get it.
+CREATE OR REPLACE FUNCTION shortlink.grant_redirect(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA shortlink TO %s', role);
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION shortlink.resolve(text, text),
+        shortlink.record_click(text, text, inet, text, text, text, text, text),
+        shortlink.peek_click(text, text, inet, text, text, text, text, text),
+        shortlink.link_card(text, text), shortlink.link_pixels(text, text) TO %s', role);
+END
+$$;
+DO $$
+DECLARE
+    r regrole;
+BEGIN
+    FOR r IN
+        SELECT DISTINCT a.grantee::pg_catalog.regrole
+        FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+        WHERE p.oid OPERATOR(pg_catalog.=) 'shortlink.link_card(text, text)'::pg_catalog.regprocedure
+          AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
+          AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+          AND a.grantee OPERATOR(pg_catalog.<>) 0
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION shortlink.link_pixels(text, text) TO %s', r);
+    END LOOP;
+END
+$$;
 
 -- Application roles granted by 0.2.0's grant_app get what 0.3.0's grants: the policies
 -- above call the key functions in their name (without EXECUTE on them, their reads would

@@ -70,6 +70,8 @@ column_set! {
         Description = c"description",
         Image = c"image",
         Cloaked = c"cloaked",
+        MetaPixelId = c"meta_pixel_id",
+        GoogleTagId = c"google_tag_id",
         LimitedClicks = c"limited_clicks",
     }
 }

@@ -410,6 +410,7 @@ fn click(code: &str, domain: &str, req: &Request<'_>) -> Answer {
                     && row.is_null(C::Description)
                     && row.is_null(C::Image)),
                 cloaked: row.get(C::Cloaked).unwrap_or(false),
+                has_pixels: !(row.is_null(C::MetaPixelId) && row.is_null(C::GoogleTagId)),
                 redirect_type: row
                     .get::<i16>(C::RedirectType)
                     .and_then(|t| u16::try_from(t).ok())

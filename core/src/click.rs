@@ -42,10 +42,14 @@ pub enum Outcome {
     Preview,
     /// A cloaked link: a page framing the destination, counted as a click.
     Cloaked,
+    /// A person's click of a link with retargeting pixels (`meta_pixel_id`,
+    /// `google_tag_id`): a page that loads them and forwards to the destination at once,
+    /// counted as a click.
+    Pixel,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 9] = [
+    pub const ALL: [Outcome; 10] = [
         Outcome::Ok,
         Outcome::NotFound,
         Outcome::Expired,
@@ -55,6 +59,7 @@ impl Outcome {
         Outcome::Blocked,
         Outcome::Preview,
         Outcome::Cloaked,
+        Outcome::Pixel,
     ];
 
     /// The status as SQL returns it.
@@ -69,6 +74,7 @@ impl Outcome {
             Outcome::Blocked => "blocked",
             Outcome::Preview => "preview",
             Outcome::Cloaked => "cloaked",
+            Outcome::Pixel => "pixel",
         }
     }
 
@@ -87,7 +93,7 @@ impl Outcome {
             Outcome::Expired | Outcome::Exhausted | Outcome::Disabled => 410,
             Outcome::PasswordRequired => 401,
             Outcome::Blocked => 403,
-            Outcome::Preview | Outcome::Cloaked => 200,
+            Outcome::Preview | Outcome::Cloaked | Outcome::Pixel => 200,
         }
     }
 
@@ -119,6 +125,9 @@ pub struct LinkFacts {
     /// A title, description or image: bots get a preview page of it.
     pub has_card: bool,
     pub cloaked: bool,
+    /// A Meta pixel or Google tag id: a person gets the pixel page (on a protected link,
+    /// once the password is given).
+    pub has_pixels: bool,
     /// 301 or 302.
     pub redirect_type: u16,
     pub has_expired_url: bool,
@@ -250,6 +259,8 @@ pub fn decide(link: &LinkFacts, counting: bool, probe: &mut impl Probe) -> Decis
         Outcome::Preview.into()
     } else if link.cloaked {
         Outcome::Cloaked.into()
+    } else if link.has_pixels && !is_bot {
+        Outcome::Pixel.into()
     } else {
         Answer {
             outcome: Outcome::Ok,
@@ -530,6 +541,58 @@ mod tests {
         assert_eq!(
             decide(&uncloaked, true, &mut person()).answer.outcome,
             Outcome::Ok
+        );
+    }
+
+    #[test]
+    fn people_get_the_pixel_page_and_bots_the_redirect() {
+        let pixels = LinkFacts {
+            has_pixels: true,
+            ..plain()
+        };
+        let d = decide(&pixels, true, &mut person());
+        assert_eq!(
+            (d.answer.outcome, d.answer.http_status, d.answer.location),
+            (Outcome::Pixel, 200, Location::Destination)
+        );
+        assert_eq!(d.recorded.map(|r| r.is_bot), Some(false));
+        let mut bot = Fixed {
+            bot: true,
+            ..Fixed::default()
+        };
+        assert_eq!(decide(&pixels, true, &mut bot).answer.outcome, Outcome::Ok);
+        // A bot with a card gets the preview; a cloaked link keeps its frame.
+        let card = LinkFacts {
+            has_card: true,
+            ..pixels
+        };
+        assert_eq!(
+            decide(&card, true, &mut bot).answer.outcome,
+            Outcome::Preview
+        );
+        let cloaked = LinkFacts {
+            cloaked: true,
+            ..pixels
+        };
+        assert_eq!(
+            decide(&cloaked, true, &mut person()).answer.outcome,
+            Outcome::Cloaked
+        );
+        let locked = LinkFacts {
+            password_protected: true,
+            ..pixels
+        };
+        let mut stranger = Fixed {
+            left: true,
+            ..Fixed::default()
+        };
+        assert_eq!(
+            decide(&locked, true, &mut stranger).answer.outcome,
+            Outcome::PasswordRequired
+        );
+        assert_eq!(
+            decide(&locked, true, &mut person()).answer.outcome,
+            Outcome::Pixel
         );
     }
 

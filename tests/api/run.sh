@@ -196,6 +196,16 @@ SL_API_URL=http://$API SL_REDIRECT_URL=http://$LISTEN SL_ADMIN_URL=http://$ADMIN
     timeout 900 python3 tests/api/test_api.py || api_rc=$?
 check "tests/api/test_api.py passed" 0 "$api_rc"
 
+say "retargeting pixels in Debian's Chromium: tests/browser (node --test, playwright-core)"
+# playwright-core at the version package-lock.json pins, into tests/browser/node_modules.
+browser_rc=0
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || browser_rc=$?
+if [ "$browser_rc" = 0 ]; then
+    SL_API_URL=http://$API SL_REDIRECT_URL=http://$LISTEN SL_FIXTURES=$FIXTURES \
+        CHROMIUM=$(command -v chromium) timeout 300 node --test tests/browser/ || browser_rc=$?
+fi
+check "tests/browser passed (Chromium: pixels requested with the link's ids, the browser on the destination)" 0 "$browser_rc"
+
 say "schemathesis $SCHEMATHESIS_VERSION against /api/v1/openapi.json (--checks all, stateful)"
 ST_DIR=$ROOT/target/schemathesis-$SCHEMATHESIS_VERSION-py$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 if ! PYTHONPATH=$ST_DIR python3 -c 'import schemathesis' 2>/dev/null; then

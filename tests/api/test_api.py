@@ -13,6 +13,7 @@ SL_MAX_HEADER_BYTES, SL_MAX_CONNECTIONS (the server's limits).
 """
 
 import base64
+import html
 import concurrent.futures
 import datetime as dt
 import http.client
@@ -84,6 +85,10 @@ class Resp:
 
     def h(self, name):
         return self.headers.get(name)
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
 
     @property
     def json(self):
@@ -1690,6 +1695,35 @@ def exotel_callback():
           sorted(g["body"].get("Total_clicks") for g in got if isinstance(g.get("body"), dict)))
 
 
+@section
+def pixel_page():
+    """Retargeting pixels: a person gets the pixel page (its CSP the vendors' origins only); HEAD and bots the redirect"""
+    r = create("a-admin", {"url": "https://example.com/pixel?p=1", "domain": A, "customSlug": slug("pixel"),
+                           "metaPixelId": "1234567890", "googleTagId": "G-PIX1"}, "a link with both pixels: 201")
+    code = r.get("code")
+    hdr = {"Host": A, "User-Agent": BROWSER}
+    g = call("GET", f"/{code}", base=REDIRECT, headers=hdr)
+    csp = g.h("content-security-policy") or ""
+    check("a person: 200, the page, no Location, never cached", (200, None, "no-store", True),
+          (g.status, g.h("location"), g.h("cache-control"), "text/html" in (g.h("content-type") or "")), g)
+    check("… the page loads both pixels with the link's ids and forwards without JavaScript too",
+          [True] * 4, ['fbq(\'init\',"1234567890")' in g.text, 'gtag(\'config\',"G-PIX1")' in g.text,
+                       '<meta http-equiv="refresh" content="0;url=https://example.com/pixel?p=1">' in g.text,
+                       'href="https://example.com/pixel?p=1"' in g.text], g)
+    sources = dict(p.strip().split(" ", 1) for p in csp.split(";") if " " in p.strip())
+    check("… its CSP: nothing by default, scripts its own (by hash) and the two vendors' only",
+          ("'none'", True, "https://connect.facebook.net https://www.googletagmanager.com"),
+          (sources.get("default-src"), sources.get("script-src", "").startswith("'sha256-"),
+           sources.get("script-src", "").split(" ", 1)[-1]))
+    h = call("HEAD", f"/{code}", base=REDIRECT, headers=hdr)
+    check("HEAD: the redirect, no page", (302, "https://example.com/pixel?p=1"), (h.status, h.h("location")), h)
+    b = call("GET", f"/{code}", base=REDIRECT, headers={"Host": A, "User-Agent": GOOGLEBOT})
+    check("a crawler: the redirect, no page", (302, "https://example.com/pixel?p=1"), (b.status, b.h("location")), b)
+    lid = r.get("id")
+    g = call("GET", f"{V1}/links/{lid}", "a-admin")
+    check("the person's click counted, the crawler's apart", (1, 1), (g.get("clicks"), g.get("botClicks")), g)
+
+
 def parse_time_exotel(s):
     try:
         return dt.datetime.strptime(s, "%Y-%m-%d %H:%M:%S")
@@ -1763,14 +1797,28 @@ def dub_seed_round_trip():
     r = call("GET", f"/{code}", base=REDIRECT, headers=hdr)
     check("password: the redirect asks for it (401, a form) instead of redirecting", (401, None),
           (r.status, r.h("location")), r)
-    r = call("POST", f"/{code}?ref=sms", base=REDIRECT, raw=urllib.parse.urlencode({"password": "dub pass 123"}).encode(),
-             headers=hdr, content_type="application/x-www-form-urlencoded")
+    given = urllib.parse.urlencode({"password": "dub pass 123"}).encode()
+    r = call("POST", f"/{code}?ref=sms", base=REDIRECT, raw=given, headers=hdr,
+             content_type="application/x-www-form-urlencoded")
+    refresh = re.search(r'<meta http-equiv="refresh" content="0;url=([^"]*)">', r.text)
+    dest = html.unescape(refresh.group(1)) if refresh else ""
+    check("… given: the pixel page (metaPixelId, googleTagId; in Chromium: tests/browser), "
+          "loading both with the link's ids", (200, True, True),
+          (r.status, 'fbq(\'init\',"1234567890")' in r.text, 'gtag(\'config\',"G-DUB123")' in r.text), r)
+    wanted = ("utm_source=sms", "utm_medium=text", "utm_campaign=winter", "utm_term=boots", "utm_content=top", "ref=sms")
+    check("… forwarding to the destination with the UTM parameters and the forwarded ref=sms (forwardParameters)",
+          (True, True), (dest.startswith("https://example.com/dub?"), all(p in dest for p in wanted)), r)
+    # Without its pixels, the link redirects as its redirectType says.
+    p = call("PATCH", f"{V1}/links/{L.get('id')}", "a-admin", {"metaPixelId": None, "googleTagId": None})
+    check("PATCH metaPixelId and googleTagId null: 200, cleared", (200, None, None),
+          (p.status, p.get("metaPixelId"), p.get("googleTagId")), p)
+    r = call("POST", f"/{code}?ref=sms", base=REDIRECT, raw=given, headers=hdr,
+             content_type="application/x-www-form-urlencoded")
     loc = r.h("location") or ""
-    check("… given, 301 (redirectType) to the destination", (301, True),
+    check("… the password given: 301 (redirectType) to the destination", (301, True),
           (r.status, loc.startswith("https://example.com/dub?")), r)
     check("… with the UTM parameters and the forwarded ref=sms (forwardParameters)", True,
-          all(p in loc for p in ("utm_source=sms", "utm_medium=text", "utm_campaign=winter",
-                                 "utm_term=boots", "utm_content=top", "ref=sms")), r)
+          all(p in loc for p in wanted), r)
     bot = {"Host": A, "User-Agent": GOOGLEBOT}
     r = call("GET", f"/{code}", base=REDIRECT, headers=bot)
     check("blockBots: a crawler is not redirected (the password asked first)", (401, None),

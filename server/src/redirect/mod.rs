@@ -27,6 +27,7 @@ use self::access_log::{access_log, finish};
 use self::response::{html, not_found_here, unavailable};
 use self::state::AppState;
 use self::visit::{visit, Visit};
+use crate::db::error::{warn_db, DbError};
 use crate::db::shared_conn::{Click, RECORD_CLICK};
 
 pub fn router(state: Arc<AppState>) -> Router {
@@ -158,6 +159,63 @@ async fn card(app: &AppState, code: &str, domain: &str) -> Result<pages::Card, R
     }))
 }
 
+/// The pixels of a link for its pixel page, from the pool (a rare answer: not a statement
+/// of the shared connections); none if the link lost them since, or the schema is older
+/// than the library that answered `pixel`.
+async fn pixels(app: &AppState, code: &str, domain: &str) -> Option<pages::Pixels> {
+    let found = async {
+        let client = app.pool.get().await.map_err(DbError::from)?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT meta_pixel_id, google_tag_id FROM shortlink.link_pixels($1, $2)",
+            )
+            .await
+            .map_err(DbError::from)?;
+        let row = client
+            .query_opt(&stmt, &[&code, &domain])
+            .await
+            .map_err(DbError::from)?;
+        Ok::<_, DbError>(row.map(|r| pages::Pixels {
+            meta: r.get(0),
+            google: r.get(1),
+        }))
+    };
+    match found.await {
+        Ok(p) => p.filter(|p| p.meta.is_some() || p.google.is_some()),
+        Err(e) => {
+            warn_db!(
+                e,
+                "the link's pixels are not read: redirecting without the pixel page"
+            );
+            None
+        }
+    }
+}
+
+/// The pixel page, sent with its Content-Security-Policy and never cached.
+fn pixel_page(page: pages::PixelPage) -> Response {
+    let mut r = html(StatusCode::OK, page.html);
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&page.csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    r
+}
+
+/// What the request was that the database answered.
+#[derive(Clone, Copy)]
+struct Asked<'a> {
+    /// A HEAD, which never gets a page of pixels (only their redirect).
+    head: bool,
+    /// The query it came with, raw: the password form posts it back.
+    query: Option<&'a str>,
+}
+
 /// The response to the database's answer `(status, location, http_status)`, and what
 /// the access log says it came to.
 async fn answer(
@@ -167,6 +225,7 @@ async fn answer(
     status: &str,
     location: Option<String>,
     http: i32,
+    asked: Asked<'_>,
 ) -> (Response, &'static str) {
     let Some(outcome) = Outcome::from_status(status) else {
         tracing::error!(status, "unknown record_click status");
@@ -178,6 +237,10 @@ async fn answer(
             Ok(c) => html(StatusCode::OK, pages::cloaked(&loc, &c)),
             Err(r) => return (r, "unavailable"),
         },
+        (Outcome::Pixel, Some(loc)) if !asked.head => match pixels(app, code, domain).await {
+            Some(p) => pixel_page(pages::pixel(&loc, &p)),
+            None => redirect_to(StatusCode::FOUND, &loc, "no-store"),
+        },
         (Outcome::Ok, Some(loc)) if http == 301 => redirect_to(
             StatusCode::MOVED_PERMANENTLY,
             &loc,
@@ -187,9 +250,10 @@ async fn answer(
         (Outcome::NotFound, None) => html(StatusCode::NOT_FOUND, app.pages.not_found.clone()),
         (o, None) if o.is_gone() => html(StatusCode::GONE, app.pages.gone.clone()),
         (Outcome::Blocked, None) => html(StatusCode::FORBIDDEN, app.pages.forbidden.clone()),
-        (Outcome::PasswordRequired, None) => {
-            html(StatusCode::UNAUTHORIZED, pages::password_form(code, false))
-        }
+        (Outcome::PasswordRequired, None) => html(
+            StatusCode::UNAUTHORIZED,
+            pages::password_form(code, asked.query, false),
+        ),
         (o, None) => {
             tracing::error!(
                 status = o.as_str(),
@@ -224,7 +288,19 @@ async fn click(
     };
     let (r, outcome) = match ask(&app, what, &code, &v, None, query.as_deref()).await {
         Ok((status, location, http)) => {
-            answer(&app, &code, &v.domain, &status, location, http).await
+            answer(
+                &app,
+                &code,
+                &v.domain,
+                &status,
+                location,
+                http,
+                Asked {
+                    head: what == Ask::Peek,
+                    query: query.as_deref(),
+                },
+            )
+            .await
         }
         Err(r) => (r, "unavailable"),
     };
@@ -278,11 +354,18 @@ async fn password(
     .await
     {
         Ok((status, _, _)) if status == "password_required" => (
-            html(StatusCode::UNAUTHORIZED, pages::password_form(&code, true)),
+            html(
+                StatusCode::UNAUTHORIZED,
+                pages::password_form(&code, query.as_deref(), true),
+            ),
             "wrong_password",
         ),
         Ok((status, location, http)) => {
-            answer(&app, &code, &v.domain, &status, location, http).await
+            let asked = Asked {
+                head: false,
+                query: query.as_deref(),
+            };
+            answer(&app, &code, &v.domain, &status, location, http, asked).await
         }
         Err(r) => (r, "unavailable"),
     };

@@ -68,7 +68,9 @@ impl Pages {
 }
 
 /// The password form of a protected link; `wrong` adds the message of a failed attempt.
-pub fn password_form(code: &str, wrong: bool) -> String {
+/// It posts back to `/{code}` with the query the link was opened with (`query`, raw), so
+/// that `forward_params` forwards it once the password is given.
+pub fn password_form(code: &str, query: Option<&str>, wrong: bool) -> String {
     let message = if wrong {
         "<p role=\"alert\">Wrong password. Try again.</p>"
     } else {
@@ -78,10 +80,14 @@ pub fn password_form(code: &str, wrong: bool) -> String {
         "Password required",
         &format!(
             "<h1>Password required</h1>{message}\
-             <form method=\"post\" action=\"/{}\">\
+             <form method=\"post\" action=\"/{}{}\">\
              <label>Password <input type=\"password\" name=\"password\" autofocus required></label>\
              <button type=\"submit\">Continue</button></form>",
-            escape(code)
+            escape(code),
+            query
+                .filter(|q| !q.is_empty())
+                .map(|q| format!("?{}", escape(q)))
+                .unwrap_or_default()
         ),
     )
 }
@@ -148,9 +154,205 @@ pub fn cloaked(destination: &str, card: &Card) -> String {
     )
 }
 
+/// A link's retargeting pixels (`shortlink.link_pixels`).
+#[derive(Clone, Debug, Default)]
+pub struct Pixels {
+    /// The Meta Pixel's id.
+    pub meta: Option<String>,
+    /// The Google tag's id (G-…, AW-…, GTM-… as a gtag.js id).
+    pub google: Option<String>,
+}
+
+/// The pixel page and the Content-Security-Policy it is sent with.
+pub struct PixelPage {
+    pub html: String,
+    pub csp: String,
+}
+
+const META_SCRIPT: &str = "https://connect.facebook.net/en_US/fbevents.js";
+const GOOGLE_SCRIPT: &str = "https://www.googletagmanager.com/gtag/js?id=";
+const GTM_SCRIPT: &str = "https://www.googletagmanager.com/gtm.js?id=";
+/// Longest wait for the pixel scripts before the page forwards anyway, in milliseconds.
+const PIXEL_WAIT_MS: u32 = 1500;
+
+/// `s` as a JavaScript string literal safe inside an HTML `<script>`: JSON, with `<`,
+/// `>`, `&` and the two JavaScript line separators escaped.
+fn script_string(s: &str) -> String {
+    let json = serde_json::Value::from(s).to_string();
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A person's click of a link with retargeting pixels: a page that loads the Meta Pixel
+/// and the Google tag with the link's ids (each records a page view: `fbq('track',
+/// 'PageView')`, gtag's `config`) and forwards to `destination` once both scripts have
+/// loaded or failed, or after 1.5 s at most; without JavaScript at once (a refresh in
+/// `<noscript>`), and by a link on the page. The Content-Security-Policy allows the
+/// page's own script (by its hash) and the two vendors' origins only, and nothing else:
+/// no other script, style, frame, form or origin.
+pub fn pixel(destination: &str, pixels: &Pixels) -> PixelPage {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let mut script = format!(
+        "(function(){{var d={},n=0,gone=false;\
+         function go(){{if(!gone){{gone=true;location.replace(d);}}}}\
+         function loaded(){{if(--n<=0)setTimeout(go,100);}}\
+         function load(src){{n++;var s=document.createElement('script');s.async=true;s.src=src;\
+         s.onload=s.onerror=loaded;document.head.appendChild(s);}}\
+         setTimeout(go,{PIXEL_WAIT_MS});",
+        script_string(destination)
+    );
+    if let Some(id) = &pixels.meta {
+        script.push_str(&format!(
+            "var f=window.fbq=function(){{f.callMethod?f.callMethod.apply(f,arguments):f.queue.push(arguments);}};\
+             if(!window._fbq)window._fbq=f;f.push=f;f.loaded=true;f.version='2.0';f.queue=[];\
+             fbq('init',{});fbq('track','PageView');load({});",
+            script_string(id),
+            script_string(META_SCRIPT)
+        ));
+    }
+    if let Some(id) = pixels.google.as_ref().filter(|id| id.starts_with("GTM-")) {
+        // A Tag Manager container: gtm.js, started as its snippet starts it.
+        script.push_str(&format!(
+            "window.dataLayer=window.dataLayer||[];\
+             dataLayer.push({{'gtm.start':new Date().getTime(),event:'gtm.js'}});\
+             load({src}+encodeURIComponent({id}));",
+            id = script_string(id),
+            src = script_string(GTM_SCRIPT)
+        ));
+    } else if let Some(id) = &pixels.google {
+        script.push_str(&format!(
+            "window.dataLayer=window.dataLayer||[];window.gtag=function(){{dataLayer.push(arguments);}};\
+             gtag('js',new Date());gtag('config',{id});load({src}+encodeURIComponent({id}));",
+            id = script_string(id),
+            src = script_string(GOOGLE_SCRIPT)
+        ));
+    }
+    script.push_str("if(n===0)go();})();");
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script.as_bytes()));
+    let own = format!("'sha256-{hash}'");
+    let (mut scripts, mut images, mut connect) = (vec![own.as_str()], vec![], vec![]);
+    if pixels.meta.is_some() {
+        scripts.push("https://connect.facebook.net");
+        images.push("https://www.facebook.com");
+        connect.extend(["https://www.facebook.com", "https://connect.facebook.net"]);
+    }
+    if pixels.google.is_some() {
+        scripts.push("https://www.googletagmanager.com");
+        images.extend([
+            "https://www.googletagmanager.com",
+            "https://*.google-analytics.com",
+        ]);
+        connect.extend([
+            "https://www.googletagmanager.com",
+            "https://*.google-analytics.com",
+            "https://*.analytics.google.com",
+        ]);
+    }
+    let list = |v: &[&str]| {
+        if v.is_empty() {
+            "'none'".to_owned()
+        } else {
+            v.join(" ")
+        }
+    };
+    let csp = format!(
+        "default-src 'none'; script-src {}; img-src {}; connect-src {}; base-uri 'none'; \
+         form-action 'none'; frame-ancestors 'none'",
+        scripts.join(" "),
+        list(&images),
+        list(&connect)
+    );
+    let dest = escape(destination);
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"robots\" content=\"noindex\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Redirecting</title>\
+         <noscript><meta http-equiv=\"refresh\" content=\"0;url={dest}\"></noscript>\
+         <script>{script}</script></head>\n\
+         <body><p>Redirecting to <a href=\"{dest}\">{dest}</a></p></body></html>\n"
+    );
+    PixelPage { html, csp }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pixel_page_loads_each_pixel_with_its_id_and_allows_only_their_origins() {
+        let both = Pixels {
+            meta: Some("1234567890".into()),
+            google: Some("G-ABC123".into()),
+        };
+        let p = pixel("https://example.com/?a=1&b=</script>", &both);
+        assert!(p.html.contains("fbq('init',\"1234567890\")"));
+        assert!(p.html.contains("fbq('track','PageView')"));
+        assert!(p.html.contains("gtag('config',\"G-ABC123\")"));
+        assert!(p.html.contains(META_SCRIPT));
+        // The destination: escaped in the script, in the refresh and in the link.
+        assert!(!p.html.contains("b=</script>"));
+        assert!(p.html.contains("b=\\u003c/script\\u003e"));
+        assert!(p.html.contains(
+            "<noscript><meta http-equiv=\"refresh\" content=\"0;url=https://example.com/?a=1&amp;b=&lt;/script&gt;\"></noscript>"
+        ));
+        assert!(p.csp.starts_with("default-src 'none'; script-src 'sha256-"));
+        assert!(p
+            .csp
+            .contains("https://connect.facebook.net https://www.googletagmanager.com;"));
+        // The CSP's hash is the page's one script's.
+        let script = p
+            .html
+            .split("<script>")
+            .nth(1)
+            .unwrap()
+            .split("</script>")
+            .next()
+            .unwrap();
+        use base64::Engine;
+        use sha2::{Digest, Sha256};
+        let hash =
+            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script.as_bytes()));
+        assert!(p.csp.contains(&format!("'sha256-{hash}'")));
+        let meta_only = pixel(
+            "https://example.com/",
+            &Pixels {
+                meta: Some("1234567890".into()),
+                google: None,
+            },
+        );
+        assert!(!meta_only.csp.contains("google"));
+        assert!(!meta_only.html.contains("gtag"));
+        let google_only = pixel(
+            "https://example.com/",
+            &Pixels {
+                meta: None,
+                google: Some("G-X1".into()),
+            },
+        );
+        assert!(!google_only.csp.contains("facebook"));
+        assert!(!google_only.html.contains("fbq"));
+        let container = pixel(
+            "https://example.com/",
+            &Pixels {
+                meta: None,
+                google: Some("GTM-AB12CD".into()),
+            },
+        );
+        assert!(container.html.contains("'gtm.start'"));
+        assert!(container.html.contains(GTM_SCRIPT) && !container.html.contains("gtag("));
+    }
 
     #[test]
     fn escape_covers_text_and_attributes() {
@@ -162,11 +364,15 @@ mod tests {
 
     #[test]
     fn the_form_posts_back_to_its_code_and_says_when_the_password_was_wrong() {
-        let f = password_form("abc", true);
+        let f = password_form("abc", None, true);
         assert!(f.contains("action=\"/abc\""));
         assert!(f.contains("Wrong password"));
-        assert!(!password_form("abc", false).contains("Wrong password"));
-        assert!(password_form("a\"b", false).contains("action=\"/a&quot;b\""));
+        assert!(!password_form("abc", None, false).contains("Wrong password"));
+        assert!(password_form("a\"b", None, false).contains("action=\"/a&quot;b\""));
+        // The query the link was opened with goes with the password (forward_params).
+        assert!(password_form("abc", Some("ref=sms&x=\"1\""), false)
+            .contains("action=\"/abc?ref=sms&amp;x=&quot;1&quot;\""));
+        assert!(password_form("abc", Some(""), false).contains("action=\"/abc\""));
     }
 
     #[test]
