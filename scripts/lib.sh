@@ -46,6 +46,11 @@ ensure_deps() {
         zbar-tools librsvg2-bin chromium; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || pkgs+=("$p")
     done
+    # Node.js and npm for tests/browser: Debian's, where no Node.js of at least 20 (the
+    # machine's own, or NodeSource's, which brings its npm) is there already, as in the
+    # Debian 13 root of PostgreSQL 17 (scripts/postgres).
+    command -v node >/dev/null || pkgs+=(nodejs)
+    command -v npm >/dev/null || pkgs+=(npm)
     if [ ${#pkgs[@]} -gt 0 ]; then
         say "installing ${pkgs[*]}"
         as_root apt-get update -q
