@@ -214,6 +214,7 @@ if ! PYTHONPATH=$ST_DIR python3 -c 'import schemathesis' 2>/dev/null; then
         --root-user-action=ignore --target "$ST_DIR" "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 FUZZ_SECRET=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["keys"]["fuzz"]["secret"])' "$FIXTURES")
+FUZZ_KEY_ID=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["keys"]["fuzz"]["id"])' "$FIXTURES")
 REPORT=$OUT/schemathesis-report
 rm -rf "$REPORT"
 st_rc=0
@@ -225,6 +226,7 @@ st_rc=0
 # tests/api/schemathesis.toml: the statuses a schema-valid request may get (409 and 422 too).
 # tests/api/schemathesis_hooks.py: one Idempotency-Key per call (it says why).
 (cd "$ROOT/target" && PYTHONPATH=$ST_DIR:$ROOT/tests/api SCHEMATHESIS_HOOKS=schemathesis_hooks \
+    SL_FUZZ_KEY_ID=$FUZZ_KEY_ID \
     timeout 300 python3 -m schemathesis.cli \
     --config-file "$ROOT/tests/api/schemathesis.toml" run \
     "http://$API/api/v1/openapi.json" --checks all --phases examples,coverage,fuzzing,stateful \

@@ -14,6 +14,7 @@ Replays themselves are tested by tests/api/test_api.py (section idempotency).
 Exotel's account sid: see map_path_parameters.
 """
 import itertools
+import os
 import re
 
 import schemathesis
@@ -36,6 +37,10 @@ def map_headers(context, headers):
     return headers
 
 
+# The fuzz key's own id (tests/api/run.sh): the key must outlive the run.
+FUZZ_KEY_ID = os.environ.get("SL_FUZZ_KEY_ID")
+
+
 @schemathesis.hook
 def map_path_parameters(context, path_parameters):
     """Exotel's routes name the account in the path: the fuzz key's workspace (e2e_fuzz),
@@ -45,3 +50,15 @@ def map_path_parameters(context, path_parameters):
             context.operation.path.startswith("/v2/accounts/"):
         path_parameters["account_sid"] = "e2e_fuzz"
     return path_parameters
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    """The fuzz key itself is never the key a request revokes or changes (DELETE or PATCH
+    /api/v1/keys/{id}), whichever phase made the request (the stateful one takes ids from
+    GET /keys, which lists the fuzz key too): once revoked, every operation fuzzed after it
+    got only 401. Revoking the key in use is tested by tests/api/test_api.py."""
+    params = case.path_parameters
+    if FUZZ_KEY_ID and params and case.operation.path == "/api/v1/keys/{id}" and \
+            str(params.get("id")) == FUZZ_KEY_ID:
+        params["id"] = int(FUZZ_KEY_ID) + 1_000_000_000
