@@ -1065,6 +1065,18 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Register it first with shortlink.add_domain() or POST /api/v1/domains.';
     END IF;
+    IF EXISTS (SELECT FROM shortlink.sending_lists s
+               WHERE s.workspace_id OPERATOR(pg_catalog.=) ws
+                 AND s.phone_number OPERATOR(pg_catalog.=) number
+                 AND s.list_id OPERATOR(pg_catalog.<>) set_sending_list.list_id) THEN
+        RAISE EXCEPTION 'phone number % is already another sending list''s', number
+            USING ERRCODE = 'unique_violation',
+                  DETAIL = pg_catalog.format('Sending list %s has it.',
+                      (SELECT s.list_id FROM shortlink.sending_lists s
+                       WHERE s.workspace_id OPERATOR(pg_catalog.=) ws
+                         AND s.phone_number OPERATOR(pg_catalog.=) number)),
+                  HINT = 'Give that list another number first, or remove it.';
+    END IF;
     INSERT INTO shortlink.sending_lists AS s (workspace_id, list_id, phone_number, domain, name)
     VALUES (ws, set_sending_list.list_id, number, host, set_sending_list.name)
     ON CONFLICT ON CONSTRAINT sending_lists_pkey DO UPDATE

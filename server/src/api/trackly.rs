@@ -94,7 +94,11 @@ pub fn failure(e: &Error, _method: &Method) -> Response {
             "failed to generate a unique link ID after multiple attempts: retry the request"
                 .to_owned()
         }
-        "product_not_enabled" => format!("{} (the key needs scope links:write)", e.detail),
+        // Trackly's one 403: the key may not make links. Another refusal of the database's
+        // (a key restricted to other domains) keeps its own words.
+        "product_not_enabled" if e.detail.contains("lacks scope") => {
+            format!("{} (the key needs scope links:write)", e.detail)
+        }
         _ => e.detail.clone(),
     };
     let mut r = (code, axum::Json(TracklyError { error, message })).into_response();
@@ -374,6 +378,16 @@ mod tests {
             code_of(&Error::new(Class::Forbidden, "lacks scope")),
             (StatusCode::FORBIDDEN, "product_not_enabled")
         );
+        let body = |e: &Error| {
+            let r = failure(e, &Method::POST);
+            assert_eq!(r.status(), StatusCode::FORBIDDEN);
+            e.detail.clone()
+        };
+        let scope = Error::new(
+            Class::Forbidden,
+            "API key \"sl_x\" lacks scope \"links:write\"",
+        );
+        assert_eq!(body(&scope), scope.detail);
     }
 
     #[test]
