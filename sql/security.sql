@@ -318,7 +318,8 @@ BEGIN
         shortlink.revoke_api_key(bigint),
         shortlink.acting_workspace(text),
         shortlink.set_sending_list(bigint, text, text, text, text), shortlink.remove_sending_list(bigint, text),
-        shortlink.set_offer(text, text, boolean, boolean, text, text), shortlink.remove_offer(text, text) TO %s', role);
+        shortlink.set_offer(text, text, boolean, boolean, text, text), shortlink.remove_offer(text, text),
+        shortlink.share_stats(bigint, boolean), shortlink.secret_token() TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON shortlink.workspaces, shortlink.workspace_members,
         shortlink.domains, shortlink.click_counts, shortlink.click_log, shortlink.click_events, shortlink.click_rollups,
         shortlink.rollup_state, shortlink.outbox, shortlink.deliveries TO %s', role);
@@ -343,6 +344,8 @@ BEGIN
     -- Sending lists and offers: their policies decide what a role or key may change.
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON shortlink.sending_lists,
         shortlink.offers TO %s', role);
+    -- Public statistics pages of the links it sees (share_stats).
+    EXECUTE pg_catalog.format('GRANT SELECT, INSERT, DELETE ON shortlink.shared_stats TO %s', role);
 END
 $$;
 
@@ -371,6 +374,14 @@ BEGIN
         shortlink.api_shorten(text, text, jsonb),
         shortlink.presented_key_id(), shortlink.idempotency_claim(text, bytea),
         shortlink.idempotency_store(text, integer, text) TO %s', role);
+    -- The dashboard's sign-ins, members and public statistics pages (sql/dashboard.sql).
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION
+        shortlink.sign_in(text, text, text, interval), shortlink.sign_out(boolean),
+        shortlink.session_user_id(), shortlink.session_info(), shortlink.switch_workspace(text),
+        shortlink.invite_user(text, text, interval), shortlink.accept_invitation(text, text, interval),
+        shortlink.members(), shortlink.remove_member(text), shortlink.shared_link(text),
+        shortlink.shared_click_totals(text, timestamptz, timestamptz, text[]),
+        shortlink.shared_click_hours(text, timestamptz, timestamptz) TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE ON shortlink.api_idempotency TO %s', role);
 END
 $$;
@@ -479,6 +490,17 @@ CREATE POLICY change_offers ON shortlink.offers
            AND (SELECT shortlink.key_allows('sending:write')))
     WITH CHECK (workspace_id IN (SELECT pg_catalog.unnest(shortlink.visible_workspaces()))
                 AND (SELECT shortlink.key_allows('sending:write')));
+
+-- The dashboard's users, memberships and invitations have no policy: no role but the owner
+-- reads them, and the dashboard's functions (SECURITY DEFINER, sql/dashboard.sql) read what
+-- each needs for the session presented. Public statistics pages: those of the links the
+-- role or key sees.
+ALTER TABLE shortlink.users ENABLE ROW LEVEL SECURITY;
+ALTER TABLE shortlink.memberships ENABLE ROW LEVEL SECURITY;
+ALTER TABLE shortlink.invitations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE shortlink.shared_stats ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible_link_shared_stats ON shortlink.shared_stats
+    USING (EXISTS (SELECT FROM shortlink.links l WHERE l.id = link_id));
 
 -- Nothing for PUBLIC: no function, table or sequence privilege in schema shortlink.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA shortlink FROM PUBLIC;

@@ -60,6 +60,7 @@ mod settings;
 mod shared_places;
 mod shorten;
 mod stats;
+mod user_account;
 mod wake_gate;
 
 use pgrx::prelude::*;
@@ -109,6 +110,16 @@ extension_sql_file!(
     "../sql/sending.sql",
     name = "sending",
     requires = ["api_keys"]
+);
+extension_sql_file!(
+    "../sql/dashboard.sql",
+    name = "dashboard",
+    requires = [
+        "sending",
+        user_password_hash,
+        user_password_matches,
+        secret_token
+    ]
 );
 // Last: it revokes PUBLIC's default EXECUTE on every function created before it (the
 // delivery functions among them).

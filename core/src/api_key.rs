@@ -91,6 +91,14 @@ pub fn generate() -> Result<NewKey> {
     Ok(NewKey { prefix, secret })
 }
 
+/// A random secret token of [`SECRET_LEN`] base62 characters (256 bits): invitations
+/// and shared-stats addresses.
+pub fn token() -> Result<String> {
+    let mut bytes = [0u8; SECRET_BYTES];
+    os_random(&mut bytes)?;
+    Ok(base62(&bytes, SECRET_LEN))
+}
+
 fn is_base62(s: &str) -> bool {
     s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
@@ -163,6 +171,14 @@ mod tests {
         assert_eq!(k.prefix.len(), PREFIX_LEN);
         assert_eq!(k.secret.len(), 3 + PREFIX_LEN + 1 + SECRET_LEN);
         assert_eq!(parse(&k.secret), Some(k.prefix.as_str()));
+    }
+
+    #[test]
+    fn tokens_are_base62_of_full_length_and_differ() {
+        let (a, b) = (token().unwrap(), token().unwrap());
+        assert_eq!(a.len(), SECRET_LEN);
+        assert!(is_base62(&a));
+        assert_ne!(a, b);
     }
 
     #[test]

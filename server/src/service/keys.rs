@@ -42,7 +42,8 @@ fn parse(json: &str) -> Result<ApiKey, Error> {
 pub async fn list(s: &Session, revoked: bool) -> Result<Vec<ApiKey>, Error> {
     s.require("keys:manage").await?;
     let sql = format!(
-        "SELECT {COLUMNS} FROM shortlink.api_keys k WHERE $1 OR k.revoked_at IS NULL ORDER BY k.id"
+        "SELECT {COLUMNS} FROM shortlink.api_keys k
+         WHERE k.user_id IS NULL AND ($1 OR k.revoked_at IS NULL) ORDER BY k.id"
     );
     s.query(&sql, &[&revoked])
         .await?
@@ -56,7 +57,8 @@ pub async fn list(s: &Session, revoked: bool) -> Result<Vec<ApiKey>, Error> {
 pub async fn get(s: &Session, id: i64) -> Result<ApiKey, Error> {
     s.require("keys:manage").await?;
     let sql = format!(
-        "SELECT {COLUMNS} FROM shortlink.api_keys k WHERE k.id = $1 AND k.revoked_at IS NULL"
+        "SELECT {COLUMNS} FROM shortlink.api_keys k
+         WHERE k.id = $1 AND k.user_id IS NULL AND k.revoked_at IS NULL"
     );
     let row = s
         .query_opt(&sql, &[&id])
