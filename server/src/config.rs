@@ -67,6 +67,20 @@ pub struct Config {
     #[arg(long, env = "SHORTLINK_API_MAX_CONNECTIONS", default_value_t = 1024)]
     pub api_max_connections: usize,
 
+    /// Serve no dashboard on the API listener (it is on wherever the API is).
+    #[arg(long, env = "SHORTLINK_NO_DASHBOARD")]
+    pub no_dashboard: bool,
+
+    /// Mark the dashboard's cookies Secure (and name the session cookie __Host-…) on
+    /// every answer: set it when users reach the dashboard over TLS. Without it they are
+    /// Secure on requests a TLS proxy marks `X-Forwarded-Proto: https`.
+    #[arg(long, env = "SHORTLINK_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
+    /// Hours a dashboard sign-in lasts (1 to 720).
+    #[arg(long, env = "SHORTLINK_SESSION_HOURS", default_value_t = 12)]
+    pub session_hours: u32,
+
     /// Requests per minute of an API key that sets no rate limit of its own.
     #[arg(long, env = "SHORTLINK_API_RATE_LIMIT", default_value_t = 600)]
     pub api_rate_limit: u32,

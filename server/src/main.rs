@@ -3,6 +3,7 @@
 mod admin;
 mod api;
 mod config;
+mod dashboard;
 mod db;
 mod dispatch;
 mod http;
@@ -180,10 +181,20 @@ async fn run(config: Config) -> Result<(), String> {
             service::Service::new(pool.clone()),
             config.api_rate_limit,
         ));
+        let dashboard = (!config.no_dashboard).then(|| {
+            Arc::new(dashboard::Dashboard {
+                service: service::Service::new(pool.clone()),
+                secure_cookies: config.secure_cookies,
+                session_hours: config.session_hours.clamp(1, 720),
+            })
+        });
         async move {
             match api_listener {
                 Some(l) => {
-                    let router = api::router(api).map_err(|e| format!("API: {e}"))?;
+                    let mut router = api::router(api).map_err(|e| format!("API: {e}"))?;
+                    if let Some(d) = dashboard {
+                        router = router.merge(dashboard::router(d));
+                    }
                     http::listener::serve(l, router, limits, "api", stopped(stop))
                         .await
                         .map_err(|e| format!("API listener: {e}"))

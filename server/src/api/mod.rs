@@ -672,7 +672,7 @@ fn document_common_answers(mut doc: Value) -> Value {
 
 /// One log line and the metrics per request: the method, the route (its template, never
 /// the values in it), the status and the time. Never a header: no key reaches a log.
-async fn access_log(req: Request, next: Next) -> Response {
+pub async fn access_log(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
     let route = req

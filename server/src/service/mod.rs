@@ -12,6 +12,7 @@ pub mod domains;
 mod error;
 pub mod keys;
 pub mod links;
+pub mod people;
 pub mod sending;
 
 use deadpool_postgres::{Object, Pool};
@@ -89,12 +90,33 @@ impl Service {
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Row, Error> {
+        let mut rows = self.statement_rows(sql, params).await?;
+        match rows.len() {
+            1 => Ok(rows.remove(0)),
+            n => Err(Error::internal(format!("expected one row, got {n}"))),
+        }
+    }
+
+    /// The row of one statement run on its own, if it has one.
+    pub async fn statement_opt(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, Error> {
+        let mut rows = self.statement_rows(sql, params).await?;
+        Ok((!rows.is_empty()).then(|| rows.remove(0)))
+    }
+
+    /// The rows of one statement run on its own, in autocommit, with no key presented:
+    /// for the functions anyone may call (sign-in, public statistics pages).
+    pub async fn statement_rows(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, Error> {
         let client = self.pool.get().await.map_err(DbError::from)?;
         let stmt = client.prepare_cached(sql).await.map_err(DbError::from)?;
-        Ok(client
-            .query_one(&stmt, params)
-            .await
-            .map_err(DbError::from)?)
+        Ok(client.query(&stmt, params).await.map_err(DbError::from)?)
     }
 
     /// Opens a transaction with `secret` presented: 401 for a key the database refuses.
