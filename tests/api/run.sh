@@ -40,6 +40,9 @@ ROLE=sl_e2e_api
 # key of the signatures the server's dispatcher puts on them.
 HOOK_PORT=${SHORTLINK_E2E_API_HOOK_PORT:-$((21000 + PORT % 1000))}
 WEBHOOK_SECRET=e2e-api-webhook-secret
+# The dashboard's first owner (tests/browser/dashboard.test.mjs), and where its screenshots go.
+DASH_PASSWORD=dashboard-owner-$RANDOM$RANDOM
+SCREENSHOTS=$ROOT/target/dashboard-screenshots
 
 PSQL=("$PG_BIN/psql" -X -q -tA -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -U postgres -d "$DB")
 psql() { "${PSQL[@]}" "$@"; }
@@ -62,17 +65,17 @@ SELECT shortlink.grant_api('$ROLE');
 SELECT shortlink.grant_redirect('$ROLE');
 -- The server delivers the click callbacks of the links made here (Exotel's, to the receiver).
 SELECT shortlink.grant_dispatcher('$ROLE');
-SELECT shortlink.add_workspace(w) FROM unnest(ARRAY['e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel', 'trackly']) w
+SELECT shortlink.add_workspace(w) FROM unnest(ARRAY['e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel', 'trackly', 'e2e_dash']) w
 WHERE NOT EXISTS (SELECT 1 FROM shortlink.workspaces s WHERE s.name = w);
 DELETE FROM shortlink.links WHERE domain IN (
     SELECT d.domain FROM shortlink.domains d JOIN shortlink.workspaces w ON w.id = d.workspace_id
-    WHERE w.name IN ('e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel', 'trackly'));
+    WHERE w.name IN ('e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel', 'trackly', 'e2e_dash'));
 DELETE FROM shortlink.sending_lists WHERE workspace_id IN (
-    SELECT id FROM shortlink.workspaces WHERE name IN ('e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel', 'trackly'));
+    SELECT id FROM shortlink.workspaces WHERE name IN ('e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel', 'trackly', 'e2e_dash'));
 DELETE FROM shortlink.offers WHERE workspace_id IN (
-    SELECT id FROM shortlink.workspaces WHERE name IN ('e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel', 'trackly'));
+    SELECT id FROM shortlink.workspaces WHERE name IN ('e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel', 'trackly', 'e2e_dash'));
 DELETE FROM shortlink.domains WHERE workspace_id IN (
-    SELECT id FROM shortlink.workspaces WHERE name IN ('e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel', 'trackly'));
+    SELECT id FROM shortlink.workspaces WHERE name IN ('e2e_a', 'e2e_b', 'e2e_fuzz', 'exotel', 'trackly', 'e2e_dash'));
 SELECT FROM shortlink.add_domain('go.a.test', '{"workspace": "e2e_a"}');
 SELECT FROM shortlink.add_domain('go.a2.test', '{"workspace": "e2e_a"}');
 SELECT FROM shortlink.add_domain('go.b.test', '{"workspace": "e2e_b"}');
@@ -83,6 +86,11 @@ SELECT FROM shortlink.add_domain('go.exotel2.test', '{"workspace": "exotel"}');
 -- Trackly's examples answer links on yourdomain.com: the domain of workspace "trackly"'s
 -- sending list 42 (tests/api/test_api.py makes the list and the offer through /api/v1).
 SELECT FROM shortlink.add_domain('yourdomain.com', '{"workspace": "trackly"}');
+-- The dashboard's workspace (tests/browser/dashboard.test.mjs): its first owner, made in
+-- SQL as an operator makes one; the people of earlier runs go first.
+DELETE FROM shortlink.users WHERE email LIKE '%@dash.test';
+SELECT FROM shortlink.add_domain('go.dash.test', '{"workspace": "e2e_dash"}');
+SELECT FROM shortlink.add_user('owner@dash.test', '$DASH_PASSWORD', 'e2e_dash', 'owner');
 SQL
 
 # key WORKSPACE NAME OPTS: one row of create_api_key as a JSON member "NAME": {...}.
@@ -168,6 +176,7 @@ RUST_LOG=${SHORTLINK_E2E_API_LOG:-trace} "$BIN" \
     --database-url "host=$DIR port=$PORT user=$ROLE dbname=$DB" \
     --api-listen "$API" --listen "$LISTEN" --admin-listen "$ADMIN" \
     --webhook-secret "$WEBHOOK_SECRET" --allow-private-webhooks --dispatch-poll-seconds 1 \
+    --trusted-proxies 127.0.0.1/32 --country-header CF-IPCountry \
     --header-timeout-seconds "$HEADER_TIMEOUT" --max-header-bytes "$MAX_HEADER_BYTES" \
     --max-connections "$MAX_CONNECTIONS" --api-max-connections "$MAX_CONNECTIONS" >>"$log" 2>&1 &
 server=$!
@@ -196,15 +205,18 @@ SL_API_URL=http://$API SL_REDIRECT_URL=http://$LISTEN SL_ADMIN_URL=http://$ADMIN
     timeout 900 python3 tests/api/test_api.py || api_rc=$?
 check "tests/api/test_api.py passed" 0 "$api_rc"
 
-say "retargeting pixels in Debian's Chromium: tests/browser (node --test, playwright-core)"
-# playwright-core at the version package-lock.json pins, into tests/browser/node_modules.
+say "Debian's Chromium: tests/browser (node --test, playwright-core; retargeting pixels, the dashboard with axe-core)"
+# playwright-core and @axe-core/playwright at the versions package-lock.json pins, into
+# tests/browser/node_modules.
 browser_rc=0
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || browser_rc=$?
 if [ "$browser_rc" = 0 ]; then
     SL_API_URL=http://$API SL_REDIRECT_URL=http://$LISTEN SL_FIXTURES=$FIXTURES \
-        CHROMIUM=$(command -v chromium) timeout 300 node --test tests/browser/ || browser_rc=$?
+        SL_DASH_EMAIL=owner@dash.test SL_DASH_PASSWORD=$DASH_PASSWORD SL_DASH_DOMAIN=go.dash.test \
+        SL_SCREENSHOTS=$SCREENSHOTS \
+        CHROMIUM=$(command -v chromium) timeout 600 node --test --test-concurrency=1 tests/browser/ || browser_rc=$?
 fi
-check "tests/browser passed (Chromium: pixels requested with the link's ids, the browser on the destination)" 0 "$browser_rc"
+check "tests/browser passed (Chromium: pixels requested with the link's ids, the browser on the destination; the dashboard's workflow, axe-core 0 violations, screenshots in $SCREENSHOTS)" 0 "$browser_rc"
 
 say "schemathesis $SCHEMATHESIS_VERSION against /api/v1/openapi.json (--checks all, stateful)"
 ST_DIR=$ROOT/target/schemathesis-$SCHEMATHESIS_VERSION-py$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')

@@ -99,12 +99,22 @@ pub fn error_page(signed: Option<&Signed>, e: &Error) -> Response {
         Some(s) => Frame::new(title, s, Nav::None),
         None => Frame::public(title),
     };
+    // A refusal for lack of a scope is the member's role speaking: say so first.
+    let message = match (signed, e.class) {
+        (Some(s), crate::service::Class::Forbidden) => format!(
+            "You are {} {} in this workspace, which does not allow this. ({})",
+            if s.member.role == "owner" { "an" } else { "a" },
+            s.member.role,
+            message_of(e)
+        ),
+        _ => message_of(e),
+    };
     render(
         status,
         &ErrorPage {
             frame,
             status: status.as_u16(),
-            message: message_of(e),
+            message,
         },
     )
 }
