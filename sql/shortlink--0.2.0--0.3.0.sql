@@ -1285,7 +1285,7 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'user_password_matches_wrapper';
 
 CREATE FUNCTION shortlink.secret_token() RETURNS TEXT /* alloc::string::String */
-VOLATILE PARALLEL SAFE
+STRICT VOLATILE PARALLEL SAFE
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'secret_token_wrapper';

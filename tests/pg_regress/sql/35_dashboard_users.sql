@@ -47,11 +47,15 @@ SELECT failed_sign_ins FROM shortlink.users WHERE email = 'Owner@Dash.example';
 
 -- Attempts limited: the fifth refusal in a row locks the account for a second, then two,
 -- four… (at most 15 minutes); while locked, even the right password is refused unheard.
-SET ROLE sl_dash_api;
+-- In one transaction, whose now() stands still: however long a hash takes, the second
+-- of the lock has not passed within it.
+BEGIN;
+SET LOCAL ROLE sl_dash_api;
 SELECT (shortlink.sign_in('owner@dash.example', 'wrong')).refused FROM generate_series(1, 3);
 SELECT refused, retry_after BETWEEN 1 AND 2 AS short_wait FROM shortlink.sign_in('owner@dash.example', 'correct horse battery');
 RESET ROLE;
 SELECT failed_sign_ins, locked_until > now() AS locked FROM shortlink.users WHERE email = 'Owner@Dash.example';
+COMMIT;
 -- Once the lock is over, the right password signs in and resets the count.
 UPDATE shortlink.users SET locked_until = now() - interval '1 second' WHERE email = 'Owner@Dash.example';
 SET ROLE sl_dash_api;
