@@ -7,8 +7,10 @@
 //! no `<style>` element: its shapes have classes (listed on each function) that the page's
 //! CSS colours for light and dark mode. Inlined, not `<img src>`: an image does not see the
 //! page's CSS. Every piece of text is XML-escaped, and the output is deterministic: the same
-//! input gives the same bytes, with coordinates written to at most one decimal.
+//! input gives the same bytes, with coordinates written to at most one decimal (but for the
+//! map's tiniest islands, which would vanish on that grid).
 
+mod map_path;
 mod svg;
 mod time_chart;
 mod world_map;

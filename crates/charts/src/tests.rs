@@ -742,3 +742,10 @@ fn well_formedness_checker_rejects_broken_xml() {
         assert!(check_well_formed(broken).is_err(), "{broken}");
     }
 }
+
+#[test]
+#[ignore]
+fn tmp_dump_map() {
+    let svg = world_map_svg("m", &[("de".to_owned(), 5), ("us".to_owned(), 3), ("gi".to_owned(), 9)]);
+    std::fs::write(std::env::var("MAP_OUT").unwrap(), svg).unwrap();
+}

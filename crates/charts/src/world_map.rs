@@ -1,7 +1,9 @@
 //! The world map: each country shaded by its share of the clicks, and the countries' names.
 //! The map is `@svg-maps/world` 2.0.0 (CC BY 4.0, Victor Cazanave after MapSVG), converted
-//! to `data/world.json`; `data/README.md` says how.
+//! to `data/world.json`; `data/README.md` says how. Its paths are simplified as the file is
+//! loaded (`map_path`), which the file's licence allows for an adaptation.
 
+use crate::map_path;
 use crate::svg::{clicks_phrase, open_svg, push_escaped};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -15,21 +17,21 @@ const WORLD_JSON: &str = include_str!("../data/world.json");
 const TOP_LEVEL: u128 = 5;
 
 #[derive(Debug, Deserialize)]
-struct WorldMap {
+pub(crate) struct WorldMap {
     #[serde(rename = "viewBox")]
-    view_box: String,
-    locations: Vec<Location>,
+    pub(crate) view_box: String,
+    pub(crate) locations: Vec<Location>,
 }
 
 /// One shape on the map: a country, or one of the six US Minor Outlying Islands.
 #[derive(Debug, Deserialize)]
-struct Location {
+pub(crate) struct Location {
     /// The English name, e.g. "Germany".
-    name: String,
+    pub(crate) name: String,
     /// The ISO 3166-1 alpha-2 code in lower case, or `um-dq` … `um-wq` for the islands.
-    id: String,
-    /// SVG path data in the map's viewBox.
-    path: String,
+    pub(crate) id: String,
+    /// SVG path data in the map's viewBox: as the file has it, or simplified in [`world`].
+    pub(crate) path: String,
 }
 
 impl Location {
@@ -40,12 +42,24 @@ impl Location {
     }
 }
 
-/// The map, parsed on first use and kept for the life of the process.
-fn world() -> &'static WorldMap {
+/// The map as the file has it, its paths unchanged.
+pub(crate) fn source_map() -> WorldMap {
+    // Not input: the file is compiled in, and the tests parse it.
+    serde_json::from_str(WORLD_JSON).expect("data/world.json is the map's JSON")
+}
+
+/// The map with its paths simplified, made on first use and kept for the life of the
+/// process.
+pub(crate) fn world() -> &'static WorldMap {
     static WORLD: OnceLock<WorldMap> = OnceLock::new();
     WORLD.get_or_init(|| {
-        // Not input: the file is compiled in, and the tests parse it.
-        serde_json::from_str(WORLD_JSON).expect("data/world.json is the map's JSON")
+        let mut map = source_map();
+        for location in &mut map.locations {
+            // The tests simplify every path of the compiled-in file, so this cannot fail.
+            location.path = map_path::simplify(&location.path)
+                .unwrap_or_else(|error| panic!("data/world.json, {}: {error}", location.id));
+        }
+        map
     })
 }
 
@@ -92,7 +106,8 @@ pub(crate) fn shade_level(clicks: i64, max: i64) -> u8 {
 /// `aria-labelledby` with the id `map-<hash of the title>`; two maps with the same title on
 /// one page share that id.
 ///
-/// The map's path data is about 1.2 MB, and so is every answer: compress it or cache it.
+/// The map's path data, simplified from the file's 1.2 MB, is about 190 KB, and every
+/// answer about 220 KB: compress it or cache it.
 pub fn world_map_svg(title: &str, clicks_by_country: &[(String, i64)]) -> String {
     let world = world();
     let mut clicks: BTreeMap<String, i64> = BTreeMap::new();
@@ -109,7 +124,8 @@ pub fn world_map_svg(title: &str, clicks_by_country: &[(String, i64)]) -> String
     }
     let max = clicks.values().copied().max().unwrap_or(0);
 
-    let mut out = String::with_capacity(WORLD_JSON.len() + 64 * world.locations.len());
+    let paths: usize = world.locations.iter().map(|l| l.path.len()).sum();
+    let mut out = String::with_capacity(paths + 128 * world.locations.len());
     open_svg(&mut out, "map", &world.view_box, "", title);
     out.push('\n');
     for location in &world.locations {
