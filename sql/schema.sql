@@ -308,6 +308,8 @@ BEGIN
     DELETE FROM shortlink.click_rollups r USING gone g WHERE r.link_id OPERATOR(pg_catalog.=) g.id;
     DELETE FROM shortlink.outbox o USING gone g WHERE o.link_id OPERATOR(pg_catalog.=) g.id;
     DELETE FROM shortlink.api_key_links k USING gone g WHERE k.link_id OPERATOR(pg_catalog.=) g.id;
+    DELETE FROM shortlink.shared_stats t USING gone g WHERE t.link_id OPERATOR(pg_catalog.=) g.id;
+    DELETE FROM shortlink.link_destinations d USING gone g WHERE d.link_id OPERATOR(pg_catalog.=) g.id;
     RETURN NULL;
 END
 $$;
@@ -322,7 +324,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     TRUNCATE shortlink.click_counts, shortlink.click_log, shortlink.click_events, shortlink.click_rollups, shortlink.outbox,
-        shortlink.deliveries, shortlink.api_key_links;
+        shortlink.deliveries, shortlink.api_key_links,
+        shortlink.shared_stats, shortlink.link_destinations;
     RETURN NULL;
 END
 $$;

@@ -346,6 +346,8 @@ BEGIN
         shortlink.offers TO %s', role);
     -- Public statistics pages of the links it sees (share_stats).
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT, DELETE ON shortlink.shared_stats TO %s', role);
+    -- The earlier destinations of the links it sees.
+    EXECUTE pg_catalog.format('GRANT SELECT ON shortlink.link_destinations TO %s', role);
 END
 $$;
 
@@ -500,6 +502,9 @@ ALTER TABLE shortlink.memberships ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.invitations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shortlink.shared_stats ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible_link_shared_stats ON shortlink.shared_stats
+    USING (EXISTS (SELECT FROM shortlink.links l WHERE l.id = link_id));
+ALTER TABLE shortlink.link_destinations ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible_link_destinations ON shortlink.link_destinations
     USING (EXISTS (SELECT FROM shortlink.links l WHERE l.id = link_id));
 
 -- Nothing for PUBLIC: no function, table or sequence privilege in schema shortlink.

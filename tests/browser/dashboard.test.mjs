@@ -280,6 +280,24 @@ test('a public statistics page, shared and read with no session', async () => {
   await stranger.close();
 });
 
+test('the owner edits the destination: the page lists the earlier one', async () => {
+  await owner.goto(`${DASH}${linkPath}`);
+  await owner.click('a:has-text("Edit")');
+  await checkPage(owner, 'link-edit');
+  // The stored destination carries its UTM parameters (shorten puts them in).
+  assert.equal(await owner.inputValue('#f-url'), `${DESTINATION}?utm_source=sms`, 'the form shows the link as it is');
+  assert.equal(await owner.inputValue('#f-tags'), 'spring, sms');
+  assert.equal(await owner.inputValue('#f-utm-source'), 'sms');
+  await owner.fill('#f-url', `${DESTINATION}/v2`);
+  await owner.click('button:has-text("Save")');
+  await owner.waitForURL(/\?done=saved$/);
+  assert.equal(await text(owner, '[role=status]'), 'Link saved.');
+  assert.equal(await text(owner, '.facts dd.url'), `${DESTINATION}/v2?utm_source=sms`);
+  const history = await text(owner, '#history-heading + div table tbody');
+  assert.ok(history.startsWith(`${DESTINATION}?utm_source=sms`), history);
+  assert.match(history, new RegExp(`UTC\\s+user ${EMAIL}$`));
+});
+
 test('domains and members pages; a viewer invited sees but cannot change', async () => {
   await owner.goto(`${DASH}/domains`);
   assert.ok((await text(owner, 'table')).includes(DOMAIN));
@@ -344,5 +362,6 @@ test('without a CSRF token, a form is refused; signing out ends the session', as
   assert.equal(new URL(owner.url()).pathname, '/login', 'signed out: back to the sign-in page');
   // The pages checked by axe and photographed, for the record.
   assert.deepEqual(checked.sort(), ['analytics', 'domains', 'forbidden', 'invitation', 'keys', 'link',
-    'link-new', 'link-refused', 'links', 'links-empty', 'members', 'public-stats', 'sign-in'].sort());
+    'link-edit', 'link-new', 'link-refused', 'links', 'links-empty', 'members', 'public-stats',
+    'sign-in'].sort());
 });

@@ -1,7 +1,8 @@
 use super::*;
+use crate::map_path::{self, Point, Rounded, Subpath};
 use crate::svg::{number, push_escaped, title_id};
 use crate::time_chart::{tick_label, x_label_stride, YAxis};
-use crate::world_map::shade_level;
+use crate::world_map::{shade_level, source_map, world};
 
 const HOSTILE: &str = "<script>alert(\"x\")</script> & 'quoted'";
 
@@ -479,6 +480,363 @@ fn world_data_is_the_package_with_an_alpha2_code_per_location() {
     assert_eq!(codes.iter().filter(|&&code| code == "um").count(), 6);
 }
 
+// The map's path data.
+
+fn point(x: f64, y: f64) -> Point {
+    Point { x, y }
+}
+
+fn points(pairs: &[(f64, f64)]) -> Vec<Point> {
+    pairs.iter().map(|&(x, y)| point(x, y)).collect()
+}
+
+fn ring(pairs: &[(f64, f64)]) -> Subpath {
+    Subpath {
+        points: points(pairs),
+        closed: true,
+    }
+}
+
+/// Asserts that `actual` is `expected` to within float rounding (`0.1 + 0.2` is not `0.3`).
+fn assert_points(actual: &[Point], expected: &[(f64, f64)]) {
+    assert_eq!(
+        actual.len(),
+        expected.len(),
+        "{actual:?} is not {expected:?}"
+    );
+    for (a, &(x, y)) in actual.iter().zip(expected) {
+        assert!(
+            (a.x - x).abs() < 1e-9 && (a.y - y).abs() < 1e-9,
+            "{actual:?} is not {expected:?}"
+        );
+    }
+}
+
+/// The bounding box of `points`: min x, min y, max x, max y.
+fn bounding_box(points: impl IntoIterator<Item = Point>) -> [f64; 4] {
+    points.into_iter().fold(
+        [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ],
+        |[x0, y0, x1, y1], p| [x0.min(p.x), y0.min(p.y), x1.max(p.x), y1.max(p.y)],
+    )
+}
+
+#[test]
+fn path_parser_makes_relative_moves_and_lines_absolute() {
+    let subpaths = map_path::parse("m 10,20 l 5,5 -1-2 L 3 4 l.5 .5 z").unwrap();
+    assert_eq!(subpaths.len(), 1);
+    assert!(subpaths[0].closed);
+    assert_points(
+        &subpaths[0].points,
+        &[
+            (10.0, 20.0),
+            (15.0, 25.0),
+            (14.0, 23.0),
+            (3.0, 4.0),
+            (3.5, 4.5),
+        ],
+    );
+}
+
+#[test]
+fn path_parser_reads_numbers_after_a_move_as_lines() {
+    let relative = map_path::parse("m1 2 3 4 5,6").unwrap();
+    assert_points(&relative[0].points, &[(1.0, 2.0), (4.0, 6.0), (9.0, 12.0)]);
+    assert!(!relative[0].closed);
+    let absolute = map_path::parse("M1 2 3 4 5,6").unwrap();
+    assert_points(&absolute[0].points, &[(1.0, 2.0), (3.0, 4.0), (5.0, 6.0)]);
+    // Repeated without the letter, a line stays a line of the same kind.
+    let lines = map_path::parse("M0 0l1 1 1 1L5 5 6 6").unwrap();
+    assert_points(
+        &lines[0].points,
+        &[(0.0, 0.0), (1.0, 1.0), (2.0, 2.0), (5.0, 5.0), (6.0, 6.0)],
+    );
+}
+
+#[test]
+fn path_parser_moves_one_coordinate_for_h_and_v() {
+    let subpaths = map_path::parse("M1 2H5V7h-1 -1v-2").unwrap();
+    assert_points(
+        &subpaths[0].points,
+        &[
+            (1.0, 2.0),
+            (5.0, 2.0),
+            (5.0, 7.0),
+            (4.0, 7.0),
+            (3.0, 7.0),
+            (3.0, 5.0),
+        ],
+    );
+}
+
+#[test]
+fn path_parser_returns_to_the_subpath_start_at_z() {
+    // After z, a relative move is from the ring's first point, not from its last.
+    let subpaths = map_path::parse("m10 10 5 0 0 5z m1 1 1 0 0 1z").unwrap();
+    assert_eq!(subpaths.len(), 2);
+    assert_points(
+        &subpaths[1].points,
+        &[(11.0, 11.0), (12.0, 11.0), (12.0, 12.0)],
+    );
+    // A line right after z starts a new subpath at the same first point.
+    let subpaths = map_path::parse("M0 0L4 0 4 4Zl2 0").unwrap();
+    assert_eq!(subpaths.len(), 2);
+    assert_points(&subpaths[1].points, &[(0.0, 0.0), (2.0, 0.0)]);
+    assert!(subpaths[0].closed && !subpaths[1].closed);
+}
+
+#[test]
+fn path_parser_reads_numbers_as_svg_writes_them() {
+    // The map writes 10e-4; `1.2.3` is 1.2 and .3; a sign or a second point ends a number.
+    let subpaths = map_path::parse("m10e-4-.5L1.2.3 1E2,+2-1e+1-.5.5\t\n-10E-1 ").unwrap();
+    assert_points(
+        &subpaths[0].points,
+        &[
+            (0.001, -0.5),
+            (1.2, 0.3),
+            (100.0, 2.0),
+            (-10.0, -0.5),
+            (0.5, -1.0),
+        ],
+    );
+}
+
+#[test]
+fn path_parser_refuses_what_it_cannot_draw() {
+    for (data, at, words) in [
+        ("M0 0C1 1 2 2 3 3", 4, "command 'C' is not supported"),
+        ("M0 0a1 1 0 0 1 3 3", 4, "command 'a' is not supported"),
+        ("L1 1", 0, "must begin with a move"),
+        ("M0 0L1", 6, "a number was expected"),
+        ("M0 0L1 .", 7, "a number was expected"),
+        ("M0 0Z 1 1", 6, "Z takes no numbers"),
+        ("M0 0 # 1 1", 5, "a command letter was expected"),
+        // An `e` without digits is no exponent, and no command either.
+        ("M1e 2", 2, "a number was expected"),
+        ("M1 2e 3", 4, "command 'e' is not supported"),
+    ] {
+        let error = map_path::parse(data).expect_err(data);
+        assert_eq!(error.at, at, "{data}: {error}");
+        assert!(error.to_string().contains(words), "{data}: {error}");
+    }
+    assert_eq!(map_path::parse("").unwrap(), []);
+}
+
+#[test]
+fn rounded_points_are_written_as_steps_in_the_fewest_bytes() {
+    let write = |grid: i64, points: &[(i64, i64)], closed: bool| {
+        let mut out = String::new();
+        map_path::write_rounded(
+            &mut out,
+            &Rounded {
+                grid,
+                points: points.to_vec(),
+                closed,
+            },
+        );
+        out
+    };
+    // No trailing zeros, no leading 0, no space before a sign or before a second point.
+    assert_eq!(
+        write(
+            10,
+            &[(1234, 456), (1240, 460), (1239, 459), (1249, 462)],
+            true
+        ),
+        "M123.4 45.6l.6.4-.1-.1 1 .3Z"
+    );
+    // A space wherever the next number would run on: after an integer, or before a 0.
+    assert_eq!(
+        write(10, &[(0, 0), (10, 3), (10, 8), (25, 8)], false),
+        "M0 0l1 .3 0 .5 1.5 0"
+    );
+    assert_eq!(
+        write(100, &[(50000, 50000), (50003, 50000), (50003, 50010)], true),
+        "M500 500l.03 0 0 .1Z"
+    );
+    assert_eq!(write(10, &[(7, -7)], true), "M.7-.7Z");
+    assert_eq!(write(10, &[], true), "");
+}
+
+#[test]
+fn rounding_is_to_the_grid_without_repeated_points() {
+    let rounded = map_path::round(
+        &points(&[
+            (12.34, 5.66),
+            (12.36, 5.64),
+            (12.38, 5.62),
+            (20.0, 5.0),
+            (12.3, 5.7),
+        ]),
+        10,
+        true,
+    );
+    // (12.38, 5.62) rounds onto the point before it; the last onto the first, where Z goes.
+    assert_eq!(rounded.points, [(123, 57), (124, 56), (200, 50)]);
+    assert_eq!(rounded.grid, 10);
+    let open = map_path::round(&points(&[(0.0, 0.0), (1.0, 1.0), (0.04, 0.0)]), 10, false);
+    assert_eq!(open.points, [(0, 0), (10, 10), (0, 0)]);
+}
+
+#[test]
+fn points_closer_than_min_step_to_the_last_kept_one_are_dropped() {
+    let step = map_path::MIN_STEP;
+    let along = |xs: &[f64]| -> Vec<(f64, f64)> { xs.iter().map(|&x| (x * step, 0.0)).collect() };
+    // Measured from the last point kept, not the last point seen: 0.5 and 0.9 both go.
+    let open = Subpath {
+        points: points(&along(&[0.0, 0.5, 0.9, 1.2, 1.5, 2.3, 2.6])),
+        closed: false,
+    };
+    // An open line keeps its end, in place of the last kept point (2.3) it is near.
+    assert_points(&map_path::drop_near(&open), &along(&[0.0, 1.2, 2.6]));
+    // A ring drops its last points near its first, which Z draws to, however far they are
+    // from the point kept before them.
+    let corners = [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0)];
+    for (last, kept) in [((0.0, 0.9 * step), false), ((0.0, 1.1 * step), true)] {
+        let closed = ring(&[corners.as_slice(), &[last]].concat());
+        let expected = if kept {
+            [corners.as_slice(), &[last]].concat()
+        } else {
+            corners.to_vec()
+        };
+        assert_points(&map_path::drop_near(&closed), &expected);
+    }
+}
+
+#[test]
+fn points_on_a_nearly_straight_line_are_dropped_and_bends_kept() {
+    let tolerance = map_path::MAX_DEVIATION;
+    let square = |bump: f64| {
+        points(&[
+            (0.0, 0.0),
+            (5.0, bump),
+            (10.0, 0.0),
+            (10.0, 5.0),
+            (10.0, 10.0),
+            (0.0, 10.0),
+            (bump, 5.0),
+        ])
+    };
+    let flat = map_path::drop_straight(&square(0.5 * tolerance), true);
+    assert_points(&flat, &[(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0)]);
+    let bent = map_path::drop_straight(&square(2.0 * tolerance), true);
+    assert_points(
+        &bent,
+        &[
+            (0.0, 0.0),
+            (5.0, 2.0 * tolerance),
+            (10.0, 0.0),
+            (10.0, 10.0),
+            (0.0, 10.0),
+            (2.0 * tolerance, 5.0),
+        ],
+    );
+    // An open line keeps both ends, however straight.
+    let line = points(&[(0.0, 0.0), (1.0, 0.0), (2.0, 0.0)]);
+    assert_points(
+        &map_path::drop_straight(&line, false),
+        &[(0.0, 0.0), (2.0, 0.0)],
+    );
+}
+
+#[test]
+fn a_tiny_ring_keeps_its_points() {
+    // 0.1 units a side: every point is closer than MIN_STEP to the first, so the simplified
+    // ring would be a point; the original points, rounded, are kept instead.
+    let small =
+        map_path::simplify_subpath(&ring(&[(5.0, 5.0), (5.1, 5.0), (5.1, 5.1), (5.0, 5.1)]));
+    assert_eq!(small.grid, 10);
+    assert_eq!(small.points, [(50, 50), (51, 50), (51, 51), (50, 51)]);
+    // 0.03 units a side would be one point on a 0.1 grid: it is kept on a 0.01 grid.
+    let tiny = map_path::simplify_subpath(&ring(&[(5.0, 5.0), (5.03, 5.0), (5.03, 5.03)]));
+    assert_eq!(tiny.grid, 100);
+    assert_eq!(tiny.points, [(500, 500), (503, 500), (503, 503)]);
+    assert_eq!(
+        map_path::simplify("M5 5h.03v.03z").unwrap(),
+        "M5 5l.03 0 0 .03Z"
+    );
+}
+
+#[test]
+fn every_location_keeps_every_ring_and_its_bounding_box() {
+    let source = source_map();
+    let simplified = &world().locations;
+    assert_eq!(source.locations.len(), simplified.len());
+    let mut worst = 0.0_f64;
+    for (original, small) in source.locations.iter().zip(simplified) {
+        let id = &original.id;
+        assert_eq!(&small.id, id);
+        assert!(small.path.starts_with('M'), "{id}: {}", small.path);
+        let before = map_path::parse(&original.path).unwrap();
+        let after = map_path::parse(&small.path).unwrap();
+        // Not one island gone, and each ring a ring of at least three points.
+        assert_eq!(before.len(), after.len(), "{id}");
+        assert!(
+            after
+                .iter()
+                .all(|ring| ring.closed && ring.points.len() >= 3),
+            "{id}: {}",
+            small.path
+        );
+        let box_before = bounding_box(before.iter().flat_map(|ring| ring.points.clone()));
+        let box_after = bounding_box(after.iter().flat_map(|ring| ring.points.clone()));
+        for (b, a) in box_before.iter().zip(box_after) {
+            worst = worst.max((b - a).abs());
+        }
+        assert!(
+            box_before
+                .iter()
+                .zip(box_after)
+                .all(|(b, a)| (b - a).abs() <= 0.5),
+            "{id}: {box_before:?} became {box_after:?}"
+        );
+    }
+    println!("largest change of a bounding box's edge: {worst:.3} units");
+}
+
+#[test]
+fn simplified_paths_read_back_as_the_points_written() {
+    // The writer's separators are right if its output parses to the rounded points.
+    for location in &source_map().locations {
+        for subpath in map_path::parse(&location.path).unwrap() {
+            let rounded = map_path::simplify_subpath(&subpath);
+            let mut written = String::new();
+            map_path::write_rounded(&mut written, &rounded);
+            let read = map_path::parse(&written).unwrap();
+            let grid = rounded.grid as f64;
+            let expected: Vec<(f64, f64)> = rounded
+                .points
+                .iter()
+                .map(|&(x, y)| (x as f64 / grid, y as f64 / grid))
+                .collect();
+            assert_eq!(read.len(), 1, "{written}");
+            for (a, &(x, y)) in read[0].points.iter().zip(&expected) {
+                assert!(
+                    (a.x - x).abs() < 1e-6 && (a.y - y).abs() < 1e-6,
+                    "{}: {written}",
+                    location.id
+                );
+            }
+            assert_eq!(read[0].points.len(), expected.len(), "{written}");
+        }
+    }
+}
+
+#[test]
+fn world_map_is_under_300_kb() {
+    let svg = world_map_svg("Clicks by country", &[("de".to_owned(), 1)]);
+    let paths: usize = world().locations.iter().map(|l| l.path.len()).sum();
+    println!("world map: {} bytes, of which path data {paths}", svg.len());
+    assert!(svg.len() < 300_000, "{} bytes", svg.len());
+    // The file's path data is 1,222,502 bytes.
+    let source: usize = source_map().locations.iter().map(|l| l.path.len()).sum();
+    assert!(source > 1_200_000, "{source}");
+}
+
 // The time chart.
 
 #[test]
@@ -741,11 +1099,4 @@ fn well_formedness_checker_rejects_broken_xml() {
     ] {
         assert!(check_well_formed(broken).is_err(), "{broken}");
     }
-}
-
-#[test]
-#[ignore]
-fn tmp_dump_map() {
-    let svg = world_map_svg("m", &[("de".to_owned(), 5), ("us".to_owned(), 3), ("gi".to_owned(), 9)]);
-    std::fs::write(std::env::var("MAP_OUT").unwrap(), svg).unwrap();
 }

@@ -163,7 +163,12 @@ const GROUPS: &[(&str, &[Spec])] = &[
     (
         "Campaign (UTM)",
         &[
-            spec("utm_source", "utm_source", Kind::Text),
+            hinted(
+                "utm_source",
+                "utm_source",
+                Kind::Text,
+                "UTM parameters go into the destination URL; to take one out, edit the destination.",
+            ),
             spec("utm_medium", "utm_medium", Kind::Text),
             spec("utm_campaign", "utm_campaign", Kind::Text),
             spec("utm_term", "utm_term", Kind::Text),
@@ -386,6 +391,9 @@ pub fn options(form: &Form, editing: bool) -> (String, Map<String, Value>) {
                         .collect();
                     (editing || !tags.is_empty()).then_some(Value::Array(tags))
                 }
+                // UTM parameters are put into the destination: set here, and taken out by
+                // editing the destination (the database refuses to clear one alone).
+                _ if s.name.starts_with("utm_") => text.map(|t| Value::String(t.to_owned())),
                 _ => match text {
                     Some(t) => Some(Value::String(t.to_owned())),
                     None => editing.then_some(Value::Null),
@@ -433,6 +441,10 @@ mod tests {
         assert_eq!(o["tags"], serde_json::json!([]));
         assert!(!o.contains_key("password"));
         assert!(!o.contains_key("domain"), "the domain is not changed");
+        assert!(
+            !o.contains_key("utm_source"),
+            "a UTM parameter is not cleared alone"
+        );
         let f = Form::parse(b"url=x&remove_password=on");
         assert_eq!(options(&f, true).1["password"], Value::Null);
     }

@@ -551,6 +551,7 @@ struct LinkPage {
     stats: StatsView,
     share_url: Option<String>,
     deliveries: Vec<Delivery>,
+    history: Vec<links::EarlierDestination>,
 }
 
 impl LinkPage {
@@ -661,6 +662,7 @@ pub async fn show(
             frame: Frame::new(link.short_url.clone(), &signed, Nav::Links)
                 .with_notice(notice(q.get("done").map(String::as_str), None)),
             deliveries: deliveries(&signed, id).await?,
+            history: links::destination_history(s, id, 20).await?,
             link,
             stats,
             share_url,

@@ -211,6 +211,44 @@ pub async fn set_disabled(s: &Session, id: i64, disabled: bool) -> Result<Link, 
     get_by_code(s, &domain, &code).await
 }
 
+/// A destination a link had before a change of its url.
+#[derive(Clone, Debug)]
+pub struct EarlierDestination {
+    pub url: String,
+    /// Until when (UTC, minutes).
+    pub replaced_at: String,
+    /// "user <email>", "key <prefix>" or a role.
+    pub replaced_by: String,
+}
+
+/// Link `id`'s earlier destinations, the latest replaced first (at most `limit`).
+pub async fn destination_history(
+    s: &Session,
+    id: i64,
+    limit: i64,
+) -> Result<Vec<EarlierDestination>, Error> {
+    s.require("links:read").await?;
+    let rows = s
+        .query(
+            "SELECT d.url, to_char(d.replaced_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'),
+                    d.replaced_by
+             FROM shortlink.link_destinations d
+             WHERE d.link_id = $1
+             ORDER BY d.id DESC
+             LIMIT $2",
+            &[&id, &limit],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| EarlierDestination {
+            url: r.get(0),
+            replaced_at: r.get(1),
+            replaced_by: r.get(2),
+        })
+        .collect())
+}
+
 /// One item of a bulk create: its link, or why it was refused.
 pub type ItemResult = Result<Link, Error>;
 

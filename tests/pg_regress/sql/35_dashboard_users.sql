@@ -174,6 +174,26 @@ SELECT shortlink.share_stats(id, false) FROM shortlink.links WHERE code = 'dash1
 COMMIT;
 SELECT count(*) AS after_off FROM shortlink.shared_link(:'share_token');
 
+-- Destination history: each change of a link's url keeps the one before, with who
+-- changed it; the rows go with the link, as does its public page.
+BEGIN;
+SET LOCAL ROLE sl_dash_api;
+SELECT name FROM shortlink.api_begin(:'owner_session');
+SELECT url FROM shortlink.update_link('dash1', '{"url": "https://example.com/summer"}', 'go.dash-acme.example');
+SELECT url FROM shortlink.update_link('dash1', '{"title": "no url change"}', 'go.dash-acme.example');
+SELECT url FROM shortlink.update_link('dash1', '{"url": "https://example.com/autumn"}', 'go.dash-acme.example');
+SELECT d.url, d.replaced_by FROM shortlink.link_destinations d ORDER BY d.id;
+COMMIT;
+SELECT url FROM shortlink.update_link('dash1', '{"url": "https://example.com/winter"}', 'go.dash-acme.example');
+SELECT url, replaced_by = current_user AS by_role FROM shortlink.link_destinations ORDER BY id DESC LIMIT 1;
+SELECT shortlink.share_stats(id, true) IS NOT NULL AS shared_again FROM shortlink.links WHERE code = 'dash1';
+SELECT id AS dash1_id FROM shortlink.links WHERE code = 'dash1' \gset
+BEGIN;
+SELECT shortlink.delete_link('dash1', 'go.dash-acme.example');
+SELECT (SELECT count(*) FROM shortlink.link_destinations WHERE link_id = :dash1_id) AS history_left,
+       (SELECT count(*) FROM shortlink.shared_stats WHERE link_id = :dash1_id) AS pages_left;
+ROLLBACK;
+
 -- Removing a member ends its sessions; the last owner stays.
 BEGIN;
 SET LOCAL ROLE sl_dash_api;
