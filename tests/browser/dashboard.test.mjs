@@ -224,11 +224,11 @@ test('the links table: search, filters, sort, and CSV of all or the selection', 
   await owner.goto(`${DASH}/links`);
   await owner.fill('#q', CODE);
   await owner.click('button:has-text("Apply")');
-  assert.match(await text(owner, '#links-count'), /^1 link match/);
+  assert.match(await text(owner, '#links-count'), /^1 link matches/);
   assert.equal(await owner.locator('tbody tr').count(), 1);
   await checkPage(owner, 'links');
   await owner.goto(`${DASH}/links?tag=spring`);
-  assert.match(await text(owner, '#links-count'), /^1 link match/);
+  assert.match(await text(owner, '#links-count'), /^1 link matches/);
   await owner.goto(`${DASH}/links?tag=spring&state=disabled`);
   assert.match(await text(owner, '#links-count'), /^0 links match/);
   await owner.goto(`${DASH}/links?sort=clicks&dir=desc`);

@@ -19,12 +19,14 @@ use super::stats::{self, Range, StatsView};
 use super::{message_of, render, see_other, status_of, Dashboard};
 use crate::service::analytics::Scope;
 use crate::service::domains;
-use crate::service::links::{self, Filter, Link, Sort};
+use crate::service::links::{self, Filter, Link, LinkSummary, Sort};
 use crate::service::people;
 use crate::service::{Class, Error};
 
 /// Links a page of the table shows.
 const PAGE_SIZE: i64 = 50;
+/// Links the table counts at most ("more than 10,000 links match").
+const COUNT_CAP: i64 = 10_000;
 /// Most links one CSV export holds (a narrower filter exports the rest).
 const EXPORT_MAX: usize = 100_000;
 
@@ -152,11 +154,32 @@ impl TableQuery {
     }
 }
 
+/// `n` with commas between thousands.
+fn group_thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
 /// A link's state, as the table says it.
 pub fn state_of(l: &Link) -> &'static str {
-    if l.disabled {
+    state_name(l.disabled, l.expired)
+}
+
+fn state_name(disabled: bool, expired: bool) -> &'static str {
+    if disabled {
         "disabled"
-    } else if l.expired {
+    } else if expired {
         "expired"
     } else {
         "active"
@@ -182,22 +205,31 @@ pub fn short_time(t: &str) -> String {
 struct LinksPage {
     frame: Frame,
     table: TableQuery,
-    links: Vec<Link>,
+    links: Vec<LinkSummary>,
     next: Option<String>,
     total: i64,
     domains: Vec<String>,
 }
 
 impl LinksPage {
-    fn state(&self, l: &Link) -> &'static str {
-        state_of(l)
+    /// "1 link matches", "12 links match", "more than 10,000 links match".
+    fn count_text(&self) -> String {
+        match self.total {
+            1 => "1 link matches".to_owned(),
+            n if n > COUNT_CAP => format!("More than {} links match", group_thousands(COUNT_CAP)),
+            n => format!("{} links match", group_thousands(n)),
+        }
     }
 
-    fn last_click(&self, l: &Link) -> String {
+    fn state(&self, l: &LinkSummary) -> &'static str {
+        state_name(l.disabled, l.expired)
+    }
+
+    fn last_click(&self, l: &LinkSummary) -> String {
         when(&l.last_clicked_at)
     }
 
-    fn created(&self, l: &Link) -> String {
+    fn created(&self, l: &LinkSummary) -> String {
         short_time(&l.created_at)
     }
 
@@ -207,11 +239,7 @@ impl LinksPage {
 }
 
 async fn domain_names(signed: &Signed) -> Result<Vec<String>, Error> {
-    Ok(domains::list(&signed.session)
-        .await?
-        .into_iter()
-        .map(|d| d.domain)
-        .collect())
+    domains::names(&signed.session).await
 }
 
 pub async fn list(
@@ -227,7 +255,7 @@ pub async fn list(
     let result = async {
         let s = &signed.session;
         let filter = table.filter();
-        let (links, next) = links::list(
+        let (links, next) = links::list_summaries(
             s,
             &filter,
             table.sort(),
@@ -236,7 +264,7 @@ pub async fn list(
             table.cursor.as_deref(),
         )
         .await?;
-        let total = links::count(s, &filter).await?;
+        let total = links::count_up_to(s, &filter, COUNT_CAP).await?;
         let page = LinksPage {
             frame: Frame::new("Links", &signed, Nav::Links).with_notice(notice(
                 q.get("done").map(String::as_str),
@@ -254,8 +282,8 @@ pub async fn list(
     finish(signed, result).await
 }
 
-/// The CSV of links: one row each, every stored field a person reads.
-fn links_csv(links: &[Link]) -> Result<Vec<u8>, Error> {
+/// The CSV of links: one row each, every field the table shows and their limits.
+fn links_csv(links: &[LinkSummary]) -> Result<Vec<u8>, Error> {
     let fail = |e: csv::Error| Error::internal(format!("a CSV row did not write: {e}"));
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
@@ -267,7 +295,6 @@ fn links_csv(links: &[Link]) -> Result<Vec<u8>, Error> {
         "state",
         "clicks",
         "bot_clicks",
-        "unique_visitors",
         "last_clicked_at",
         "created_at",
         "expires_at",
@@ -281,10 +308,9 @@ fn links_csv(links: &[Link]) -> Result<Vec<u8>, Error> {
             &l.url,
             l.title.as_deref().unwrap_or(""),
             &l.tags.join(" "),
-            state_of(l),
+            state_name(l.disabled, l.expired),
             &l.clicks.to_string(),
             &l.bot_clicks.to_string(),
-            &l.unique_visitors.to_string(),
             l.last_clicked_at.as_deref().unwrap_or(""),
             &l.created_at,
             l.expires_at.as_deref().unwrap_or(""),
@@ -322,7 +348,7 @@ pub async fn export(
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let (page, next) = links::list(
+            let (page, next) = links::list_summaries(
                 s,
                 &filter,
                 table.sort(),
@@ -405,9 +431,9 @@ pub async fn bulk(State(dash): State<Arc<Dashboard>>, headers: HeaderMap, body: 
                 "tagged".to_owned()
             }
             "export" => {
-                let mut all = Vec::new();
-                for id in &ids {
-                    all.push(links::get(s, *id).await?);
+                let all = links::summaries(s, &ids).await?;
+                if all.len() != ids.len() {
+                    return Err(Error::not_found("link"));
                 }
                 return Ok(stats::csv_response(
                     links_csv(&all)?,
@@ -897,6 +923,14 @@ mod tests {
     }
 
     #[test]
+    fn counts_read_with_thousands_grouped() {
+        assert_eq!(group_thousands(0), "0");
+        assert_eq!(group_thousands(999), "999");
+        assert_eq!(group_thousands(1000), "1,000");
+        assert_eq!(group_thousands(1234567), "1,234,567");
+    }
+
+    #[test]
     fn origins_take_only_a_host_name() {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, "dash.example:8443".parse().unwrap());
@@ -907,13 +941,12 @@ mod tests {
 
     #[test]
     fn links_export_as_csv_with_quoting() {
-        let link: Link = serde_json::from_value(serde_json::json!({
-            "id": 7, "domain": "s.test", "code": "a1", "shortUrl": "https://s.test/a1",
-            "url": "https://example.com/?a=1,b=\"2\"", "linkType": "URL", "redirectType": 302,
-            "createdAt": "2026-12-07T10:00:00Z", "expired": false, "disabled": false,
-            "tracking": true, "passwordProtected": false, "forwardParameters": false,
-            "blockBots": false, "tags": ["x", "y"], "cloaked": false, "metadata": {},
-            "clicks": 3
+        let link: LinkSummary = serde_json::from_value(serde_json::json!({
+            "id": 7, "domain": "s.test", "code": "a1", "short_url": "https://s.test/a1",
+            "url": "https://example.com/?a=1,b=\"2\"", "title": null, "tags": ["x", "y"],
+            "disabled": false, "expired": false, "expires_at": null, "max_clicks": null,
+            "created_at": "2026-12-07T10:00:00Z", "clicks": 3, "bot_clicks": 0,
+            "last_clicked_at": null
         }))
         .unwrap();
         let csv = String::from_utf8(links_csv(&[link]).unwrap()).unwrap();
@@ -921,7 +954,7 @@ mod tests {
         assert!(lines.next().unwrap().starts_with("id,short_url,url,"));
         assert_eq!(
             lines.next().unwrap(),
-            "7,https://s.test/a1,\"https://example.com/?a=1,b=\"\"2\"\"\",,x y,active,3,0,0,,2026-12-07T10:00:00Z,,"
+            "7,https://s.test/a1,\"https://example.com/?a=1,b=\"\"2\"\"\",,x y,active,3,0,,2026-12-07T10:00:00Z,,"
         );
     }
 }

@@ -350,7 +350,12 @@ pub async fn view(
     scope.bots = Bots::Exclude;
     scope.start = w.start.map(iso);
     scope.end = Some(iso(w.end));
-    let totals = analytics::count(s, &scope).await?;
+    let rollup_dimensions: Vec<&str> = BREAKDOWNS
+        .iter()
+        .map(|b| b.0)
+        .filter(|d| *d != "device_model")
+        .collect();
+    let (totals, mut by_dimension) = analytics::breakdowns(s, &scope, &rollup_dimensions).await?;
     let series = analytics::timeseries(s, &scope, w.bucket, "UTC").await?;
     let previous = match (range.compare, w.previous()) {
         (true, Some(p)) => {
@@ -411,13 +416,23 @@ pub async fn view(
         bots: Some(&bots),
         previous: prev.as_deref(),
     });
+    // The map shades every country's people clicks (the table shows the first ten).
+    let by_country: Vec<(String, i64)> = by_dimension
+        .get("country")
+        .map(|c| {
+            c.iter()
+                .filter_map(|b| b.key.clone().map(|k| (k, b.clicks)))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut tables = Vec::new();
     for (dimension, heading, key_label) in BREAKDOWNS {
-        let b = if *dimension == "device_model" {
+        let mut b = if *dimension == "device_model" {
             analytics::device_models(s, &scope, BREAKDOWN_ROWS).await?
         } else {
-            analytics::breakdown(s, &scope, dimension, BREAKDOWN_ROWS).await?
+            by_dimension.remove(*dimension).unwrap_or_default()
         };
+        b.truncate(BREAKDOWN_ROWS as usize);
         tables.push(Table {
             dimension,
             heading,
@@ -425,12 +440,6 @@ pub async fn view(
             rows: rows(b, dimension),
         });
     }
-    // The map shades every country's people clicks (the table shows the first ten).
-    let countries = analytics::breakdown(s, &scope, "country", 300).await?;
-    let by_country: Vec<(String, i64)> = countries
-        .iter()
-        .filter_map(|b| b.key.clone().map(|k| (k, b.clicks)))
-        .collect();
     let map_svg = shortlink_charts::world_map_svg("Clicks of people by country", &by_country);
     let top_links = if with_top_links {
         analytics::top_links(s, &scope, 10).await?

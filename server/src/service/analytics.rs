@@ -182,6 +182,75 @@ async fn totals<T: serde::de::DeserializeOwned>(
     scope_rows(s, &sql, scope, &[&dimension, &limit]).await
 }
 
+/// One row of [`breakdowns`]: a dimension's key.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DimensionRow {
+    dimension: String,
+    key: Option<String>,
+    clicks: i64,
+    unique_visitors: i64,
+    bot_clicks: i64,
+}
+
+/// The total and every breakdown of `dimensions` (click_stats dimensions) in one pass over
+/// the scope's links, each dimension's keys most clicks first: what a page showing them
+/// all needs, in one statement rather than one per dimension.
+pub async fn breakdowns(
+    s: &Session,
+    scope: &Scope,
+    dimensions: &[&str],
+) -> Result<(Count, std::collections::HashMap<String, Vec<Breakdown>>), Error> {
+    check_link(s, scope).await?;
+    let clicks = clicks_expr(scope.bots);
+    let mut dims: Vec<String> = dimensions.iter().map(|d| (*d).to_owned()).collect();
+    dims.push("total".to_owned());
+    let sql = format!(
+        "WITH x AS ({LINKS})
+         SELECT jsonb_build_object('dimension', t.dimension, 'key', t.key,
+                'clicks', coalesce({clicks}, 0), 'unique_visitors', coalesce(sum(t.visitors), 0),
+                'bot_clicks', coalesce(sum(t.bot_clicks), 0))::text
+         FROM x CROSS JOIN LATERAL shortlink.click_totals(x.id, $4::text::timestamptz, $5::text::timestamptz, $6::text[]) t
+         GROUP BY t.dimension, t.key"
+    );
+    let rows: Vec<DimensionRow> = scope_rows(s, &sql, scope, &[&dims]).await?;
+    let mut total = Count::default();
+    let mut by: std::collections::HashMap<String, Vec<Breakdown>> = dimensions
+        .iter()
+        .map(|d| ((*d).to_owned(), Vec::new()))
+        .collect();
+    for r in rows {
+        if r.dimension == "total" {
+            total = Count {
+                clicks: r.clicks,
+                unique_visitors: r.unique_visitors,
+                bot_clicks: r.bot_clicks,
+            };
+        } else if let Some(list) = by.get_mut(&r.dimension) {
+            list.push(Breakdown {
+                key: r.key,
+                clicks: r.clicks,
+                unique_visitors: r.unique_visitors,
+                bot_clicks: r.bot_clicks,
+            });
+        }
+    }
+    for list in by.values_mut() {
+        // As `breakdown` orders them: most clicks first, then by key (nulls last).
+        list.sort_by(|a, b| {
+            b.clicks
+                .cmp(&a.clicks)
+                .then_with(|| match (&a.key, &b.key) {
+                    (Some(x), Some(y)) => x.cmp(y),
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (None, None) => std::cmp::Ordering::Equal,
+                })
+        });
+    }
+    Ok((total, by))
+}
+
 /// Device models from the raw events (not a rollup dimension): the events still kept.
 pub async fn device_models(
     s: &Session,

@@ -30,6 +30,20 @@ pub async fn list(s: &Session) -> Result<Vec<Domain>, Error> {
         .collect()
 }
 
+/// The workspace's domain names, without their link counts (which cost a count of every
+/// link of each).
+pub async fn names(s: &Session) -> Result<Vec<String>, Error> {
+    s.require("domains:read").await?;
+    Ok(s.query(
+        "SELECT d.domain FROM shortlink.domains d ORDER BY d.domain",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| r.get(0))
+    .collect())
+}
+
 /// Registers `domain` in the key's workspace (`add_domain`).
 pub async fn add(s: &Session, domain: &str) -> Result<Domain, Error> {
     s.query("SELECT shortlink.add_domain($1, '{}')", &[&domain])

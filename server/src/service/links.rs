@@ -349,6 +349,32 @@ const LIST_WHERE: &str = "($1::text IS NULL OR l.domain = $1)
   AND ($6::boolean IS NULL OR l.disabled = $6)
   AND ($7::boolean IS NULL OR coalesce(l.expires_at <= now(), false) = $7)";
 
+/// How many links match, counting no further than `cap` + 1 (a page says "more than
+/// `cap`"): a count of a million visible links costs a scan of them all.
+pub async fn count_up_to(s: &Session, f: &Filter, cap: i64) -> Result<i64, Error> {
+    s.require("links:read").await?;
+    let sql = format!(
+        "SELECT count(*) FROM (SELECT 1 FROM shortlink.links l WHERE {LIST_WHERE} LIMIT $8) x"
+    );
+    let fetch = cap + 1;
+    let row = s
+        .query_one(
+            &sql,
+            &[
+                &f.domain,
+                &f.tag,
+                &f.search,
+                &f.created_after,
+                &f.created_before,
+                &f.disabled,
+                &f.expired,
+                &fetch,
+            ],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
 pub async fn count(s: &Session, f: &Filter) -> Result<i64, Error> {
     s.require("links:read").await?;
     let sql = format!("SELECT count(*) FROM shortlink.links l WHERE {LIST_WHERE}");
@@ -379,11 +405,94 @@ pub async fn list(
     limit: i64,
     cursor: Option<&str>,
 ) -> Result<(Vec<Link>, Option<String>), Error> {
+    let (page, next) = page_of(s, f, sort, descending, limit, cursor).await?;
+    let codes: Vec<String> = page.iter().map(|p| p.1.clone()).collect();
+    let domains: Vec<String> = page.iter().map(|p| p.2.clone()).collect();
+    Ok((get_many(s, &codes, &domains).await?, next))
+}
+
+/// A link as a table of links shows it: its stored fields a person reads and its counts,
+/// without what `get_link` adds (its unique visitors of all time cost a look at its
+/// rollups, some milliseconds a link).
+#[derive(Clone, Debug, Deserialize)]
+pub struct LinkSummary {
+    pub id: i64,
+    pub domain: String,
+    pub code: String,
+    pub short_url: String,
+    pub url: String,
+    pub title: Option<String>,
+    pub tags: Vec<String>,
+    pub disabled: bool,
+    pub expired: bool,
+    pub expires_at: Option<String>,
+    pub max_clicks: Option<i64>,
+    pub created_at: String,
+    pub clicks: i64,
+    pub bot_clicks: i64,
+    pub last_clicked_at: Option<String>,
+}
+
+/// A page of links as [`list`] takes them, as summaries.
+pub async fn list_summaries(
+    s: &Session,
+    f: &Filter,
+    sort: Sort,
+    descending: bool,
+    limit: i64,
+    cursor: Option<&str>,
+) -> Result<(Vec<LinkSummary>, Option<String>), Error> {
+    let (page, next) = page_of(s, f, sort, descending, limit, cursor).await?;
+    let ids: Vec<i64> = page.iter().map(|p| p.0).collect();
+    Ok((summaries(s, &ids).await?, next))
+}
+
+/// The summaries of links `ids` the key sees, in that order.
+pub async fn summaries(s: &Session, ids: &[i64]) -> Result<Vec<LinkSummary>, Error> {
+    s.require("links:read").await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = s
+        .query(
+            "SELECT jsonb_build_object('id', l.id, 'domain', l.domain, 'code', l.code,
+                    'short_url', shortlink.short_url(l.domain, l.code), 'url', l.url,
+                    'title', l.title, 'tags', l.tags, 'disabled', l.disabled,
+                    'expired', coalesce(l.expires_at <= now(), false), 'expires_at', l.expires_at,
+                    'max_clicks', l.max_clicks, 'created_at', l.created_at,
+                    'clicks', l.limited_clicks + c.clicks, 'bot_clicks', c.bot_clicks,
+                    'last_clicked_at', greatest(l.limited_last_clicked_at, c.last_clicked_at))::text
+             FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, n)
+             JOIN shortlink.links l ON l.id = u.id
+             CROSS JOIN LATERAL shortlink.link_clicks(l.id) c
+             ORDER BY u.n",
+            &[&ids],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            serde_json::from_str(&r.get::<_, String>(0))
+                .map_err(|e| Error::internal(format!("a link summary does not read: {e}")))
+        })
+        .collect()
+}
+
+/// The ids, codes and domains of a page of links, and the next page's cursor.
+async fn page_of(
+    s: &Session,
+    f: &Filter,
+    sort: Sort,
+    descending: bool,
+    limit: i64,
+    cursor: Option<&str>,
+) -> Result<(Vec<(i64, String, String)>, Option<String>), Error> {
     s.require("links:read").await?;
     // The sort key of a link, as a number: ids and clicks as they are, times as
     // microseconds since the epoch (a link never clicked sorts first ascending).
+    // Creation order is the id's (an identity, drawn as links are made): the primary key's
+    // index gives a page without sorting every link.
     let key = match sort {
-        Sort::CreatedAt => "(extract(epoch FROM l.created_at) * 1000000)::numeric",
+        Sort::CreatedAt => "l.id",
         Sort::Clicks => "(l.limited_clicks + c.clicks)::numeric",
         Sort::LastClickedAt => {
             "coalesce(extract(epoch FROM greatest(l.limited_last_clicked_at, c.last_clicked_at)) * 1000000, -1)::numeric"
@@ -406,14 +515,25 @@ pub async fn list(
             (Some(k), Some(id))
         }
     };
-    let sql = format!(
-        "SELECT l.id, l.code, l.domain, ({key})::text
-         FROM shortlink.links l {join}
-         WHERE {LIST_WHERE}
-           AND ($8::text IS NULL OR ({key}, l.id) {cmp} ($8::text::numeric, $9::bigint))
-         ORDER BY {key} {order}, l.id {order}
-         LIMIT $10"
-    );
+    let sql = if sort == Sort::CreatedAt {
+        format!(
+            "SELECT l.id, l.code, l.domain, l.id::text
+             FROM shortlink.links l
+             WHERE {LIST_WHERE}
+               AND ($8::text IS NULL OR l.id {cmp} $9::bigint)
+             ORDER BY l.id {order}
+             LIMIT $10"
+        )
+    } else {
+        format!(
+            "SELECT l.id, l.code, l.domain, ({key})::text
+             FROM shortlink.links l {join}
+             WHERE {LIST_WHERE}
+               AND ($8::text IS NULL OR ({key}, l.id) {cmp} ($8::text::numeric, $9::bigint))
+             ORDER BY {key} {order}, l.id {order}
+             LIMIT $10"
+        )
+    };
     let fetch = limit + 1;
     let rows = s
         .query(
@@ -440,10 +560,12 @@ pub async fn list(
     } else {
         None
     };
-    let codes: Vec<String> = page.iter().map(|r| r.get(1)).collect();
-    let domains: Vec<String> = page.iter().map(|r| r.get(2)).collect();
-    let links = get_many(s, &codes, &domains).await?;
-    Ok((links, next))
+    Ok((
+        page.iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect(),
+        next,
+    ))
 }
 
 /// A cursor: the last link's sort key and id, opaque to clients.
