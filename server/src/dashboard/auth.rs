@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::form::Form;
 use super::frame::{error_page, Frame};
-use super::session::{self, cookie, same_token, signed_in, FORM_TOKEN};
+use super::session::{self, cookie, same_token, Signed, FORM_TOKEN};
 use super::{message_of, render, see_other, status_of, Dashboard};
 use crate::service::people::{self, SignIn, SignedIn};
 use crate::service::{Class, Error};
@@ -166,12 +166,9 @@ pub async fn login(
 pub async fn logout(
     State(dash): State<Arc<Dashboard>>,
     headers: HeaderMap,
+    signed: Signed,
     body: Bytes,
 ) -> Response {
-    let signed = match signed_in(&dash, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let result = async {
         let form = Form::from_body(&headers, &body)?;
         signed.check_form(&form)?;
@@ -195,12 +192,9 @@ pub async fn logout(
 pub async fn switch_workspace(
     State(dash): State<Arc<Dashboard>>,
     headers: HeaderMap,
+    signed: Signed,
     body: Bytes,
 ) -> Response {
-    let signed = match signed_in(&dash, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let result = async {
         let form = Form::from_body(&headers, &body)?;
         signed.check_form(&form)?;

@@ -12,14 +12,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::form::{query_string, Form};
-use super::frame::{error_page, notice, Frame, Nav};
+use super::frame::{notice, Frame, Nav};
 use super::link_form::{self, Group};
-use super::session::{signed_in, Signed};
+use super::session::{finish, Signed};
 use super::stats::{self, Range, StatsView};
 use super::{message_of, render, see_other, status_of, Dashboard};
 use crate::service::analytics::Scope;
 use crate::service::domains;
-use crate::service::links::{self, Filter, Link, LinkSummary, Sort};
+use crate::service::links::{self, Filter, Link, LinkSummary, Order, Sort};
 use crate::service::people;
 use crate::service::{Class, Error};
 
@@ -30,29 +30,9 @@ const COUNT_CAP: i64 = 10_000;
 /// Most links one CSV export holds (a narrower filter exports the rest).
 const EXPORT_MAX: usize = 100_000;
 
-/// Commits the page's transaction and answers `ok`, or the error page (rolled back).
-async fn finish(signed: Signed, result: Result<Response, Error>) -> Response {
-    match result {
-        Ok(r) => match signed.session.commit().await {
-            Ok(()) => r,
-            Err(e) => error_page(None, &e),
-        },
-        Err(e) => {
-            let page = error_page(Some(&signed), &e);
-            signed.session.rollback().await;
-            page
-        }
-    }
-}
-
-pub async fn home(State(dash): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
-    match signed_in(&dash, &headers).await {
-        Ok(s) => {
-            s.session.rollback().await;
-            see_other("/links")
-        }
-        Err(r) => r,
-    }
+pub async fn home(signed: Signed) -> Response {
+    signed.session.rollback().await;
+    see_other("/links")
 }
 
 /// The table's filters and order, as the query gives them.
@@ -111,11 +91,13 @@ impl TableQuery {
         }
     }
 
-    fn sort(&self) -> Sort {
+    /// "created" is the order links were made in (their ids: a page of a million links
+    /// without sorting them all).
+    fn order(&self) -> Order {
         match self.sort.as_str() {
-            "clicks" => Sort::Clicks,
-            "last_click" => Sort::LastClickedAt,
-            _ => Sort::CreatedAt,
+            "clicks" => Order::By(Sort::Clicks),
+            "last_click" => Order::By(Sort::LastClickedAt),
+            _ => Order::Made,
         }
     }
 
@@ -242,15 +224,7 @@ async fn domain_names(signed: &Signed) -> Result<Vec<String>, Error> {
     domains::names(&signed.session).await
 }
 
-pub async fn list(
-    State(dash): State<Arc<Dashboard>>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let signed = match signed_in(&dash, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn list(signed: Signed, Query(q): Query<HashMap<String, String>>) -> Response {
     let table = TableQuery::from_query(&q);
     let result = async {
         let s = &signed.session;
@@ -258,7 +232,7 @@ pub async fn list(
         let (links, next) = links::list_summaries(
             s,
             &filter,
-            table.sort(),
+            table.order(),
             table.dir == "desc",
             PAGE_SIZE,
             table.cursor.as_deref(),
@@ -323,15 +297,7 @@ fn links_csv(links: &[LinkSummary]) -> Result<Vec<u8>, Error> {
 }
 
 /// Every link the table's filters match, as CSV.
-pub async fn export(
-    State(dash): State<Arc<Dashboard>>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let signed = match signed_in(&dash, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn export(signed: Signed, Query(q): Query<HashMap<String, String>>) -> Response {
     let table = TableQuery::from_query(&q);
     let result = async {
         let s = &signed.session;
@@ -351,7 +317,7 @@ pub async fn export(
             let (page, next) = links::list_summaries(
                 s,
                 &filter,
-                table.sort(),
+                table.order(),
                 table.dir == "desc",
                 1000,
                 cursor.as_deref(),
@@ -370,11 +336,7 @@ pub async fn export(
 }
 
 /// The table's selection: disable, enable, delete, tag, or export as CSV.
-pub async fn bulk(State(dash): State<Arc<Dashboard>>, headers: HeaderMap, body: Bytes) -> Response {
-    let signed = match signed_in(&dash, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn bulk(headers: HeaderMap, signed: Signed, body: Bytes) -> Response {
     let result = async {
         let form = Form::from_body(&headers, &body)?;
         signed.check_form(&form)?;
@@ -498,11 +460,7 @@ fn form_page(
     )
 }
 
-pub async fn new_page(State(dash): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
-    let signed = match signed_in(&dash, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn new_page(signed: Signed) -> Response {
     let result = async {
         if !signed.member.may_edit() {
             return Err(Error::new(
@@ -539,15 +497,7 @@ async fn refused(
     page
 }
 
-pub async fn create(
-    State(dash): State<Arc<Dashboard>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let signed = match signed_in(&dash, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn create(headers: HeaderMap, signed: Signed, body: Bytes) -> Response {
     let form = match Form::from_body(&headers, &body).and_then(|f| {
         signed.check_form(&f)?;
         Ok(f)
@@ -653,13 +603,10 @@ pub fn origin(headers: &HeaderMap, secure: bool) -> String {
 pub async fn show(
     State(dash): State<Arc<Dashboard>>,
     headers: HeaderMap,
+    signed: Signed,
     Path(id): Path<i64>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let signed = match signed_in(&dash, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let range = Range::from_query(&q);
     let result = async {
         let s = &signed.session;
@@ -700,15 +647,11 @@ pub async fn show(
 }
 
 pub async fn update(
-    State(dash): State<Arc<Dashboard>>,
     headers: HeaderMap,
+    signed: Signed,
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Response {
-    let signed = match signed_in(&dash, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let form = match Form::from_body(&headers, &body).and_then(|f| {
         signed.check_form(&f)?;
         Ok(f)
@@ -730,15 +673,10 @@ pub async fn update(
 
 /// The CSV of what a link's page shows of its clicks.
 pub async fn stats_csv(
-    State(dash): State<Arc<Dashboard>>,
-    headers: HeaderMap,
+    signed: Signed,
     Path(id): Path<i64>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let signed = match signed_in(&dash, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let range = Range::from_query(&q);
     let result = async {
         let s = &signed.session;
@@ -759,15 +697,7 @@ pub async fn stats_csv(
 }
 
 /// The edit form of a link.
-pub async fn edit_page(
-    State(dash): State<Arc<Dashboard>>,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-) -> Response {
-    let signed = match signed_in(&dash, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn edit_page(signed: Signed, Path(id): Path<i64>) -> Response {
     let result = async {
         if !signed.member.may_edit() {
             return Err(Error::new(
@@ -791,15 +721,11 @@ pub async fn edit_page(
 
 /// Disables, enables or deletes one link.
 pub async fn set_state(
-    State(dash): State<Arc<Dashboard>>,
     headers: HeaderMap,
+    signed: Signed,
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Response {
-    let signed = match signed_in(&dash, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let result = async {
         let form = Form::from_body(&headers, &body)?;
         signed.check_form(&form)?;
@@ -826,15 +752,11 @@ pub async fn set_state(
 
 /// Turns the link's public statistics page on or off.
 pub async fn share(
-    State(dash): State<Arc<Dashboard>>,
     headers: HeaderMap,
+    signed: Signed,
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Response {
-    let signed = match signed_in(&dash, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let result = async {
         let form = Form::from_body(&headers, &body)?;
         signed.check_form(&form)?;
@@ -849,11 +771,7 @@ pub async fn share(
     finish(signed, result).await
 }
 
-async fn qr(dash: &Dashboard, headers: &HeaderMap, id: i64, format: &str) -> Response {
-    let signed = match signed_in(dash, headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+async fn qr(signed: Signed, id: i64, format: &str) -> Response {
     let result = async {
         let link = links::get(&signed.session, id).await?;
         let options = shortlink_qr::Options::from_query([("format", format), ("size", "600")])
@@ -881,20 +799,12 @@ async fn qr(dash: &Dashboard, headers: &HeaderMap, id: i64, format: &str) -> Res
     finish(signed, result).await
 }
 
-pub async fn qr_svg(
-    State(dash): State<Arc<Dashboard>>,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-) -> Response {
-    qr(&dash, &headers, id, "svg").await
+pub async fn qr_svg(signed: Signed, Path(id): Path<i64>) -> Response {
+    qr(signed, id, "svg").await
 }
 
-pub async fn qr_png(
-    State(dash): State<Arc<Dashboard>>,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-) -> Response {
-    qr(&dash, &headers, id, "png").await
+pub async fn qr_png(signed: Signed, Path(id): Path<i64>) -> Response {
+    qr(signed, id, "png").await
 }
 
 #[cfg(test)]
@@ -911,7 +821,7 @@ mod tests {
         let t = TableQuery::from_query(&q);
         assert_eq!(t.q, "spring");
         assert_eq!(t.state, "all");
-        assert_eq!(t.sort(), Sort::Clicks);
+        assert_eq!(t.order(), Order::By(Sort::Clicks));
         assert_eq!(t.next_href("abc"), "/links?q=spring&sort=clicks&cursor=abc");
         assert_eq!(t.csv_href(), "/links.csv?q=spring&sort=clicks");
         let f = TableQuery {

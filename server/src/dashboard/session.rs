@@ -11,9 +11,12 @@
 //! set as a cookie and repeated in the form (double submit). SameSite=Lax on both cookies
 //! is a second guard.
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 use super::form::Form;
 use super::{see_other, Dashboard};
@@ -158,6 +161,34 @@ pub async fn signed_in(dash: &Dashboard, headers: &HeaderMap) -> Result<Signed, 
         member,
         csrf: csrf_token(secret),
     })
+}
+
+/// A handler's signed-in session, or the answer that sends the browser to sign in.
+impl FromRequestParts<Arc<Dashboard>> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        dash: &Arc<Dashboard>,
+    ) -> Result<Self, Self::Rejection> {
+        signed_in(dash, &parts.headers).await
+    }
+}
+
+/// Ends a page's transaction: committed, with `result`'s answer; or, for an error,
+/// rolled back, with the error's page.
+pub async fn finish(signed: Signed, result: Result<Response, Error>) -> Response {
+    match result {
+        Ok(r) => match signed.session.commit().await {
+            Ok(()) => r,
+            Err(e) => super::frame::error_page(None, &e),
+        },
+        Err(e) => {
+            let page = super::frame::error_page(Some(&signed), &e);
+            signed.session.rollback().await;
+            page
+        }
+    }
 }
 
 #[cfg(test)]

@@ -12,9 +12,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::form::Form;
-use super::frame::{error_page, notice, Frame, Nav};
+use super::frame::{notice, Frame, Nav};
 use super::links::{origin, short_time, when};
-use super::session::{secure, signed_in, Signed};
+use super::session::{finish, secure, signed_in, Signed};
 use super::{message_of, render, see_other, status_of, Dashboard};
 use crate::service::domains::{self, Domain};
 use crate::service::keys::{self, ApiKey};
@@ -32,21 +32,6 @@ const SCOPES: &[(&str, &str)] = &[
     ("sending:write", "Change sending lists and offers"),
     ("keys:manage", "Manage API keys"),
 ];
-
-/// Commits and answers, or shows the error (rolled back).
-async fn finish(signed: Signed, result: Result<Response, Error>) -> Response {
-    match result {
-        Ok(r) => match signed.session.commit().await {
-            Ok(()) => r,
-            Err(e) => error_page(None, &e),
-        },
-        Err(e) => {
-            let page = error_page(Some(&signed), &e);
-            signed.session.rollback().await;
-            page
-        }
-    }
-}
 
 /// A key as the keys page lists it.
 pub struct KeyRow {
@@ -100,29 +85,17 @@ async fn keys_page(
     finish(signed, result).await
 }
 
-pub async fn keys(
-    State(dash): State<Arc<Dashboard>>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    match signed_in(&dash, &headers).await {
-        Ok(s) => {
-            let done = notice(q.get("done").map(String::as_str), None);
-            keys_page(s, StatusCode::OK, None, None, done).await
-        }
-        Err(r) => r,
-    }
+pub async fn keys(signed: Signed, Query(q): Query<HashMap<String, String>>) -> Response {
+    let done = notice(q.get("done").map(String::as_str), None);
+    keys_page(signed, StatusCode::OK, None, None, done).await
 }
 
 pub async fn create_key(
     State(dash): State<Arc<Dashboard>>,
     headers: HeaderMap,
+    signed: Signed,
     body: Bytes,
 ) -> Response {
-    let signed = match signed_in(&dash, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let made = async {
         let form = Form::from_body(&headers, &body)?;
         signed.check_form(&form)?;
@@ -157,15 +130,11 @@ pub async fn create_key(
 }
 
 pub async fn revoke_key(
-    State(dash): State<Arc<Dashboard>>,
     headers: HeaderMap,
+    signed: Signed,
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Response {
-    let signed = match signed_in(&dash, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let result = async {
         let form = Form::from_body(&headers, &body)?;
         signed.check_form(&form)?;
@@ -217,29 +186,17 @@ async fn members_page(
     finish(signed, result).await
 }
 
-pub async fn members(
-    State(dash): State<Arc<Dashboard>>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    match signed_in(&dash, &headers).await {
-        Ok(s) => {
-            let done = notice(q.get("done").map(String::as_str), None);
-            members_page(s, StatusCode::OK, None, None, done).await
-        }
-        Err(r) => r,
-    }
+pub async fn members(signed: Signed, Query(q): Query<HashMap<String, String>>) -> Response {
+    let done = notice(q.get("done").map(String::as_str), None);
+    members_page(signed, StatusCode::OK, None, None, done).await
 }
 
 pub async fn invite(
     State(dash): State<Arc<Dashboard>>,
     headers: HeaderMap,
+    signed: Signed,
     body: Bytes,
 ) -> Response {
-    let signed = match signed_in(&dash, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let made = async {
         let form = Form::from_body(&headers, &body)?;
         signed.check_form(&form)?;
@@ -271,15 +228,7 @@ pub async fn invite(
     }
 }
 
-pub async fn remove_member(
-    State(dash): State<Arc<Dashboard>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let signed = match signed_in(&dash, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn remove_member(headers: HeaderMap, signed: Signed, body: Bytes) -> Response {
     let result = async {
         let form = Form::from_body(&headers, &body)?;
         signed.check_form(&form)?;
@@ -324,18 +273,9 @@ async fn domains_page(
     finish(signed, result).await
 }
 
-pub async fn domains(
-    State(dash): State<Arc<Dashboard>>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    match signed_in(&dash, &headers).await {
-        Ok(s) => {
-            let done = notice(q.get("done").map(String::as_str), None);
-            domains_page(s, StatusCode::OK, None, done).await
-        }
-        Err(r) => r,
-    }
+pub async fn domains(signed: Signed, Query(q): Query<HashMap<String, String>>) -> Response {
+    let done = notice(q.get("done").map(String::as_str), None);
+    domains_page(signed, StatusCode::OK, None, done).await
 }
 
 /// Adds or removes a domain, then shows the list (or the database's refusal on it).

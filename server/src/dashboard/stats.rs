@@ -3,17 +3,16 @@
 //! CSV of what is shown. Read through the API's analytics service, in the session's view.
 
 use askama::Template;
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::Query;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
-use std::sync::Arc;
 use time::{Duration, OffsetDateTime, Time};
 
 use super::form::query_string;
 use super::frame::{error_page, Frame, Nav};
-use super::session::signed_in;
-use super::{render, Dashboard};
+use super::render;
+use super::session::Signed;
 use crate::service::analytics::{self, Bots, Breakdown, Count, Scope, TopLink};
 use crate::service::{Class, Error, Session};
 
@@ -579,15 +578,7 @@ async fn tags(s: &Session) -> Result<Vec<String>, Error> {
     .collect())
 }
 
-pub async fn workspace(
-    State(dash): State<Arc<Dashboard>>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let signed = match signed_in(&dash, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn workspace(signed: Signed, Query(q): Query<HashMap<String, String>>) -> Response {
     let range = Range::from_query(&q);
     let (scope, pairs, tag) = workspace_scope(&q);
     let result = async {
@@ -628,15 +619,7 @@ pub async fn workspace(
     }
 }
 
-pub async fn export(
-    State(dash): State<Arc<Dashboard>>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let signed = match signed_in(&dash, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn export(signed: Signed, Query(q): Query<HashMap<String, String>>) -> Response {
     let range = Range::from_query(&q);
     let (scope, pairs, _) = workspace_scope(&q);
     let result = async {

@@ -405,7 +405,7 @@ pub async fn list(
     limit: i64,
     cursor: Option<&str>,
 ) -> Result<(Vec<Link>, Option<String>), Error> {
-    let (page, next) = page_of(s, f, sort, descending, limit, cursor).await?;
+    let (page, next) = page_of(s, f, Order::By(sort), descending, limit, cursor).await?;
     let codes: Vec<String> = page.iter().map(|p| p.1.clone()).collect();
     let domains: Vec<String> = page.iter().map(|p| p.2.clone()).collect();
     Ok((get_many(s, &codes, &domains).await?, next))
@@ -433,11 +433,20 @@ pub struct LinkSummary {
     pub last_clicked_at: Option<String>,
 }
 
+/// The order of a page of links: a sort of the API's, or the order links were made in
+/// (their ids, an identity: the primary key's index gives a page without sorting every
+/// link, where `created_at`, which SQL may set, sorts them all).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    By(Sort),
+    Made,
+}
+
 /// A page of links as [`list`] takes them, as summaries.
 pub async fn list_summaries(
     s: &Session,
     f: &Filter,
-    sort: Sort,
+    sort: Order,
     descending: bool,
     limit: i64,
     cursor: Option<&str>,
@@ -481,7 +490,7 @@ pub async fn summaries(s: &Session, ids: &[i64]) -> Result<Vec<LinkSummary>, Err
 async fn page_of(
     s: &Session,
     f: &Filter,
-    sort: Sort,
+    order: Order,
     descending: bool,
     limit: i64,
     cursor: Option<&str>,
@@ -489,21 +498,20 @@ async fn page_of(
     s.require("links:read").await?;
     // The sort key of a link, as a number: ids and clicks as they are, times as
     // microseconds since the epoch (a link never clicked sorts first ascending).
-    // Creation order is the id's (an identity, drawn as links are made): the primary key's
-    // index gives a page without sorting every link.
-    let key = match sort {
-        Sort::CreatedAt => "l.id",
-        Sort::Clicks => "(l.limited_clicks + c.clicks)::numeric",
-        Sort::LastClickedAt => {
+    let key = match order {
+        Order::Made => "l.id",
+        Order::By(Sort::CreatedAt) => "(extract(epoch FROM l.created_at) * 1000000)::numeric",
+        Order::By(Sort::Clicks) => "(l.limited_clicks + c.clicks)::numeric",
+        Order::By(Sort::LastClickedAt) => {
             "coalesce(extract(epoch FROM greatest(l.limited_last_clicked_at, c.last_clicked_at)) * 1000000, -1)::numeric"
         }
     };
-    let join = if sort == Sort::CreatedAt {
+    let join = if matches!(order, Order::Made | Order::By(Sort::CreatedAt)) {
         ""
     } else {
         "CROSS JOIN LATERAL shortlink.link_clicks(l.id) c"
     };
-    let (cmp, order) = if descending {
+    let (cmp, direction) = if descending {
         ("<", "DESC")
     } else {
         (">", "ASC")
@@ -515,13 +523,13 @@ async fn page_of(
             (Some(k), Some(id))
         }
     };
-    let sql = if sort == Sort::CreatedAt {
+    let sql = if order == Order::Made {
         format!(
             "SELECT l.id, l.code, l.domain, l.id::text
              FROM shortlink.links l
              WHERE {LIST_WHERE}
                AND ($8::text IS NULL OR l.id {cmp} $9::bigint)
-             ORDER BY l.id {order}
+             ORDER BY l.id {direction}
              LIMIT $10"
         )
     } else {
@@ -530,7 +538,7 @@ async fn page_of(
              FROM shortlink.links l {join}
              WHERE {LIST_WHERE}
                AND ($8::text IS NULL OR ({key}, l.id) {cmp} ($8::text::numeric, $9::bigint))
-             ORDER BY {key} {order}, l.id {order}
+             ORDER BY {key} {direction}, l.id {direction}
              LIMIT $10"
         )
     };
