@@ -11,8 +11,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { chromium } from 'playwright-core';
+import { fromRedirectListener } from './redirect_listener.mjs';
 import { AxeBuilder } from '@axe-core/playwright';
 
 const DASH = process.env.SL_API_URL;
@@ -85,29 +85,6 @@ async function checkPage(page, name) {
 /// The text of the element `selector`, trimmed.
 async function text(page, selector) {
   return (await page.locator(selector).first().innerText()).trim();
-}
-
-/// The redirect listener's answer to the browser's request for the short domain, asked on
-/// loopback with the browser's headers and a country a proxy would add.
-function fromServer(req) {
-  const url = new URL(req.url());
-  return new Promise((resolve, reject) => {
-    const r = httpRequest({
-      host: REDIRECT.hostname, port: REDIRECT.port, method: req.method(),
-      path: url.pathname + url.search,
-      headers: { ...req.headers(), host: url.host, 'cf-ipcountry': 'DE' },
-    }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const headers = {};
-        for (const [k, v] of Object.entries(res.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-        resolve({ status: res.statusCode, headers, body: Buffer.concat(chunks) });
-      });
-    });
-    r.on('error', reject);
-    r.end();
-  });
 }
 
 test('the first owner signs in, by keyboard', async () => {
@@ -183,7 +160,7 @@ test('the short link opened in a second browser context: counted, on the chart a
     const url = new URL(route.request().url());
     if (url.hostname === DOMAIN) {
       try {
-        const a = await fromServer(route.request());
+        const a = await fromRedirectListener(REDIRECT, route.request(), { 'cf-ipcountry': 'DE' });
         answers.push(a);
         return route.fulfill(a);
       } catch (e) {

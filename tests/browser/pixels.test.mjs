@@ -12,8 +12,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { chromium } from 'playwright-core';
+import { fromRedirectListener } from './redirect_listener.mjs';
 
 const API = process.env.SL_API_URL;
 const REDIRECT = new URL(process.env.SL_REDIRECT_URL);
@@ -76,30 +76,6 @@ before(async () => {
 
 after(async () => { await browser?.close(); });
 
-/// The redirect listener's answer to a request of the browser for the short domain, asked
-/// by the test on loopback with the browser's headers, and handed back as it came (a
-/// redirect unfollowed: the browser then asks for its location).
-function fromServer(req) {
-  const url = new URL(req.url());
-  return new Promise((resolve, reject) => {
-    const r = httpRequest({
-      host: REDIRECT.hostname, port: REDIRECT.port, method: req.method(),
-      path: url.pathname + url.search,
-      headers: { ...req.headers(), host: url.host },
-    }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const headers = {};
-        for (const [k, v] of Object.entries(res.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-        resolve({ status: res.statusCode, headers, body: Buffer.concat(chunks) });
-      });
-    });
-    r.on('error', reject);
-    r.end(req.postDataBuffer() ?? undefined);
-  });
-}
-
 /// A context whose requests are recorded and, off the short domain, answered by the test.
 async function context(options) {
   const ctx = await browser.newContext(options);
@@ -109,7 +85,7 @@ async function context(options) {
     const url = new URL(route.request().url());
     seen.push(url);
     if (url.hostname === DOMAIN) {
-      const answer = await fromServer(route.request());
+      const answer = await fromRedirectListener(REDIRECT, route.request());
       answers.push(answer);
       return route.fulfill(answer);
     }

@@ -349,50 +349,40 @@ const LIST_WHERE: &str = "($1::text IS NULL OR l.domain = $1)
   AND ($6::boolean IS NULL OR l.disabled = $6)
   AND ($7::boolean IS NULL OR coalesce(l.expires_at <= now(), false) = $7)";
 
+impl Filter {
+    /// The filter as LIST_WHERE's parameters $1 … $7.
+    fn params(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 7] {
+        [
+            &self.domain,
+            &self.tag,
+            &self.search,
+            &self.created_after,
+            &self.created_before,
+            &self.disabled,
+            &self.expired,
+        ]
+    }
+}
+
 /// How many links match, counting no further than `cap` + 1 (a page says "more than
 /// `cap`"): a count of a million visible links costs a scan of them all.
 pub async fn count_up_to(s: &Session, f: &Filter, cap: i64) -> Result<i64, Error> {
+    count_matching(s, f, Some(cap + 1)).await
+}
+
+pub async fn count(s: &Session, f: &Filter) -> Result<i64, Error> {
+    count_matching(s, f, None).await
+}
+
+/// The links `f` matches, at most `limit` of them (None: all).
+async fn count_matching(s: &Session, f: &Filter, limit: Option<i64>) -> Result<i64, Error> {
     s.require("links:read").await?;
     let sql = format!(
         "SELECT count(*) FROM (SELECT 1 FROM shortlink.links l WHERE {LIST_WHERE} LIMIT $8) x"
     );
-    let fetch = cap + 1;
-    let row = s
-        .query_one(
-            &sql,
-            &[
-                &f.domain,
-                &f.tag,
-                &f.search,
-                &f.created_after,
-                &f.created_before,
-                &f.disabled,
-                &f.expired,
-                &fetch,
-            ],
-        )
-        .await?;
-    Ok(row.get(0))
-}
-
-pub async fn count(s: &Session, f: &Filter) -> Result<i64, Error> {
-    s.require("links:read").await?;
-    let sql = format!("SELECT count(*) FROM shortlink.links l WHERE {LIST_WHERE}");
-    let row = s
-        .query_one(
-            &sql,
-            &[
-                &f.domain,
-                &f.tag,
-                &f.search,
-                &f.created_after,
-                &f.created_before,
-                &f.disabled,
-                &f.expired,
-            ],
-        )
-        .await?;
-    Ok(row.get(0))
+    let mut params = f.params().to_vec();
+    params.push(&limit);
+    Ok(s.query_one(&sql, &params).await?.get(0))
 }
 
 /// A page of links: at most `limit`, after `cursor` (the value a previous page gave),
@@ -543,23 +533,9 @@ async fn page_of(
         )
     };
     let fetch = limit + 1;
-    let rows = s
-        .query(
-            &sql,
-            &[
-                &f.domain,
-                &f.tag,
-                &f.search,
-                &f.created_after,
-                &f.created_before,
-                &f.disabled,
-                &f.expired,
-                &after_key,
-                &after_id,
-                &fetch,
-            ],
-        )
-        .await?;
+    let mut params = f.params().to_vec();
+    params.extend_from_slice(&[&after_key, &after_id, &fetch]);
+    let rows = s.query(&sql, &params).await?;
     let more = rows.len() as i64 > limit;
     let page = &rows[..rows.len().min(limit as usize)];
     let next = if more {
