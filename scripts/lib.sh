@@ -120,60 +120,124 @@ ensure_pgrx_init() {
 }
 
 # install_extension [--release]: builds the extension (debug unless --release) and installs
-# it into PostgreSQL's directories. Each file is replaced by a new one (install(1) unlinks
-# first), never rewritten in place, so a running cluster keeps the library it mapped until
-# it restarts instead of crashing on a file changed under it.
+# it into PostgreSQL's directories (those of the copy, after use_private_pg_tree). Each file
+# is replaced by a new one (install(1) unlinks first), never rewritten in place, so a
+# running cluster keeps the library it mapped until it restarts instead of crashing on a
+# file changed under it. A release build is always built against the system's pg_config,
+# as scripts/setup builds it (pgrx builds anew for another pg_config), and installed below
+# the copy's root when there is one.
 install_extension() {
-    local profile=debug out
+    local profile=debug out build_config=$PG_CONFIG prefix=
     [ "${1:-}" = --release ] && profile=release
+    if [ "$profile" = release ] && [ -n "${PG_TREE:-}" ]; then
+        build_config=$SYSTEM_PG_CONFIG prefix=$PG_TREE
+    fi
     out=$ROOT/target/pgrx-package/pg$PG_MAJOR-$profile
     say "building and installing the extension ($profile)"
     rm -rf "$out"
-    (cd "$ROOT" && cargo pgrx package --pg-config "$PG_CONFIG" --out-dir "$out" \
+    (cd "$ROOT" && cargo pgrx package --pg-config "$build_config" --out-dir "$out" \
         $([ "$profile" = release ] || echo --debug))
     # cargo pgrx package copies sql/'s upgrade scripts (shortlink--A--B.sql) but not the
     # frozen install scripts of released versions (shortlink--A.sql): CREATE EXTENSION
     # shortlink VERSION 'A' needs them.
     local ext
-    ext=$out$("$PG_CONFIG" --sharedir)/extension
+    ext=$out$("$build_config" --sharedir)/extension
     cp "$ROOT"/sql/shortlink--*.sql "$ext/"
     (cd "$out" && find . -type f) | while read -r f; do
-        as_root install -D -m "$([ "${f%.so}" != "$f" ] && echo 755 || echo 644)" "$out/$f" "/${f#./}"
+        as_root install -D -m "$([ "${f%.so}" != "$f" ] && echo 755 || echo 644)" "$out/$f" "$prefix/${f#./}"
     done
 }
 
-installed_files() {
-    echo "$("$PG_CONFIG" --pkglibdir)/shortlink.so"
-    ls "$("$PG_CONFIG" --sharedir)"/extension/shortlink.control \
-        "$("$PG_CONFIG" --sharedir)"/extension/shortlink--*.sql 2>/dev/null || true
-}
-
-# save_release_install DIR: if the installed extension is a release build (scripts/setup's),
-# keeps a copy in DIR for restore_release_install, and unlinks the installed library so
-# that the test builds written over it get a new file.
-save_release_install() {
-    local dir=$1 so f
-    so=$("$PG_CONFIG" --pkglibdir)/shortlink.so
-    rm -rf "$dir"
-    [ -f "$so" ] || return 0
-    readelf -S "$so" | grep -q '\.debug_info' && return 0
-    mkdir -p "$dir"
-    for f in $(installed_files); do cp -p "$f" "$dir/"; done
-    as_root rm -f "$so"
-}
-
-# restore_release_install DIR: puts back what save_release_install kept.
-restore_release_install() {
-    local dir=$1 f
-    [ -d "$dir" ] || return 0
-    for f in "$dir"/*; do
-        case $f in
-            *.so) as_root install -m 755 "$f" "$("$PG_CONFIG" --pkglibdir)/shortlink.so" ;;
-            *) as_root install -m 644 "$f" "$("$PG_CONFIG" --sharedir)/extension/$(basename "$f")" ;;
-        esac
+# The tests' own PostgreSQL. scripts/test copies PG_CONFIG's installation (its bin/, its
+# lib/ unless that is the system's, its share/ and its server headers) under target/, at
+# the same paths below the copy's root (DESTDIR-style), installs its builds (and Citus,
+# for scripts/test-citus) into the copy and runs every test cluster from it. PostgreSQL
+# finds its files relative to its binaries, so the copy's pg_config, initdb and postgres
+# name the copy's directories. The installation that users' clusters run from is never
+# written: scripts/test compares system_pg_manifest before and after.
+#
+# use_private_pg_tree TREE: makes TREE anew from PG_CONFIG and points PG_CONFIG (and all
+# that follows from it), and PGRX_HOME, at the copy; SYSTEM_PG_CONFIG keeps the original.
+use_private_pg_tree() {
+    local tree=$1 key dir prefix copied=() c covered
+    SYSTEM_PG_CONFIG=${SYSTEM_PG_CONFIG:-$PG_CONFIG}
+    prefix=$(dirname "$("$SYSTEM_PG_CONFIG" --bindir)")
+    say "copying PostgreSQL $PG_MAJOR's installation to $tree (the tests run from the copy)"
+    rm -rf "$tree"
+    for key in bindir libdir pkglibdir sharedir includedir-server; do
+        dir=$("$SYSTEM_PG_CONFIG" "--$key")
+        # Debian's libdir is the system's (/usr/lib/x86_64-linux-gnu): not PostgreSQL's.
+        [ "$key" != libdir ] || [[ $dir == "$prefix"/* ]] || continue
+        covered=
+        for c in "${copied[@]}"; do [[ $dir == "$c" || $dir == "$c"/* ]] && covered=1; done
+        [ -z "$covered" ] || continue
+        mkdir -p "$tree$(dirname "$dir")"
+        cp -a "$dir" "$tree$dir"
+        copied+=("$dir")
     done
-    rm -rf "$dir"
-    echo "note: reinstalled the release build of scripts/setup over the test build"
+    make_reachable "$tree"
+    PG_CONFIG=$tree$("$SYSTEM_PG_CONFIG" --bindir)/pg_config
+    pg_settings
+    export SYSTEM_PG_CONFIG PG_TREE=$tree PGRX_HOME=$tree.pgrx-home
+    ensure_pgrx_init
+}
+
+# install_citus ARCHIVE VERSION: Citus from its source archive (../shared/vendor/), for
+# the tests and benchmarks only: configured and made once per version and PostgreSQL
+# version (cached in target/citus/), then installed into the copy of the installation that
+# use_private_pg_tree made (make install DESTDIR=PG_TREE), never into the system's.
+install_citus() {
+    local archive=$1 version=$2 p missing=()
+    [ -n "${PG_TREE:-}" ] || { echo "error: install_citus needs use_private_pg_tree first" >&2; return 1; }
+    # Citus's build needs Kerberos (libpq's GSSAPI), LZ4 and Zstandard headers; its optional
+    # libcurl (anonymous usage statistics) is left out.
+    for p in libkrb5-dev liblz4-dev libzstd-dev make gcc; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        say "installing ${missing[*]} (Citus's build)"
+        as_root apt-get update -q
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+    fi
+    local build=$ROOT/target/citus/citus-$version-pg$("$SYSTEM_PG_CONFIG" --version | awk '{print $2}')
+    local src=$build/citus-$version
+    if [ ! -f "$build/built" ]; then
+        say "building Citus $version from $archive (about 1.5 minutes, once; in $build)"
+        rm -rf "$build" && mkdir -p "$build"
+        tar -xzf "$archive" -C "$build"
+        # Debian 12's current PostgreSQL 15 point release exports have_createdb_privilege(),
+        # of which Citus 13.2.2 keeps a static inline copy for 15: a compile error
+        # ("static declaration follows non-static declaration"). The copy is renamed
+        # (../shared/vendor/README.md); PostgreSQL 16 and later do not compile it.
+        perl -0pi -e 's/static inline bool\nhave_createdb_privilege\(void\)/#define have_createdb_privilege() citus_have_createdb_privilege()\nstatic inline bool\ncitus_have_createdb_privilege(void)/' \
+            "$src/src/include/pg_version_compat.h"
+        grep -q citus_have_createdb_privilege "$src/src/include/pg_version_compat.h" || {
+            echo "error: Citus's pg_version_compat.h no longer has the copy to rename: check the patch" >&2; return 1; }
+        (cd "$src" && ./configure -q PG_CONFIG="$SYSTEM_PG_CONFIG" --without-libcurl >"$build/configure.log" &&
+            make -s -j"$(nproc)" with_llvm=no >"$build/make.log" 2>&1) || {
+            tail -30 "$build/make.log" 2>/dev/null; tail -30 "$build/configure.log"; return 1; }
+        touch "$build/built"
+    fi
+    say "installing Citus $version into $PG_TREE"
+    make -s -C "$src" with_llvm=no install DESTDIR="$PG_TREE" >/dev/null
+}
+# system_pg_manifest: a checksum of every file in the system installation's lib/ and
+# share/extension/ (SYSTEM_PG_CONFIG's, else PG_CONFIG's), with its path.
+system_pg_manifest() {
+    local config=${SYSTEM_PG_CONFIG:-$PG_CONFIG}
+    find "$("$config" --pkglibdir)" "$("$config" --sharedir)/extension" -type f -print0 |
+        sort -z | xargs -0 sha256sum
+}
+
+# check_system_pg_unchanged MANIFEST: fails, naming the files, unless the system
+# installation's files are those MANIFEST (system_pg_manifest's output) listed.
+check_system_pg_unchanged() {
+    say "the system PostgreSQL's lib/ and share/extension/ are as they were"
+    if ! system_pg_manifest | diff "$1" -; then
+        echo "FAIL: the tests changed the files of the PostgreSQL installation at ${SYSTEM_PG_CONFIG:-$PG_CONFIG} (above)"
+        return 1
+    fi
+    echo "ok   $(wc -l <"$1") files of $("${SYSTEM_PG_CONFIG:-$PG_CONFIG}" --pkglibdir) and $("${SYSTEM_PG_CONFIG:-$PG_CONFIG}" --sharedir)/extension unchanged"
 }
 
 pg_user() { if [ "$(id -u)" = 0 ]; then echo postgres; else id -un; fi; }
@@ -247,6 +311,10 @@ start_cluster() {
 # demo cluster (scripts/setup) and tests/maintenance.sh set their own.
 CLUSTER_MAINTENANCE_INTERVAL=${CLUSTER_MAINTENANCE_INTERVAL:-0}
 
+# What the clusters these scripts start preload: shortlink; scripts/test-citus puts Citus
+# first ('citus,shortlink'), as Citus requires.
+CLUSTER_PRELOAD=${CLUSTER_PRELOAD:-shortlink}
+
 CONF_BEGIN='# BEGIN shortlink cluster settings (rewritten at each start by shortlink scripts lib.sh)'
 CONF_END='# END shortlink cluster settings'
 
@@ -267,7 +335,7 @@ configure_cluster() {
         echo "unix_socket_directories = '$dir'"
         echo "listen_addresses = '127.0.0.1'"
         echo "max_connections = 100"
-        echo "shared_preload_libraries = 'shortlink'"
+        echo "shared_preload_libraries = '$CLUSTER_PRELOAD'"
         echo "shortlink.maintenance_interval = '$CLUSTER_MAINTENANCE_INTERVAL'   # CLUSTER_MAINTENANCE_INTERVAL"
         [ -z "$buffers" ] || echo "shared_buffers = '$buffers'   # a quarter of RAM at initdb (SHORTLINK_SHARED_BUFFERS)"
         [ -z "$places" ] || echo "shortlink.shared_places = $places   # SHORTLINK_SHARED_PLACES"

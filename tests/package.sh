@@ -4,8 +4,8 @@
 # contents, installs postgresql-15-shortlink with apt, creates the extension in a
 # throwaway cluster that preloads it and makes real calls, installs shortlink-server with
 # apt, checks its unit, user and binary (a real redirect against that cluster), then
-# purges both. The system PostgreSQL 15 may hold a shortlink build of scripts/setup or
-# scripts/test: its files are kept aside first and put back at the end, whatever the
+# purges both. The system PostgreSQL 15 may hold a shortlink build of scripts/setup: its
+# files are kept aside first and put back at the end, whatever the
 # outcome, as is the shortlink user if this test made it. Prints "ok …" or "FAIL …" for
 # each check and exits non-zero if any failed. As root (apt); every step has a time limit.
 set -euo pipefail

@@ -39,6 +39,10 @@ check_files() { # check_files NAME WANT_FILE GOT_FILE
 on_exit() { stop_cluster "$DIR"; }
 trap on_exit EXIT
 
+# Releases are built against the system's pg_config, whose paths their packages hold, and
+# cached by major: the same build serves every copy of the installation (PG_TREE).
+BUILD_PG_CONFIG=${SYSTEM_PG_CONFIG:-$PG_CONFIG}
+
 # The library a release was built into, for this PostgreSQL: pgrx's package directory.
 # build_release VERSION COMMIT → prints the package directory.
 build_release() {
@@ -54,7 +58,7 @@ build_release() {
         # The same target directory as the current build: only shortlink's own crates
         # are compiled again.
         (cd "$out/src" && CARGO_TARGET_DIR=$ROOT/target/releases cargo pgrx package \
-            --pg-config "$PG_CONFIG" --out-dir "$out/package" --debug >&2)
+            --pg-config "$BUILD_PG_CONFIG" --out-dir "$out/package" --debug >&2)
         rm -rf "$out/src"
         touch "$out/done"
     fi
@@ -62,10 +66,11 @@ build_release() {
 }
 
 # install_package DIR: puts a pgrx package directory's files in place (the .so unlinked
-# first, as install_extension does).
+# first, as install_extension does), below PG_TREE when the tests run from scripts/test's
+# copy of the installation.
 install_package() {
     (cd "$1" && find . -type f) | while read -r f; do
-        as_root install -D -m "$([ "${f%.so}" != "$f" ] && echo 755 || echo 644)" "$1/$f" "/${f#./}"
+        as_root install -D -m "$([ "${f%.so}" != "$f" ] && echo 755 || echo 644)" "$1/$f" "${PG_TREE:-}/${f#./}"
     done
 }
 
