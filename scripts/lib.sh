@@ -30,7 +30,8 @@ pg_settings() {
 }
 [ ! -x "$PG_CONFIG" ] || pg_settings
 
-say() { printf '\n==> %s\n' "$*"; }
+# A step's heading, with the seconds since the script started (where the time goes).
+say() { printf '\n==> %s  [%ss]\n' "$*" "$SECONDS"; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
