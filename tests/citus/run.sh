@@ -16,7 +16,9 @@
 # - a distributed table of the user's own beside shortlink's local ones: a join of
 #   campaign rows on a worker's shards with their links, and one transaction that writes
 #   both and rolls back leaves no row on any node;
-# - DROP EXTENSION shortlink on the coordinator drops it on the workers too.
+# - the upgrade in place from the previous release (RELEASES) on the coordinator reaches
+#   the workers, keeping links and clicks; DROP EXTENSION shortlink on the coordinator
+#   drops it on the workers too.
 set -euo pipefail
 C_DIR=$1 C_PORT=$2 W1_DIR=$3 W1_PORT=$4 W2_DIR=$5 W2_PORT=$6
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -131,9 +133,25 @@ else
     check "tests/concurrency/run.sh on the coordinator" passed failed
 fi
 
-say "DROP EXTENSION shortlink on the coordinator"
+say "upgrade in place on the cluster, then DROP EXTENSION"
 coord -c "DROP EXTENSION shortlink CASCADE" >/dev/null 2>&1
-check "gone from the coordinator and both workers" "0 0 0" \
+# The release before this one (RELEASES): created at that version on the coordinator,
+# propagated, filled, then ALTER EXTENSION … UPDATE there.
+previous=$(grep -v '^#' "$ROOT/RELEASES" | awk -v cur="$version" 'NF && $1 != cur {v = $1} END {print v}')
+coord -c "SET client_min_messages = warning" -c "CREATE EXTENSION shortlink VERSION '$previous'"
+check "created at $previous on the coordinator and both workers" "$previous $previous $previous" \
+    "$(coord -c "SELECT extversion FROM pg_extension WHERE extname = 'shortlink'") $(w1 -c "SELECT extversion FROM pg_extension WHERE extname = 'shortlink'") $(w2 -c "SELECT extversion FROM pg_extension WHERE extname = 'shortlink'")"
+coord -c "SELECT FROM generate_series(1, 10) i, LATERAL shortlink.shorten('https://example.com/up/' || i, jsonb_build_object('code', 'up-' || i))" \
+      -c "SELECT FROM generate_series(1, 10) i, LATERAL shortlink.record_click('up-' || i)" >/dev/null
+coord -c "ALTER EXTENSION shortlink UPDATE"
+check "updated to $version on the coordinator and both workers" "$version $version $version" \
+    "$(coord -c "SELECT extversion FROM pg_extension WHERE extname = 'shortlink'") $(w1 -c "SELECT extversion FROM pg_extension WHERE extname = 'shortlink'") $(w2 -c "SELECT extversion FROM pg_extension WHERE extname = 'shortlink'")"
+check "the links and their clicks kept across the update" "10|10" \
+    "$(coord -c "SELECT count(*), sum(s.clicks) FROM generate_series(1, 10) i, LATERAL shortlink.stats('up-' || i) s")"
+check "a click after the update counts on" "ok|2" \
+    "$(coord -c "SELECT c.status, s.clicks FROM shortlink.record_click('up-1') c, LATERAL shortlink.stats('up-1') s")"
+coord -c "DROP EXTENSION shortlink CASCADE" >/dev/null 2>&1
+check "DROP EXTENSION: gone from the coordinator and both workers" "0 0 0" \
     "$(coord -c "SELECT count(*) FROM pg_extension WHERE extname = 'shortlink'") $(w1 -c "SELECT count(*) FROM pg_extension WHERE extname = 'shortlink'") $(w2 -c "SELECT count(*) FROM pg_extension WHERE extname = 'shortlink'")"
 
 echo
