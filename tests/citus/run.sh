@@ -16,6 +16,8 @@
 # - a distributed table of the user's own beside shortlink's local ones: a join of
 #   campaign rows on a worker's shards with their links, and one transaction that writes
 #   both and rolls back leaves no row on any node;
+# - a worker killed while the coordinator's links are clicked: every acknowledged click
+#   counted, and still counted once the worker is back;
 # - the upgrade in place from the previous release (RELEASES) on the coordinator reaches
 #   the workers, keeping links and clicks; DROP EXTENSION shortlink on the coordinator
 #   drops it on the workers too.
@@ -132,6 +134,25 @@ else
     cat "$OUT/concurrency"
     check "tests/concurrency/run.sh on the coordinator" passed failed
 fi
+
+say "a worker killed while the coordinator's links are clicked, then restarted"
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+coord -c "CREATE TABLE public.outage_rows (id bigint)" -c "SET client_min_messages = warning" \
+      -c "SELECT create_distributed_table('public.outage_rows', 'id', shard_count := 4)" \
+      -c "INSERT INTO public.outage_rows SELECT generate_series(1, 100)" \
+      -c "SELECT FROM shortlink.shorten('https://example.com/outage', '{\"code\": \"citus-outage\"}')" >/dev/null
+as_pg "$PG_BIN/pg_ctl" -D "$W2_DIR/data" -m immediate -w stop >/dev/null
+echo "SELECT status FROM shortlink.record_click('citus-outage');" >"$OUT/outage.sql"
+acknowledged=$("$PG_BIN/pgbench" -n -h "$C_DIR" -p "$C_PORT" -U postgres -c 8 -j 2 -t 100 -f "$OUT/outage.sql" "$DB" 2>&1 |
+    sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')
+check "800 clicks acknowledged from 8 connections with worker 2 down" 800 "$acknowledged"
+check "all counted" 800 "$(coord -c "SELECT clicks FROM shortlink.stats('citus-outage')")"
+check "while the cluster's own table on that worker cannot be read" refused \
+    "$(coord -c "SELECT count(*) FROM public.outage_rows" >/dev/null 2>&1 && echo read || echo refused)"
+as_pg "$PG_BIN/pg_ctl" -D "$W2_DIR/data" -l "$W2_DIR/server.log" -w -t 60 start >/dev/null
+check "worker 2 back: the cluster's table reads whole again" 100 "$(coord -c "SELECT count(*) FROM public.outage_rows")"
+check "and the clicks are all still counted" 800 "$(coord -c "SELECT clicks FROM shortlink.stats('citus-outage')")"
+coord -c "DROP TABLE public.outage_rows"
 
 say "upgrade in place on the cluster, then DROP EXTENSION"
 coord -c "DROP EXTENSION shortlink CASCADE" >/dev/null 2>&1
