@@ -203,7 +203,7 @@ install_citus() {
     local build=$ROOT/target/citus/citus-$version-pg$("$SYSTEM_PG_CONFIG" --version | awk '{print $2}')
     local src=$build/citus-$version
     if [ ! -f "$build/built" ]; then
-        say "building Citus $version from $archive (about 1.5 minutes, once; in $build)"
+        say "building Citus $version from $archive (about half a minute on 2 cores, once; in $build)"
         rm -rf "$build" && mkdir -p "$build"
         tar -xzf "$archive" -C "$build"
         # Debian 12's current PostgreSQL 15 point release exports have_createdb_privilege(),
@@ -222,6 +222,7 @@ install_citus() {
     say "installing Citus $version into $PG_TREE"
     make -s -C "$src" with_llvm=no install DESTDIR="$PG_TREE" >/dev/null
 }
+
 # system_pg_manifest: a checksum of every file in the system installation's lib/ and
 # share/extension/ (SYSTEM_PG_CONFIG's, else PG_CONFIG's), with its path.
 system_pg_manifest() {
