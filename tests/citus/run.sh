@@ -34,12 +34,15 @@ check() { # check NAME WANT GOT
     if [ "$2" = "$3" ]; then echo "ok   $1 ($3)"; passed=$((passed + 1));
     else echo "FAIL $1: want $2, got $3"; failed=$((failed + 1)); fi
 }
-# on DIR PORT [DB] -- psql ARGS: one node.
+# on DIR PORT PSQL_ARGS…: psql on one node.
 on() { local dir=$1 port=$2; shift 2; "$PG_BIN/psql" -X -q -tA -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres "$@"; }
 coord() { on "$C_DIR" "$C_PORT" -d "$DB" "$@"; }
 w1() { on "$W1_DIR" "$W1_PORT" -d "$DB" "$@"; }
 w2() { on "$W2_DIR" "$W2_PORT" -d "$DB" "$@"; }
 say() { printf '\n==> %s\n' "$*"; }
+# everywhere SQL: its answer on the coordinator, worker 1 and worker 2.
+everywhere() { echo "$(coord -c "$1") $(w1 -c "$1") $(w2 -c "$1")"; }
+EXTVERSION="SELECT coalesce(max(extversion), 'none') FROM pg_extension WHERE extname = 'shortlink'"
 
 say "the cluster"
 # Citus keeps its metadata per database: the database and the extension on every node.
@@ -51,24 +54,21 @@ for node in "$C_DIR $C_PORT" "$W1_DIR $W1_PORT" "$W2_DIR $W2_PORT"; do
 done
 coord -c "SELECT citus_set_coordinator_host('127.0.0.1', $C_PORT)" >/dev/null
 coord -c "SELECT citus_add_node('127.0.0.1', $W1_PORT)" -c "SELECT citus_add_node('127.0.0.1', $W2_PORT)" >/dev/null
-version_of() { "$@" -c "SELECT substring(citus_version() FROM 'Citus ([0-9.]+)')"; }
-check "Citus on the coordinator and both workers" "13.2.2 13.2.2 13.2.2" "$(version_of coord) $(version_of w1) $(version_of w2)"
+check "Citus on the coordinator and both workers" "13.2.2 13.2.2 13.2.2" \
+    "$(everywhere "SELECT substring(citus_version() FROM 'Citus ([0-9.]+)')")"
 check "each node preloads citus first, then shortlink" "citus,shortlink" "$(w2 -c "SHOW shared_preload_libraries")"
 check "two active workers" "127.0.0.1:$W1_PORT 127.0.0.1:$W2_PORT" \
     "$(coord -c "SELECT string_agg(node_name || ':' || node_port, ' ' ORDER BY node_port) FROM citus_get_active_worker_nodes()")"
 
 say "CREATE EXTENSION shortlink on the coordinator"
 coord -c "SET client_min_messages = warning" -c "CREATE EXTENSION shortlink"
-version=$(coord -c "SELECT extversion FROM pg_extension WHERE extname = 'shortlink'")
-check "propagated to worker 1 at the coordinator's version" "$version" \
-    "$(w1 -c "SELECT extversion FROM pg_extension WHERE extname = 'shortlink'")"
-check "propagated to worker 2 at the coordinator's version" "$version" \
-    "$(w2 -c "SELECT extversion FROM pg_extension WHERE extname = 'shortlink'")"
+version=$(coord -c "$EXTVERSION")
+check "propagated to both workers at the coordinator's version" "$version $version $version" "$(everywhere "$EXTVERSION")"
 check "no shortlink table in Citus's metadata: all local to the coordinator" 0 \
     "$(coord -c "SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::regclass::text LIKE 'shortlink.%'")"
 refused=$(coord -c "SELECT create_distributed_table('shortlink.links', 'code')" 2>&1 || true)
 check "Citus refuses to distribute shortlink.links as it stands" yes \
-    "$(grep -q 'ERROR' <<<"$refused" && echo yes || echo "no: $refused")"
+    "$(grep -q 'ERROR:  cannot distribute relation "links"' <<<"$refused" && echo yes || echo "no: $refused")"
 echo "     Citus says: $(grep -m1 ERROR <<<"$refused")"
 check "links still local after the refusal" 0 \
     "$(coord -c "SELECT count(*) FROM pg_dist_partition WHERE logicalrelid = 'shortlink.links'::regclass")"
@@ -87,17 +87,19 @@ check "a click recorded for each row read from the workers" 20 \
     "$(coord -c "WITH r AS MATERIALIZED (SELECT code FROM public.campaign_rows) SELECT count(*) FROM r, LATERAL shortlink.record_click(r.code) c WHERE c.status = 'ok'")"
 check "each of those links counts one click" "20|20" \
     "$(coord -c "SELECT count(*), sum(s.clicks) FROM generate_series(1, 20) i, LATERAL shortlink.stats('citus-' || i) s WHERE s.clicks = 1")"
-coord -c "BEGIN" \
+inside=$(coord -c "BEGIN" \
       -c "SELECT FROM shortlink.shorten_many((SELECT jsonb_agg(jsonb_build_object('url', 'https://example.com/rolled-back/' || i)) FROM generate_series(1, 50) i))" \
       -c "INSERT INTO public.campaign_rows SELECT i, '+6149999999', 'rolled-back' FROM generate_series(1000, 1049) i" \
-      -c "ROLLBACK"
+      -c "SELECT (SELECT count(*) FROM shortlink.links WHERE url LIKE 'https://example.com/rolled-back/%') || ' ' || (SELECT count(*) FROM public.campaign_rows WHERE code = 'rolled-back')" \
+      -c "ROLLBACK")
+check "inside the transaction: 50 links on the coordinator, 50 campaign rows on the workers" "50 50" "$inside"
 check "a transaction of 50 links and 50 campaign rows rolled back: no link left" 0 \
     "$(coord -c "SELECT count(*) FROM shortlink.links WHERE url LIKE 'https://example.com/rolled-back/%'")"
 check "and no campaign row on any worker" 0 \
     "$(coord -c "SELECT count(*) FROM public.campaign_rows WHERE code = 'rolled-back'")"
 
 say "the SQL regression suite on the coordinator, Citus's hooks on every statement"
-coord -c "DROP EXTENSION shortlink CASCADE" -c "DROP TABLE public.campaign_rows" >/dev/null 2>&1
+coord -c "SET client_min_messages = warning" -c "DROP EXTENSION shortlink CASCADE" -c "DROP TABLE public.campaign_rows"
 OUT=$ROOT/target/citus-regress-out
 rm -rf "$OUT" && mkdir -p "$OUT"
 PG_REGRESS=$(dirname "$("$PG_CONFIG" --pgxs)")/../test/regress/pg_regress
@@ -155,25 +157,22 @@ check "and the clicks are all still counted" 800 "$(coord -c "SELECT clicks FROM
 coord -c "DROP TABLE public.outage_rows"
 
 say "upgrade in place on the cluster, then DROP EXTENSION"
-coord -c "DROP EXTENSION shortlink CASCADE" >/dev/null 2>&1
+coord -c "SET client_min_messages = warning" -c "DROP EXTENSION shortlink CASCADE"
 # The release before this one (RELEASES): created at that version on the coordinator,
 # propagated, filled, then ALTER EXTENSION … UPDATE there.
 previous=$(grep -v '^#' "$ROOT/RELEASES" | awk -v cur="$version" 'NF && $1 != cur {v = $1} END {print v}')
 coord -c "SET client_min_messages = warning" -c "CREATE EXTENSION shortlink VERSION '$previous'"
-check "created at $previous on the coordinator and both workers" "$previous $previous $previous" \
-    "$(coord -c "SELECT extversion FROM pg_extension WHERE extname = 'shortlink'") $(w1 -c "SELECT extversion FROM pg_extension WHERE extname = 'shortlink'") $(w2 -c "SELECT extversion FROM pg_extension WHERE extname = 'shortlink'")"
+check "created at $previous on the coordinator and both workers" "$previous $previous $previous" "$(everywhere "$EXTVERSION")"
 coord -c "SELECT FROM generate_series(1, 10) i, LATERAL shortlink.shorten('https://example.com/up/' || i, jsonb_build_object('code', 'up-' || i))" \
       -c "SELECT FROM generate_series(1, 10) i, LATERAL shortlink.record_click('up-' || i)" >/dev/null
 coord -c "ALTER EXTENSION shortlink UPDATE"
-check "updated to $version on the coordinator and both workers" "$version $version $version" \
-    "$(coord -c "SELECT extversion FROM pg_extension WHERE extname = 'shortlink'") $(w1 -c "SELECT extversion FROM pg_extension WHERE extname = 'shortlink'") $(w2 -c "SELECT extversion FROM pg_extension WHERE extname = 'shortlink'")"
+check "updated to $version on the coordinator and both workers" "$version $version $version" "$(everywhere "$EXTVERSION")"
 check "the links and their clicks kept across the update" "10|10" \
     "$(coord -c "SELECT count(*), sum(s.clicks) FROM generate_series(1, 10) i, LATERAL shortlink.stats('up-' || i) s")"
 check "a click after the update counts on" "ok|2" \
     "$(coord -c "SELECT c.status, s.clicks FROM shortlink.record_click('up-1') c, LATERAL shortlink.stats('up-1') s")"
-coord -c "DROP EXTENSION shortlink CASCADE" >/dev/null 2>&1
-check "DROP EXTENSION: gone from the coordinator and both workers" "0 0 0" \
-    "$(coord -c "SELECT count(*) FROM pg_extension WHERE extname = 'shortlink'") $(w1 -c "SELECT count(*) FROM pg_extension WHERE extname = 'shortlink'") $(w2 -c "SELECT count(*) FROM pg_extension WHERE extname = 'shortlink'")"
+coord -c "SET client_min_messages = warning" -c "DROP EXTENSION shortlink CASCADE"
+check "DROP EXTENSION: gone from the coordinator and both workers" "none none none" "$(everywhere "$EXTVERSION")"
 
 echo
 echo "citus: $passed passed, $failed failed"
