@@ -160,15 +160,26 @@ install_extension() {
 # use_private_pg_tree TREE: makes TREE anew from PG_CONFIG and points PG_CONFIG (and all
 # that follows from it), and PGRX_HOME, at the copy; SYSTEM_PG_CONFIG keeps the original.
 use_private_pg_tree() {
-    local tree=$1 key dir prefix copied=() c covered
+    local tree=$1 key dir bindir prefix dirs=() copied=() c covered
     SYSTEM_PG_CONFIG=${SYSTEM_PG_CONFIG:-$PG_CONFIG}
-    prefix=$(dirname "$("$SYSTEM_PG_CONFIG" --bindir)")
+    bindir=$("$SYSTEM_PG_CONFIG" --bindir)
+    prefix=$(dirname "$bindir")
     say "copying PostgreSQL $PG_MAJOR's installation to $tree (the tests run from the copy)"
     rm -rf "$tree"
     for key in bindir libdir pkglibdir sharedir includedir-server; do
         dir=$("$SYSTEM_PG_CONFIG" "--$key")
         # Debian's libdir is the system's (/usr/lib/x86_64-linux-gnu): not PostgreSQL's.
         [ "$key" != libdir ] || [[ $dir == "$prefix"/* ]] || continue
+        dirs+=("$dir")
+    done
+    # The folders the binaries' RPATH names relative to themselves ($ORIGIN): the libpq of
+    # PyPI's builds (16, 18) lies beside their installation, in pgserver.libs/.
+    while read -r dir; do
+        [ -d "$dir" ] && dirs+=("$dir")
+    done < <(for c in "$bindir"/*; do readelf -d "$c" 2>/dev/null; done |
+        sed -n 's/.*(\(RPATH\|RUNPATH\)).*\[\(.*\)\]/\2/p' | tr ':' '\n' | grep -F '$ORIGIN' | sort -u |
+        while read -r c; do realpath -m "${c//\$ORIGIN/$bindir}"; done)
+    for dir in "${dirs[@]}"; do
         covered=
         for c in "${copied[@]}"; do [[ $dir == "$c" || $dir == "$c"/* ]] && covered=1; done
         [ -z "$covered" ] || continue
