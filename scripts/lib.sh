@@ -253,6 +253,16 @@ check_system_pg_unchanged() {
     echo "ok   $(wc -l <"$1") files of $("${SYSTEM_PG_CONFIG:-$PG_CONFIG}" --pkglibdir) and $("${SYSTEM_PG_CONFIG:-$PG_CONFIG}" --sharedir)/extension unchanged"
 }
 
+# build_server: builds shortlink-server (debug) and prints the binary's path. The server
+# does not depend on the PostgreSQL major: scripts/test-matrix points
+# SHORTLINK_SERVER_TARGET_DIR at the build scripts/test made, rather than building it
+# again in each major's target directory.
+build_server() {
+    local dir=${SHORTLINK_SERVER_TARGET_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}}
+    (cd "$ROOT" && CARGO_TARGET_DIR=$dir cargo build -q -p shortlink-server) >&2
+    echo "$dir/debug/shortlink-server"
+}
+
 pg_user() { if [ "$(id -u)" = 0 ]; then echo postgres; else id -un; fi; }
 
 as_pg() {

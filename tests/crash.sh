@@ -104,12 +104,12 @@ SELECT FROM shortlink.shorten('https://example.com/h', '{"code": "crash-hook", "
 CREATE ROLE crash_dispatcher LOGIN;
 SELECT shortlink.grant_dispatcher('crash_dispatcher');
 SQL
-(cd "$ROOT" && cargo build -q -p shortlink-server)
+SERVER_BIN=$(build_server)
 hooks=$(mktemp) server_log=$(mktemp)
 python3 "$HERE/server/receiver.py" "$HOOK_PORT" "$hooks" crash-secret &
 receiver=$!
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$HOOK_PORT") 2>/dev/null && break; sleep 0.1; done
-"${CARGO_TARGET_DIR:-$ROOT/target}/debug/shortlink-server" \
+"$SERVER_BIN" \
     --database-url "host=$DIR port=$PORT user=crash_dispatcher dbname=postgres" --no-redirects \
     --admin-listen "127.0.0.1:${SHORTLINK_CRASH_ADMIN_PORT:-18382}" --webhook-secret crash-secret \
     --allow-private-webhooks --dispatch-lease-seconds 2 --dispatch-poll-seconds 1 >"$server_log" 2>&1 &

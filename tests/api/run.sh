@@ -48,8 +48,7 @@ PSQL=("$PG_BIN/psql" -X -q -tA -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -U postgr
 psql() { "${PSQL[@]}" "$@"; }
 
 say "building shortlink-server"
-cargo build -q -p shortlink-server
-BIN=${CARGO_TARGET_DIR:-$ROOT/target}/debug/shortlink-server
+BIN=$(build_server)
 
 say "roles, workspaces, domains and API keys (psql as postgres)"
 # Links and domains of earlier runs go first: the counts below start from nothing. Key

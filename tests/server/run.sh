@@ -26,8 +26,7 @@ check() { # check NAME WANT GOT
 }
 
 say "building shortlink-server"
-cargo build -q -p shortlink-server
-BIN=${CARGO_TARGET_DIR:-$ROOT/target}/debug/shortlink-server
+BIN=$(build_server)
 
 psql >/dev/null <<'SQL'
 DELETE FROM shortlink.links WHERE code LIKE 'e2e-%';
