@@ -203,7 +203,7 @@ install_citus() {
     [ -n "${PG_TREE:-}" ] || { echo "error: install_citus needs use_private_pg_tree first" >&2; return 1; }
     # Citus's build needs Kerberos (libpq's GSSAPI), LZ4 and Zstandard headers; its optional
     # libcurl (anonymous usage statistics) is left out.
-    for p in libkrb5-dev liblz4-dev libzstd-dev make gcc; do
+    for p in libkrb5-dev liblz4-dev libzstd-dev make gcc patch; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
     if [ ${#missing[@]} -gt 0 ]; then
@@ -232,6 +232,16 @@ install_citus() {
     fi
     say "installing Citus $version into $PG_TREE"
     make -s -C "$src" with_llvm=no install DESTDIR="$PG_TREE" >/dev/null
+}
+
+# test_from_private_pg_tree MANIFEST: what a test command does first: writes the system
+# installation's checksums to MANIFEST (for check_system_pg_unchanged at its end), then
+# runs from the copy under target/pg-tree/ (use_private_pg_tree). scripts/test and
+# scripts/test-citus share the copy's paths, so the second builds nothing again.
+test_from_private_pg_tree() {
+    mkdir -p "$(dirname "$1")"
+    system_pg_manifest >"$1"
+    use_private_pg_tree "$ROOT/target/pg-tree/pg$PG_MAJOR"
 }
 
 # system_pg_manifest: a checksum of every file in the system installation's lib/ and
